@@ -1,0 +1,197 @@
+/**
+ * @module errors — the one error family of @certified/core: `CertifiedError` subclasses with stable codes.
+ */
+
+/** Every stable error code @certified/core can throw. Codes are public API: added freely, never renamed. */
+export type CertifiedErrorCode =
+  | 'ERR_INPUT_TOO_LARGE'
+  | 'ERR_DER_TRUNCATED'
+  | 'ERR_DER_MALFORMED'
+  | 'ERR_PEM_MALFORMED'
+  | 'ERR_PEM_LABEL_MISMATCH'
+  | 'ERR_BASE64_MALFORMED'
+  | 'ERR_CERT_MALFORMED'
+  | 'ERR_CSR_MALFORMED'
+  | 'ERR_KEY_MALFORMED'
+  | 'ERR_KEY_ENCRYPTED'
+  | 'ERR_KEY_NOT_EXTRACTABLE'
+  | 'ERR_KEY_MISMATCH'
+  | 'ERR_ALG_UNSUPPORTED'
+  | 'ERR_NAME_SYNTAX'
+  | 'ERR_NAME_VALUE_INVALID'
+  | 'ERR_SAN_INVALID'
+  | 'ERR_SIGNATURE_INVALID'
+  | 'ERR_ISSUE_ISSUER_NOT_CA'
+  | 'ERR_ISSUE_PATHLEN_EXHAUSTED'
+  | 'ERR_ISSUE_VALIDITY'
+  | 'ERR_ISSUE_PROFILE_VIOLATION'
+  | 'ERR_CRYPTO_FAILURE';
+
+/** Structured details an error may carry besides its message. */
+export interface CertifiedErrorDetails {
+  /** The input field or structure the problem is in, e.g. `"tbsCertificate.validity"` or `"dns"`. */
+  field?: string;
+  /** A short machine-friendly reason, e.g. `"non-minimal length"`. */
+  reason?: string;
+  /** The underlying exception, if any. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error @certified/core throws for untrusted input or failed checks.
+ * Caller bugs (wrong option types) are `TypeError`/`RangeError` instead.
+ *
+ * @example
+ * try { parseCertificate(bytes) } catch (e) {
+ *   if (e instanceof CertifiedError) console.error(`${e.code}: ${e.message}`);
+ * }
+ */
+export abstract class CertifiedError extends Error {
+  /** Stable machine-readable code, `ERR_<AREA>_<CONDITION>`. */
+  abstract readonly code: CertifiedErrorCode;
+  /** The input field or structure the problem is in. */
+  readonly field: string | undefined;
+  /** Short machine-friendly reason. */
+  readonly reason: string | undefined;
+
+  constructor(message: string, details: CertifiedErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.field = details.field;
+    this.reason = details.reason;
+  }
+
+  /** A JSON-friendly view: `{ code, message, field?, reason? }`. */
+  toJSON(): { code: CertifiedErrorCode; message: string; field?: string; reason?: string } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.field === undefined ? {} : { field: this.field }),
+      ...(this.reason === undefined ? {} : { reason: this.reason }),
+    };
+  }
+}
+
+/** An input exceeds the size limit for its kind. */
+export class InputTooLarge extends CertifiedError {
+  readonly code = 'ERR_INPUT_TOO_LARGE' as const;
+}
+/** DER ends before a length says it should. */
+export class DerTruncated extends CertifiedError {
+  readonly code = 'ERR_DER_TRUNCATED' as const;
+}
+/** Bytes are not valid DER (bad tag, non-minimal or indefinite length, trailing data, …). */
+export class DerMalformed extends CertifiedError {
+  readonly code = 'ERR_DER_MALFORMED' as const;
+}
+/** Text is not PEM, or a PEM block is broken. */
+export class PemMalformed extends CertifiedError {
+  readonly code = 'ERR_PEM_MALFORMED' as const;
+}
+/** A PEM block has a different label than the one expected (e.g. a key where a certificate belongs). */
+export class PemLabelMismatch extends CertifiedError {
+  readonly code = 'ERR_PEM_LABEL_MISMATCH' as const;
+}
+/** Text is not valid base64. */
+export class Base64Malformed extends CertifiedError {
+  readonly code = 'ERR_BASE64_MALFORMED' as const;
+}
+/** DER that does not have the structure of an X.509 certificate (RFC 5280 §4.1). */
+export class CertificateMalformed extends CertifiedError {
+  readonly code = 'ERR_CERT_MALFORMED' as const;
+}
+/** DER that does not have the structure of a PKCS#10 request (RFC 2986). */
+export class CsrMalformed extends CertifiedError {
+  readonly code = 'ERR_CSR_MALFORMED' as const;
+}
+/** A key that cannot be read (bad PKCS#8/SPKI/JWK, wrong curve point, …). */
+export class KeyMalformed extends CertifiedError {
+  readonly code = 'ERR_KEY_MALFORMED' as const;
+}
+/** An encrypted private key; decrypt it first (e.g. `openssl pkcs8 -nocrypt`). */
+export class KeyEncrypted extends CertifiedError {
+  readonly code = 'ERR_KEY_ENCRYPTED' as const;
+}
+/** The key was created non-extractable, so it cannot be exported. */
+export class KeyNotExtractable extends CertifiedError {
+  readonly code = 'ERR_KEY_NOT_EXTRACTABLE' as const;
+}
+/** Two keys that must belong together do not (e.g. a private key that does not match a certificate). */
+export class KeyMismatch extends CertifiedError {
+  readonly code = 'ERR_KEY_MISMATCH' as const;
+}
+/** An algorithm (key type, curve, signature or hash) we do not support for this operation. */
+export class AlgorithmUnsupported extends CertifiedError {
+  readonly code = 'ERR_ALG_UNSUPPORTED' as const;
+}
+/** An RFC 4514 string that cannot be parsed. */
+export class NameSyntaxError extends CertifiedError {
+  readonly code = 'ERR_NAME_SYNTAX' as const;
+}
+/** A name attribute whose value is not allowed (e.g. a country code that is not two letters). */
+export class NameValueInvalid extends CertifiedError {
+  readonly code = 'ERR_NAME_VALUE_INVALID' as const;
+}
+/** A subject alternative name that is malformed (`field` says which kind: dns, ip, email, uri). */
+export class AltNameInvalid extends CertifiedError {
+  readonly code = 'ERR_SAN_INVALID' as const;
+}
+/** A signature does not verify. */
+export class SignatureInvalid extends CertifiedError {
+  readonly code = 'ERR_SIGNATURE_INVALID' as const;
+}
+/** The would-be issuer is not a CA allowed to sign certificates. */
+export class IssuerNotCa extends CertifiedError {
+  readonly code = 'ERR_ISSUE_ISSUER_NOT_CA' as const;
+}
+/** The issuer's pathLenConstraint leaves no room for another CA below it. */
+export class PathLengthExhausted extends CertifiedError {
+  readonly code = 'ERR_ISSUE_PATHLEN_EXHAUSTED' as const;
+}
+/** The requested validity is empty, or empty after clamping to the issuer's. */
+export class ValidityInvalid extends CertifiedError {
+  readonly code = 'ERR_ISSUE_VALIDITY' as const;
+}
+/** A request asks for something the issuing profile does not allow. */
+export class ProfileViolation extends CertifiedError {
+  readonly code = 'ERR_ISSUE_PROFILE_VIOLATION' as const;
+}
+/** The WebCrypto implementation refused an operation. */
+export class CryptoFailure extends CertifiedError {
+  readonly code = 'ERR_CRYPTO_FAILURE' as const;
+}
+
+/** Union of every concrete error class, so `switch (e.code)` narrows. */
+export type AnyCertifiedError =
+  | InputTooLarge
+  | DerTruncated
+  | DerMalformed
+  | PemMalformed
+  | PemLabelMismatch
+  | Base64Malformed
+  | CertificateMalformed
+  | CsrMalformed
+  | KeyMalformed
+  | KeyEncrypted
+  | KeyNotExtractable
+  | KeyMismatch
+  | AlgorithmUnsupported
+  | NameSyntaxError
+  | NameValueInvalid
+  | AltNameInvalid
+  | SignatureInvalid
+  | IssuerNotCa
+  | PathLengthExhausted
+  | ValidityInvalid
+  | ProfileViolation
+  | CryptoFailure;
+
+/**
+ * True when `e` is one of our errors; narrows to {@link AnyCertifiedError}.
+ *
+ * @example
+ * if (isCertifiedError(e) && e.code === 'ERR_DER_TRUNCATED') retryDownload();
+ */
+export function isCertifiedError(e: unknown): e is AnyCertifiedError {
+  return e instanceof CertifiedError;
+}
