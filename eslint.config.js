@@ -1,0 +1,101 @@
+// @ts-check
+/**
+ * @module eslint.config — flat config for the whole monorepo (typescript-eslint recommended, not
+ * type-aware so `npm run lint` stays fast), plus the purity rules for `packages/core/src`.
+ */
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+// Every Node builtin, bare (`fs`, `fs/promises`) and prefixed (`node:*` is caught by the pattern).
+const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
+
+// Runtime-specific globals core must never touch: capabilities come in through ports.
+const forbiddenGlobals = [
+  'process',
+  'Buffer',
+  'Deno',
+  'Bun',
+  'require',
+  '__dirname',
+  '__filename',
+  'module',
+  'global',
+];
+
+const pureMessage =
+  '@certified/core must stay runtime-neutral: take the capability as a parameter (see src/ports.ts).';
+
+export default defineConfig(
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.turbo/**',
+      '**/coverage/**',
+      'test/runtime/.build/**',
+    ],
+  },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['**/*.{js,mjs,cjs}', 'scripts/**', 'test/runtime/**', '*.config.{js,ts}'],
+    languageOptions: {
+      // Node scripts and configs (no `globals` package dependency for a handful of names).
+      globals: Object.fromEntries(
+        [
+          'process',
+          'console',
+          'URL',
+          'setTimeout',
+          'clearTimeout',
+          'fetch',
+          'AbortSignal',
+          'performance',
+          'TextEncoder',
+          'TextDecoder',
+          'Response',
+          'Request',
+          'crypto',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
+    files: ['packages/core/src/**/*.ts'],
+    ignores: ['packages/core/src/**/*.test.ts', 'packages/core/src/**/*.test-d.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: pureMessage })),
+          patterns: [{ group: ['node:*'], message: pureMessage }],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...forbiddenGlobals.map((name) => ({ name, message: pureMessage })),
+      ],
+      'no-restricted-properties': [
+        'error',
+        ...forbiddenGlobals.flatMap((property) =>
+          ['globalThis', 'self', 'window'].map((object) => ({
+            object,
+            property,
+            message: pureMessage,
+          })),
+        ),
+      ],
+    },
+  },
+);
