@@ -216,7 +216,10 @@ export async function importPrivateKey(input: string | Uint8Array | JsonWebKey, 
     if (typeof input.d !== 'string') throw new KeyMalformed('The JWK has no private part ("d").');
     jwk = input;
   } else {
-    const { blocks } = readDerInput(input, ['PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY']);
+    // `openssl ecparam -genkey` writes an EC PARAMETERS block first; the key itself names its curve.
+    const blocks = readDerInput(input, ['PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PARAMETERS']).blocks.filter(
+      (b) => b.label !== 'EC PARAMETERS',
+    );
     if (blocks.length !== 1) throw new KeyMalformed(`Expected one private key, found ${blocks.length} PEM blocks.`);
     const block = blocks[0]!;
     if (block.label === 'ENCRYPTED PRIVATE KEY') {
