@@ -23,7 +23,7 @@ import {
 } from '../x509/signature.js';
 import {
   CA_KEY_USAGE, checkIssuer, childPathLength, DEFAULT_LEAF_EKUS, DEFAULT_LEAF_LIFETIME_SECONDS, identifierExtensions, leafExtensions,
-  resolveValidity, signTbs, spkiOf, type Issuer, type ValidityOptions,
+  encodeTbs, resolveValidity, signEncodedTbs, spkiOf, type Issuer, type ValidityOptions,
 } from '../x509/build-certificate.js';
 
 /** One PKCS#10 attribute. */
@@ -274,23 +274,30 @@ export async function issueCertificateFromCsr(options: IssueFromCsrOptions): Pro
   const subject = profile.subject ?? csr.subject;
   const subjectName = profile.subject ? encodeName(profile.subject) : csr.subjectDer;
   const validity = resolveValidity({ lifetimeSeconds: profile.lifetimeSeconds ?? DEFAULT_LEAF_LIFETIME_SECONDS, ...(options.now ? { now: options.now } : {}) }, DEFAULT_LEAF_LIFETIME_SECONDS, issuer);
-  // Verify last-but-one: everything above is cheap, so bad requests fail before any crypto.
-  await verifyCsr(csr, options);
+  // Proof of possession runs on WebCrypto's side while we encode the TBS here; nothing is signed before it passes.
+  const verified = verifyCsr(csr, options);
   let extensions: Extension[];
-  if (wantsCa) {
-    let requested = csr.basicConstraints?.pathLength;
-    if (profile.maxPathLength !== undefined) requested = Math.min(requested ?? profile.maxPathLength, profile.maxPathLength);
-    const pathLength = childPathLength(issuer, requested);
-    extensions = [
-      { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: true, pathLength }) },
-      { oid: OID.keyUsage, critical: true, value: keyUsageValue(CA_KEY_USAGE) },
-      ...identifierExtensions(csr.publicKey, issuer, subject, csr.subjectAltNames),
-    ];
-  } else {
-    extensions = leafExtensions(csr.publicKey, issuer, subject, {
-      altNames: csr.subjectAltNames,
-      extendedKeyUsages: csr.extKeyUsage?.length ? csr.extKeyUsage : [...allowedEkus],
-    });
+  try {
+    if (wantsCa) {
+      let requested = csr.basicConstraints?.pathLength;
+      if (profile.maxPathLength !== undefined) requested = Math.min(requested ?? profile.maxPathLength, profile.maxPathLength);
+      const pathLength = childPathLength(issuer, requested);
+      extensions = [
+        { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: true, pathLength }) },
+        { oid: OID.keyUsage, critical: true, value: keyUsageValue(CA_KEY_USAGE) },
+        ...identifierExtensions(csr.publicKey, issuer, subject, csr.subjectAltNames),
+      ];
+    } else {
+      extensions = leafExtensions(csr.publicKey, issuer, subject, {
+        altNames: csr.subjectAltNames,
+        extendedKeyUsages: csr.extKeyUsage?.length ? csr.extKeyUsage : [...allowedEkus],
+      });
+    }
+  } catch (e) {
+    await verified.catch(() => undefined);
+    throw e;
   }
-  return signTbs({ issuerName: issuer.subjectDer, subjectName, publicKey: csr.publicKey, validity, extensions }, options.issuer.privateKey, options);
+  const encoded = encodeTbs({ issuerName: issuer.subjectDer, subjectName, publicKey: csr.publicKey, validity, extensions }, options.issuer.privateKey, options.crypto);
+  await verified;
+  return signEncodedTbs(encoded, options.issuer.privateKey, options);
 }

@@ -14,7 +14,7 @@ import {
 } from './extensions.js';
 import type { GeneralName } from './general-name.js';
 import { encodeName, nameEquals, type Name } from './name.js';
-import { signBytes, signingAlgorithmFor } from './signature.js';
+import { signBytes, signingAlgorithmFor, type SigningAlgorithm } from './signature.js';
 
 /** A CA certificate and its private key: what signs new certificates. */
 export interface Issuer {
@@ -58,10 +58,22 @@ export function keyIdentifier(key: PublicKeyInfo): Uint8Array {
   return sha256(key.publicKey).subarray(0, 20);
 }
 
+// getRandomValues costs a few µs per call in Node; drawing serials from a pooled buffer amortises it.
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+let poolSource: Crypto | undefined;
+
 /** A positive random serial of 16 octets (RFC 5280 §4.1.2.2 allows up to 20). */
 export function randomSerial(crypto: Crypto | undefined): Uint8Array {
   const c = crypto ?? (globalThis as { crypto: Crypto }).crypto;
-  const s = c.getRandomValues(new Uint8Array(16));
+  if (poolSource !== c || poolOffset + 16 > pool.length) {
+    pool = c.getRandomValues(new Uint8Array(4096));
+    poolOffset = 0;
+    poolSource = c;
+  }
+  const s = pool.slice(poolOffset, poolOffset + 16);
+  pool.fill(0, poolOffset, poolOffset + 16);
+  poolOffset += 16;
   // High bit clear keeps it positive; a non-zero first octet keeps the encoding 16 octets and minimal.
   s[0] = s[0]! & 0x7f || 0x01;
   return s;
@@ -127,23 +139,37 @@ export interface TbsSpec {
   readonly serial?: Uint8Array;
 }
 
-/** Encodes and signs a tbsCertificate, returning the parsed result. */
-export async function signTbs(spec: TbsSpec, privateKey: CryptoKey, options: CryptoOptions): Promise<Certificate> {
-  const subtle = subtleOf(options);
-  const alg = signingAlgorithmFor(privateKey);
-  const serial = spec.serial ?? randomSerial(options.crypto);
+/** A tbsCertificate encoded and ready to sign. */
+export interface EncodedTbs {
+  readonly tbs: Uint8Array;
+  readonly algorithm: SigningAlgorithm;
+}
+
+/** Encodes a tbsCertificate for `privateKey`'s signature algorithm (RFC 5280 §4.1). */
+export function encodeTbs(spec: TbsSpec, privateKey: CryptoKey, crypto: Crypto | undefined): EncodedTbs {
+  const algorithm = signingAlgorithmFor(privateKey);
   const tbs = seq(
     explicit(0, int(2)),
-    tlv(TAG.INTEGER, serial),
-    alg.algorithmIdentifier,
+    tlv(TAG.INTEGER, spec.serial ?? randomSerial(crypto)),
+    algorithm.algorithmIdentifier,
     spec.issuerName,
     seq(time(spec.validity.notBefore), time(spec.validity.notAfter)),
     spec.subjectName,
     spec.publicKey.spki,
     ...(spec.extensions.length ? [tlv(ctx(3, true), seq(...spec.extensions.map(encodeExtension)))] : []),
   );
-  const signature = await signBytes(privateKey, alg, tbs, subtle);
-  return decodeCertificate(seq(tbs, alg.algorithmIdentifier, bitString(signature)));
+  return { tbs, algorithm };
+}
+
+/** Signs an encoded tbsCertificate and returns the parsed certificate. */
+export async function signEncodedTbs(encoded: EncodedTbs, privateKey: CryptoKey, options: CryptoOptions): Promise<Certificate> {
+  const signature = await signBytes(privateKey, encoded.algorithm, encoded.tbs, subtleOf(options));
+  return decodeCertificate(seq(encoded.tbs, encoded.algorithm.algorithmIdentifier, bitString(signature)));
+}
+
+/** Encodes and signs a tbsCertificate, returning the parsed result. */
+export function signTbs(spec: TbsSpec, privateKey: CryptoKey, options: CryptoOptions): Promise<Certificate> {
+  return signEncodedTbs(encodeTbs(spec, privateKey, options.crypto), privateKey, options);
 }
 
 /** SKI, then AKI from the issuer (its SKI if it has one), then SAN — critical iff the subject is empty (§4.2.1.6). */

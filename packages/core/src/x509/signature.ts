@@ -8,7 +8,6 @@ import { bytesOf, Cursor, nullValue, oid, readOid, readRoot, readSmallInt, seq, 
 import { derToP1363, p1363ToDer } from '../internal/ecdsa-sig.js';
 import { OID } from '../internal/oids.js';
 import type { PublicKeyInfo } from '../keys/public-key-info.js';
-import { toArrayBuffer } from '../internal/bytes.js';
 
 /** An AlgorithmIdentifier as it appears in a certificate (RFC 5280 §4.1.1.2). */
 export interface AlgorithmIdentifier {
@@ -135,7 +134,7 @@ function importVerifyKey(key: PublicKeyInfo, p: VerifyParams, subtle: SubtleCryp
       data = key.algorithm === 'RSA-PSS' ? rsaSpkiFromPss(key) : key.spki;
     }
   }
-  const promise = subtle.importKey(format, toArrayBuffer(data), algo, false, ['verify']);
+  const promise = subtle.importKey(format, data as Uint8Array<ArrayBuffer>, algo, false, ['verify']);
   if (!perKey) keyCache.set(key, (perKey = new Map()));
   perKey.set(cacheKey, promise);
   promise.catch(() => perKey!.delete(cacheKey));
@@ -193,7 +192,7 @@ export async function verifyX509Signature(
       params = { name: 'RSASSA-PKCS1-v1_5' };
   }
   try {
-    return await subtle.verify(params, k, toArrayBuffer(sig), toArrayBuffer(data));
+    return await subtle.verify(params, k, sig as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
   } catch (e) {
     throw new CryptoFailure(`WebCrypto refused to verify a ${key.algorithm} signature.`, { cause: e });
   }
@@ -209,6 +208,13 @@ export interface SigningAlgorithm {
 
 /** Picks the signature algorithm from the issuer's key: Ed25519, or ECDSA with SHA-256 (P-256) / SHA-384 (P-384). */
 export function signingAlgorithmFor(key: CryptoKey): SigningAlgorithm {
+  let alg = signingAlgorithms.get(key);
+  if (!alg) signingAlgorithms.set(key, (alg = pickSigningAlgorithm(key)));
+  return alg;
+}
+const signingAlgorithms = new WeakMap<CryptoKey, SigningAlgorithm>();
+
+function pickSigningAlgorithm(key: CryptoKey): SigningAlgorithm {
   const a = key.algorithm as EcKeyAlgorithm;
   if (key.type !== 'private') throw new TypeError(`key must be a private CryptoKey, received a ${key.type} key`);
   if (a.name === 'Ed25519') return { algorithmIdentifier: seq(oid(OID.ed25519)), params: { name: 'Ed25519' }, ecdsa: false };
@@ -228,7 +234,7 @@ export function signingAlgorithmFor(key: CryptoKey): SigningAlgorithm {
 export async function signBytes(key: CryptoKey, alg: SigningAlgorithm, tbs: Uint8Array, subtle: SubtleCrypto): Promise<Uint8Array> {
   let sig: ArrayBuffer;
   try {
-    sig = await subtle.sign(alg.params, key, toArrayBuffer(tbs));
+    sig = await subtle.sign(alg.params, key, tbs as Uint8Array<ArrayBuffer>);
   } catch (e) {
     throw new CryptoFailure(`WebCrypto refused to sign with the ${(key.algorithm as { name: string }).name} key (does it allow "sign"?).`, {
       cause: e,
