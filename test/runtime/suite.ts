@@ -76,7 +76,8 @@ async function expectCode(code: string, fn: () => unknown): Promise<void> {
   throw new Error(`expected ${code}, but nothing was thrown`);
 }
 
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 async function chain(alg: core.SigningKeyAlgorithm): Promise<void> {
   const rootKeys = await core.generateKeyPair({ algorithm: alg });
@@ -96,24 +97,50 @@ async function chain(alg: core.SigningKeyAlgorithm): Promise<void> {
   const csr = await core.createCsr({
     subject: core.personName({ commonName: 'svc' }),
     keyPair: leafKeys,
-    altNames: [core.dnsName('café.example.com'), core.ipAddress('2001:DB8::1'), core.emailAddress('a@example.org')],
+    altNames: [
+      core.dnsName('café.example.com'),
+      core.ipAddress('2001:DB8::1'),
+      core.emailAddress('a@example.org'),
+    ],
   });
-  const leaf = await core.issueCertificateFromCsr({ issuer: { certificate: inter, privateKey: interKeys.privateKey }, csr: core.encodePem('CERTIFICATE REQUEST', csr.der) });
+  const leaf = await core.issueCertificateFromCsr({
+    issuer: { certificate: inter, privateKey: interKeys.privateKey },
+    csr: core.encodePem('CERTIFICATE REQUEST', csr.der),
+  });
   await core.verifyCertificateSignature(leaf, inter);
   await core.verifyCertificateSignature(inter, root);
   await core.verifyCertificateSignature(root, root);
-  const parsed = core.parseCertificates(core.encodePem('CERTIFICATE', leaf.der) + core.encodePem('CERTIFICATE', inter.der));
+  const parsed = core.parseCertificates(
+    core.encodePem('CERTIFICATE', leaf.der) + core.encodePem('CERTIFICATE', inter.der),
+  );
   assert(parsed.length === 2 && equalBytes(parsed[0]!.der, leaf.der), 'PEM bundle must round-trip');
   const names = (leaf.subjectAltNames ?? []).map(core.formatGeneralName);
-  assert(names.includes('DNS:xn--caf-dma.example.com'), `IDN must be an A-label, got ${names.join(', ')}`);
-  assert(names.includes('IP Address:2001:db8::1'), `IPv6 must be canonical, got ${names.join(', ')}`);
-  assert(leaf.extKeyUsage?.length === 2 && leaf.basicConstraints?.ca === false, 'leaf must be CA:false with two EKUs');
-  assert(core.formatName(inter.subject) === 'OU=Ops,O=Acme\\, Inc.', `unexpected RFC 4514 form ${core.formatName(inter.subject)}`);
+  assert(
+    names.includes('DNS:xn--caf-dma.example.com'),
+    `IDN must be an A-label, got ${names.join(', ')}`,
+  );
+  assert(
+    names.includes('IP Address:2001:db8::1'),
+    `IPv6 must be canonical, got ${names.join(', ')}`,
+  );
+  assert(
+    leaf.extKeyUsage?.length === 2 && leaf.basicConstraints?.ca === false,
+    'leaf must be CA:false with two EKUs',
+  );
+  assert(
+    core.formatName(inter.subject) === 'OU=Ops,O=Acme\\, Inc.',
+    `unexpected RFC 4514 form ${core.formatName(inter.subject)}`,
+  );
   const tampered = leaf.der.slice();
   tampered[tampered.length - 5]! ^= 1;
-  await expectCode('ERR_SIGNATURE_INVALID', () => core.verifyCertificateSignature(core.decodeCertificate(tampered), inter));
+  await expectCode('ERR_SIGNATURE_INVALID', () =>
+    core.verifyCertificateSignature(core.decodeCertificate(tampered), inter),
+  );
   const view = core.inspectCertificate(leaf);
-  assert(view.publicKey.algorithm === alg && view.fingerprints.sha256.length === 95, 'inspect must describe the leaf');
+  assert(
+    view.publicKey.algorithm === alg && view.fingerprints.sha256.length === 95,
+    'inspect must describe the leaf',
+  );
 }
 
 /** The cases, in run order. */

@@ -4,8 +4,16 @@
  */
 import * as pkijs from 'pkijs';
 import {
-  createCsr, createSelfSignedCa, decodeCertificate, generateKeyPair, issueCertificateFromCsr, issueEndEntityCertificate,
-  personName, signingName, dnsName, type SigningKeyAlgorithm,
+  createCsr,
+  createSelfSignedCa,
+  decodeCertificate,
+  generateKeyPair,
+  issueCertificateFromCsr,
+  issueEndEntityCertificate,
+  personName,
+  signingName,
+  dnsName,
+  type SigningKeyAlgorithm,
 } from '@certified/core';
 
 const MIN_MS = Number(process.env.BENCH_MS ?? 1500);
@@ -32,14 +40,25 @@ function report(name: string, r: number, note = ''): void {
   console.log(`${name.padEnd(44)} ${fmt(r)}/s  ${note}`);
 }
 
-const params: Record<SigningKeyAlgorithm, { sign: AlgorithmIdentifier | EcdsaParams; gen: Algorithm | EcKeyGenParams }> = {
+const params: Record<
+  SigningKeyAlgorithm,
+  { sign: AlgorithmIdentifier | EcdsaParams; gen: Algorithm | EcKeyGenParams }
+> = {
   Ed25519: { sign: { name: 'Ed25519' }, gen: { name: 'Ed25519' } },
-  'P-256': { sign: { name: 'ECDSA', hash: 'SHA-256' }, gen: { name: 'ECDSA', namedCurve: 'P-256' } },
-  'P-384': { sign: { name: 'ECDSA', hash: 'SHA-384' }, gen: { name: 'ECDSA', namedCurve: 'P-384' } },
+  'P-256': {
+    sign: { name: 'ECDSA', hash: 'SHA-256' },
+    gen: { name: 'ECDSA', namedCurve: 'P-256' },
+  },
+  'P-384': {
+    sign: { name: 'ECDSA', hash: 'SHA-384' },
+    gen: { name: 'ECDSA', namedCurve: 'P-384' },
+  },
 };
 
 const summary: Record<string, number> = {};
-console.log(`@certified/core bench — ${typeof process !== 'undefined' ? `Node ${process.versions.node}` : 'unknown runtime'}, ${MIN_MS} ms per row\n`);
+console.log(
+  `@certified/core bench — ${typeof process !== 'undefined' ? `Node ${process.versions.node}` : 'unknown runtime'}, ${MIN_MS} ms per row\n`,
+);
 
 for (const alg of ['Ed25519', 'P-256'] as const) {
   console.log(`— ${alg} —`);
@@ -59,22 +78,55 @@ for (const alg of ['Ed25519', 'P-256'] as const) {
   report(`limit: one sign + one verify`, limit);
 
   const caKeys = await generateKeyPair({ algorithm: alg });
-  const ca = await createSelfSignedCa({ subject: signingName(personName({ commonName: 'Bench CA' })), keyPair: caKeys });
+  const ca = await createSelfSignedCa({
+    subject: signingName(personName({ commonName: 'Bench CA' })),
+    keyPair: caKeys,
+  });
   const issuer = { certificate: ca, privateKey: caKeys.privateKey };
   const leafKeys = await generateKeyPair({ algorithm: alg });
-  const csr = await createCsr({ subject: personName({ commonName: 'bench leaf' }), keyPair: leafKeys, altNames: [dnsName('leaf.example.com')] });
+  const csr = await createCsr({
+    subject: personName({ commonName: 'bench leaf' }),
+    keyPair: leafKeys,
+    altNames: [dnsName('leaf.example.com')],
+  });
   const csrDer = csr.der;
-  const issuance = await rate(() => issueCertificateFromCsr({ issuer, csr: csrDer, profile: { lifetimeSeconds: 86400 } }));
-  report(`issueCertificateFromCsr (parse+verify+sign)`, issuance, `${(issuance / limit).toFixed(2)}× limit (goal ≥ 0.50×)`);
+  const issuance = await rate(() =>
+    issueCertificateFromCsr({ issuer, csr: csrDer, profile: { lifetimeSeconds: 86400 } }),
+  );
+  report(
+    `issueCertificateFromCsr (parse+verify+sign)`,
+    issuance,
+    `${(issuance / limit).toFixed(2)}× limit (goal ≥ 0.50×)`,
+  );
   summary[`${alg}.issuanceRatio`] = issuance / limit;
 
-  const leaf = await issueEndEntityCertificate({ issuer, subject: personName({ commonName: 'leaf' }), publicKey: leafKeys.publicKey, altNames: [dnsName('leaf.example.com')] });
+  const leaf = await issueEndEntityCertificate({
+    issuer,
+    subject: personName({ commonName: 'leaf' }),
+    publicKey: leafKeys.publicKey,
+    altNames: [dnsName('leaf.example.com')],
+  });
   const leafDer = leaf.der;
   const parse = await rate(() => decodeCertificate(leafDer));
   const pkiParse = await rate(() => pkijs.Certificate.fromBER(leafDer));
-  report(`decodeCertificate (leaf, ${leafDer.length} B)`, parse, `parse costs ${(rawVerify / parse).toFixed(3)}× one verify (goal < 0.20×)`);
-  report(`peer: PKI.js Certificate.fromBER`, pkiParse, `costs ${(rawVerify / pkiParse).toFixed(2)}× one verify; ours is ${(parse / pkiParse).toFixed(0)}× faster`);
+  report(
+    `decodeCertificate (leaf, ${leafDer.length} B)`,
+    parse,
+    `parse costs ${(rawVerify / parse).toFixed(3)}× one verify (goal < 0.20×)`,
+  );
+  report(
+    `peer: PKI.js Certificate.fromBER`,
+    pkiParse,
+    `costs ${(rawVerify / pkiParse).toFixed(2)}× one verify; ours is ${(parse / pkiParse).toFixed(0)}× faster`,
+  );
   summary[`${alg}.parseCostVsVerify`] = rawVerify / parse;
   console.log('');
 }
-console.log(JSON.stringify({ bench: 'core', ...Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) }));
+console.log(
+  JSON.stringify({
+    bench: 'core',
+    ...Object.fromEntries(
+      Object.entries(summary).map(([k, v]) => [k, Math.round(v * 1000) / 1000]),
+    ),
+  }),
+);

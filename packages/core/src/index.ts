@@ -3,37 +3,107 @@
  * Runs unchanged on Node, Deno, Bun, browsers and edge workers.
  */
 export * from './errors.js';
-export { decodePem, decodePemBundle, encodePem, fromBase64Der, readDerInput, toBase64Der, MAX_TEXT_LENGTH } from './encoding/pem.js';
+export {
+  decodePem,
+  decodePemBundle,
+  encodePem,
+  fromBase64Der,
+  readDerInput,
+  toBase64Der,
+  MAX_TEXT_LENGTH,
+} from './encoding/pem.js';
 export type { InputEncoding, PemBlock } from './encoding/pem.js';
 export { MAX_DER_BYTES } from './internal/der.js';
 export { EKU } from './internal/oids.js';
 export {
-  exportPrivateKey, exportPublicKey, generateKeyPair, importPrivateKey, importPublicKey, signingKeyAlgorithmOf,
+  exportPrivateKey,
+  exportPublicKey,
+  generateKeyPair,
+  importPrivateKey,
+  importPublicKey,
+  signingKeyAlgorithmOf,
 } from './keys/keys.js';
-export type { CryptoOptions, GenerateKeyPairOptions, ImportPrivateKeyOptions, KeyFormat } from './keys/keys.js';
+export type {
+  CryptoOptions,
+  GenerateKeyPairOptions,
+  ImportPrivateKeyOptions,
+  KeyFormat,
+} from './keys/keys.js';
 export { parsePublicKeyInfo } from './keys/public-key-info.js';
-export type { PublicKeyAlgorithm, PublicKeyInfo, SigningKeyAlgorithm } from './keys/public-key-info.js';
+export type {
+  PublicKeyAlgorithm,
+  PublicKeyInfo,
+  SigningKeyAlgorithm,
+} from './keys/public-key-info.js';
 export {
-  commonNameOf, formatName, nameEquals, nameKey, organizationName, parseName, personName, signingName, SIGNING_PSEUDONYM,
+  commonNameOf,
+  formatName,
+  nameEquals,
+  nameKey,
+  organizationName,
+  parseName,
+  personName,
+  signingName,
+  SIGNING_PSEUDONYM,
 } from './x509/name.js';
-export type { AttributeTypeAndValue, Name, OrganizationNameOptions, PersonNameOptions, RelativeDistinguishedName } from './x509/name.js';
+export type {
+  AttributeTypeAndValue,
+  Name,
+  OrganizationNameOptions,
+  PersonNameOptions,
+  RelativeDistinguishedName,
+} from './x509/name.js';
 export {
-  bytesToIp, dnsName, emailAddress, formatGeneralName, ipAddress, ipToBytes, parseAltName, uriName,
+  bytesToIp,
+  dnsName,
+  emailAddress,
+  formatGeneralName,
+  ipAddress,
+  ipToBytes,
+  parseAltName,
+  uriName,
 } from './x509/general-name.js';
 export type { GeneralName } from './x509/general-name.js';
 export { KEY_USAGES } from './x509/extensions.js';
-export type { AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, Extension, KeyUsage } from './x509/extensions.js';
-export { decodeCertificate, fingerprint, isCa, parseCertificate, parseCertificates } from './x509/certificate.js';
+export type {
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  ExtendedKeyUsage,
+  Extension,
+  KeyUsage,
+} from './x509/extensions.js';
+export {
+  decodeCertificate,
+  fingerprint,
+  isCa,
+  parseCertificate,
+  parseCertificates,
+} from './x509/certificate.js';
 export type { Certificate } from './x509/certificate.js';
 export type { AlgorithmIdentifier } from './x509/signature.js';
 export {
-  createSelfSignedCa, DEFAULT_CA_LIFETIME_SECONDS, DEFAULT_LEAF_LIFETIME_SECONDS, issueCaCertificate, issueEndEntityCertificate,
+  createSelfSignedCa,
+  DEFAULT_CA_LIFETIME_SECONDS,
+  DEFAULT_LEAF_LIFETIME_SECONDS,
+  issueCaCertificate,
+  issueEndEntityCertificate,
 } from './x509/build-certificate.js';
 export type {
-  CreateSelfSignedCaOptions, IssueCaCertificateOptions, IssueEndEntityOptions, Issuer, PublicKeyInput, ValidityOptions,
+  CreateSelfSignedCaOptions,
+  IssueCaCertificateOptions,
+  IssueEndEntityOptions,
+  Issuer,
+  PublicKeyInput,
+  ValidityOptions,
 } from './x509/build-certificate.js';
 export { verifyCertificateSignature } from './x509/verify-certificate.js';
 export { createCsr, decodeCsr, issueCertificateFromCsr, parseCsr, verifyCsr } from './csr/csr.js';
-export type { CertificationRequest, CreateCsrOptions, CsrAttribute, IssuanceProfile, IssueFromCsrOptions } from './csr/csr.js';
+export type {
+  CertificationRequest,
+  CreateCsrOptions,
+  CsrAttribute,
+  IssuanceProfile,
+  IssueFromCsrOptions,
+} from './csr/csr.js';
 export { formatCertificateText, inspectCertificate, inspectCsr } from './x509/inspect.js';
 export type { CertificateView, CsrView, ExtensionView, PublicKeyView } from './x509/inspect.js';

@@ -1,10 +1,31 @@
 /**
  * @module csr/csr — PKCS#10 certification requests (RFC 2986): create, parse, verify, and issue from them.
  */
-import { CsrMalformed, DerMalformed, PemMalformed, ProfileViolation, SignatureInvalid } from '../errors.js';
 import {
-  bitString, bytesOf, children, ctx, Cursor, int, oid, readBitString, readOid, readRoot, readSmallInt, seq, set, sortDer,
-  TAG, tlv, type Tlv,
+  CsrMalformed,
+  DerMalformed,
+  PemMalformed,
+  ProfileViolation,
+  SignatureInvalid,
+} from '../errors.js';
+import {
+  bitString,
+  bytesOf,
+  children,
+  ctx,
+  Cursor,
+  int,
+  oid,
+  readBitString,
+  readOid,
+  readRoot,
+  readSmallInt,
+  seq,
+  set,
+  sortDer,
+  TAG,
+  tlv,
+  type Tlv,
 } from '../internal/der.js';
 import { EKU_NAMES, OID } from '../internal/oids.js';
 import { readDerInput } from '../encoding/pem.js';
@@ -12,18 +33,45 @@ import { subtleOf, type CryptoOptions } from '../keys/keys.js';
 import { decodePublicKeyInfo, type PublicKeyInfo } from '../keys/public-key-info.js';
 import type { Certificate } from '../x509/certificate.js';
 import {
-  basicConstraintsValue, decodeBasicConstraints, decodeExtensions, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName,
-  ekuOid, encodeExtension, extKeyUsageValue, keyUsageValue, subjectAltNameValue, type BasicConstraints, type Extension,
-  type ExtendedKeyUsage, type KeyUsage,
+  basicConstraintsValue,
+  decodeBasicConstraints,
+  decodeExtensions,
+  decodeExtKeyUsage,
+  decodeKeyUsage,
+  decodeSubjectAltName,
+  ekuOid,
+  encodeExtension,
+  extKeyUsageValue,
+  keyUsageValue,
+  subjectAltNameValue,
+  type BasicConstraints,
+  type Extension,
+  type ExtendedKeyUsage,
+  type KeyUsage,
 } from '../x509/extensions.js';
 import type { GeneralName } from '../x509/general-name.js';
 import { decodeName, encodeName, type Name } from '../x509/name.js';
 import {
-  decodeAlgorithmIdentifier, signBytes, signingAlgorithmFor, verifyX509Signature, type AlgorithmIdentifier,
+  decodeAlgorithmIdentifier,
+  signBytes,
+  signingAlgorithmFor,
+  verifyX509Signature,
+  type AlgorithmIdentifier,
 } from '../x509/signature.js';
 import {
-  CA_KEY_USAGE, checkIssuer, childPathLength, DEFAULT_LEAF_EKUS, DEFAULT_LEAF_LIFETIME_SECONDS, identifierExtensions, leafExtensions,
-  encodeTbs, resolveValidity, signEncodedTbs, spkiOf, type Issuer, type ValidityOptions,
+  CA_KEY_USAGE,
+  checkIssuer,
+  childPathLength,
+  DEFAULT_LEAF_EKUS,
+  DEFAULT_LEAF_LIFETIME_SECONDS,
+  identifierExtensions,
+  leafExtensions,
+  encodeTbs,
+  resolveValidity,
+  signEncodedTbs,
+  spkiOf,
+  type Issuer,
+  type ValidityOptions,
 } from '../x509/build-certificate.js';
 
 /** One PKCS#10 attribute. */
@@ -56,11 +104,14 @@ export interface CertificationRequest {
 
 function wrap(e: unknown): never {
   if (e instanceof DerMalformed) {
-    throw new CsrMalformed(`The certification request is malformed: ${e.reason ?? e.message}${e.field ? ` in ${e.field}` : ''}.`, {
-      ...(e.field ? { field: e.field } : {}),
-      ...(e.reason ? { reason: e.reason } : {}),
-      cause: e,
-    });
+    throw new CsrMalformed(
+      `The certification request is malformed: ${e.reason ?? e.message}${e.field ? ` in ${e.field}` : ''}.`,
+      {
+        ...(e.field ? { field: e.field } : {}),
+        ...(e.reason ? { reason: e.reason } : {}),
+        cause: e,
+      },
+    );
   }
   throw e;
 }
@@ -92,17 +143,32 @@ function decodeAttributes(b: Uint8Array, t: Tlv): CsrAttribute[] {
 
 function decode(der: Uint8Array): CertificationRequest {
   const root = readRoot(der, 'certificationRequest');
-  if (root.tag !== TAG.SEQUENCE) throw new CsrMalformed('The data is not a certification request: it does not start with a SEQUENCE.');
+  if (root.tag !== TAG.SEQUENCE)
+    throw new CsrMalformed(
+      'The data is not a certification request: it does not start with a SEQUENCE.',
+    );
   const c = Cursor.of(der, root, 'certificationRequest');
   const infoT = c.next(TAG.SEQUENCE, 'certificationRequestInfo');
-  const signatureAlgorithm = decodeAlgorithmIdentifier(der, c.next(TAG.SEQUENCE, 'signatureAlgorithm'), 'signatureAlgorithm');
+  const signatureAlgorithm = decodeAlgorithmIdentifier(
+    der,
+    c.next(TAG.SEQUENCE, 'signatureAlgorithm'),
+    'signatureAlgorithm',
+  );
   const { bytes: signature } = readBitString(der, c.next(TAG.BIT_STRING, 'signature'), 'signature');
   c.finish();
   const ic = Cursor.of(der, infoT, 'certificationRequestInfo');
   const version = readSmallInt(der, ic.next(TAG.INTEGER, 'version'), 'version');
-  if (version !== 0) throw new CsrMalformed(`Certification request version ${version + 1} is not defined (only v1).`, { field: 'version' });
+  if (version !== 0)
+    throw new CsrMalformed(
+      `Certification request version ${version + 1} is not defined (only v1).`,
+      { field: 'version' },
+    );
   const subjectT = ic.next(TAG.SEQUENCE, 'subject');
-  const publicKey = decodePublicKeyInfo(der, ic.next(TAG.SEQUENCE, 'subjectPKInfo'), 'subjectPKInfo');
+  const publicKey = decodePublicKeyInfo(
+    der,
+    ic.next(TAG.SEQUENCE, 'subjectPKInfo'),
+    'subjectPKInfo',
+  );
   // RFC 2986 makes attributes mandatory; we read requests that omit it, as OpenSSL does.
   const attrT = ic.optional(ctx(0, true), 'attributes');
   ic.finish();
@@ -110,7 +176,10 @@ function decode(der: Uint8Array): CertificationRequest {
   const req = attributes.find((a) => a.oid === OID.extensionRequest);
   let extensions: Extension[] = [];
   if (req) {
-    if (req.values.length !== 1) throw new CsrMalformed('The extensionRequest attribute must hold exactly one value.', { field: 'attributes' });
+    if (req.values.length !== 1)
+      throw new CsrMalformed('The extensionRequest attribute must hold exactly one value.', {
+        field: 'attributes',
+      });
     const v = req.values[0]!;
     extensions = decodeExtensions(v, readRoot(v, 'extensionRequest'), 'extensionRequest');
   }
@@ -145,7 +214,10 @@ function decode(der: Uint8Array): CertificationRequest {
  */
 export function parseCsr(input: Uint8Array | string): CertificationRequest {
   const { blocks } = readDerInput(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
-  if (blocks.length !== 1) throw new PemMalformed(`Expected one certification request, found ${blocks.length}.`, { reason: 'several blocks' });
+  if (blocks.length !== 1)
+    throw new PemMalformed(`Expected one certification request, found ${blocks.length}.`, {
+      reason: 'several blocks',
+    });
   return decodeCsr(blocks[0]!.der);
 }
 
@@ -156,9 +228,22 @@ export function parseCsr(input: Uint8Array | string): CertificationRequest {
  * @example
  * await verifyCsr(parseCsr(pem)); // throws if forged
  */
-export async function verifyCsr(csr: CertificationRequest, options: CryptoOptions = {}): Promise<void> {
-  const ok = await verifyX509Signature(csr.publicKey, csr.signatureAlgorithm, csr.info, csr.signature, subtleOf(options));
-  if (!ok) throw new SignatureInvalid('The certification request signature does not verify: the request was altered or not signed by its key.', { field: 'signature' });
+export async function verifyCsr(
+  csr: CertificationRequest,
+  options: CryptoOptions = {},
+): Promise<void> {
+  const ok = await verifyX509Signature(
+    csr.publicKey,
+    csr.signatureAlgorithm,
+    csr.info,
+    csr.signature,
+    subtleOf(options),
+  );
+  if (!ok)
+    throw new SignatureInvalid(
+      'The certification request signature does not verify: the request was altered or not signed by its key.',
+      { field: 'signature' },
+    );
 }
 
 /** Options for {@link createCsr}. */
@@ -190,14 +275,35 @@ export async function createCsr(options: CreateCsrOptions): Promise<Certificatio
   const subtle = subtleOf(options);
   const publicKey = await spkiOf(options.keyPair.publicKey, subtle);
   const exts: Extension[] = [];
-  if (options.ca) exts.push({ oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: true, ...options.ca }) });
-  if (options.extendedKeyUsages?.length) exts.push({ oid: OID.extKeyUsage, critical: false, value: extKeyUsageValue(options.extendedKeyUsages) });
+  if (options.ca)
+    exts.push({
+      oid: OID.basicConstraints,
+      critical: true,
+      value: basicConstraintsValue({ ca: true, ...options.ca }),
+    });
+  if (options.extendedKeyUsages?.length)
+    exts.push({
+      oid: OID.extKeyUsage,
+      critical: false,
+      value: extKeyUsageValue(options.extendedKeyUsages),
+    });
   if (options.altNames?.length) {
-    exts.push({ oid: OID.subjectAltName, critical: options.subject.length === 0, value: subjectAltNameValue(options.altNames) });
+    exts.push({
+      oid: OID.subjectAltName,
+      critical: options.subject.length === 0,
+      value: subjectAltNameValue(options.altNames),
+    });
   }
   exts.push(...(options.extensions ?? []));
-  const attrs = exts.length ? [seq(oid(OID.extensionRequest), set(seq(...exts.map(encodeExtension))))] : [];
-  const info = seq(int(0), encodeName(options.subject), publicKey.spki, tlv(ctx(0, true), ...sortDer(attrs)));
+  const attrs = exts.length
+    ? [seq(oid(OID.extensionRequest), set(seq(...exts.map(encodeExtension))))]
+    : [];
+  const info = seq(
+    int(0),
+    encodeName(options.subject),
+    publicKey.spki,
+    tlv(ctx(0, true), ...sortDer(attrs)),
+  );
   const alg = signingAlgorithmFor(options.keyPair.privateKey);
   const signature = await signBytes(options.keyPair.privateKey, alg, info, subtle);
   return decodeCsr(seq(info, alg.algorithmIdentifier, bitString(signature)));
@@ -231,7 +337,13 @@ export interface IssueFromCsrOptions extends CryptoOptions, Pick<ValidityOptions
   profile?: IssuanceProfile;
 }
 
-const UNDERSTOOD = new Set<string>([OID.subjectAltName, OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectKeyIdentifier]);
+const UNDERSTOOD = new Set<string>([
+  OID.subjectAltName,
+  OID.basicConstraints,
+  OID.keyUsage,
+  OID.extKeyUsage,
+  OID.subjectKeyIdentifier,
+]);
 
 /**
  * Issues a certificate from a request under a profile: verifies the request's signature, refuses what the
@@ -247,43 +359,75 @@ const UNDERSTOOD = new Set<string>([OID.subjectAltName, OID.basicConstraints, OI
  * const cert = await issueCertificateFromCsr({ issuer, csr: pem, profile: { lifetimeSeconds: 3600 } });
  */
 export async function issueCertificateFromCsr(options: IssueFromCsrOptions): Promise<Certificate> {
-  const csr = options.csr instanceof Uint8Array || typeof options.csr === 'string' ? parseCsr(options.csr) : options.csr;
+  const csr =
+    options.csr instanceof Uint8Array || typeof options.csr === 'string'
+      ? parseCsr(options.csr)
+      : options.csr;
   const profile = options.profile ?? {};
   checkIssuer(options.issuer);
   const issuer = options.issuer.certificate;
   for (const e of csr.extensions) {
     if (e.critical && !UNDERSTOOD.has(e.oid)) {
-      throw new ProfileViolation(`The request asks for critical extension ${e.oid}, which this issuer does not understand.`, { field: e.oid });
+      throw new ProfileViolation(
+        `The request asks for critical extension ${e.oid}, which this issuer does not understand.`,
+        { field: e.oid },
+      );
     }
   }
   const wantsCa = csr.basicConstraints?.ca === true;
-  if (wantsCa && !profile.allowCa) throw new ProfileViolation('The request asks for a CA certificate, which this profile does not allow.', { field: 'basicConstraints' });
+  if (wantsCa && !profile.allowCa)
+    throw new ProfileViolation(
+      'The request asks for a CA certificate, which this profile does not allow.',
+      { field: 'basicConstraints' },
+    );
   const allowedEkus = new Set((profile.allowedExtendedKeyUsages ?? DEFAULT_LEAF_EKUS).map(ekuOid));
   for (const e of csr.extKeyUsage ?? []) {
     if (!allowedEkus.has(e)) {
-      throw new ProfileViolation(`The request asks for extended key usage ${EKU_NAMES[e] ?? e}, which this profile does not allow.`, { field: 'extKeyUsage' });
+      throw new ProfileViolation(
+        `The request asks for extended key usage ${EKU_NAMES[e] ?? e}, which this profile does not allow.`,
+        { field: 'extKeyUsage' },
+      );
     }
   }
   const allowedSan = new Set(profile.allowedAltNameTypes ?? ['dns', 'ip', 'email', 'uri']);
   for (const n of csr.subjectAltNames ?? []) {
-    if (!allowedSan.has(n.type)) throw new ProfileViolation(`The request asks for a ${n.type} subject alternative name, which this profile does not allow.`, { field: 'subjectAltName' });
+    if (!allowedSan.has(n.type))
+      throw new ProfileViolation(
+        `The request asks for a ${n.type} subject alternative name, which this profile does not allow.`,
+        { field: 'subjectAltName' },
+      );
   }
   if (profile.requireAltNames && !csr.subjectAltNames?.length) {
-    throw new ProfileViolation('This profile requires subject alternative names, and the request has none.', { field: 'subjectAltName' });
+    throw new ProfileViolation(
+      'This profile requires subject alternative names, and the request has none.',
+      { field: 'subjectAltName' },
+    );
   }
   const subject = profile.subject ?? csr.subject;
   const subjectName = profile.subject ? encodeName(profile.subject) : csr.subjectDer;
-  const validity = resolveValidity({ lifetimeSeconds: profile.lifetimeSeconds ?? DEFAULT_LEAF_LIFETIME_SECONDS, ...(options.now ? { now: options.now } : {}) }, DEFAULT_LEAF_LIFETIME_SECONDS, issuer);
+  const validity = resolveValidity(
+    {
+      lifetimeSeconds: profile.lifetimeSeconds ?? DEFAULT_LEAF_LIFETIME_SECONDS,
+      ...(options.now ? { now: options.now } : {}),
+    },
+    DEFAULT_LEAF_LIFETIME_SECONDS,
+    issuer,
+  );
   // Proof of possession runs on WebCrypto's side while we encode the TBS here; nothing is signed before it passes.
   const verified = verifyCsr(csr, options);
   let extensions: Extension[];
   try {
     if (wantsCa) {
       let requested = csr.basicConstraints?.pathLength;
-      if (profile.maxPathLength !== undefined) requested = Math.min(requested ?? profile.maxPathLength, profile.maxPathLength);
+      if (profile.maxPathLength !== undefined)
+        requested = Math.min(requested ?? profile.maxPathLength, profile.maxPathLength);
       const pathLength = childPathLength(issuer, requested);
       extensions = [
-        { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: true, pathLength }) },
+        {
+          oid: OID.basicConstraints,
+          critical: true,
+          value: basicConstraintsValue({ ca: true, pathLength }),
+        },
         { oid: OID.keyUsage, critical: true, value: keyUsageValue(CA_KEY_USAGE) },
         ...identifierExtensions(csr.publicKey, issuer, subject, csr.subjectAltNames),
       ];
@@ -297,7 +441,11 @@ export async function issueCertificateFromCsr(options: IssueFromCsrOptions): Pro
     await verified.catch(() => undefined);
     throw e;
   }
-  const encoded = encodeTbs({ issuerName: issuer.subjectDer, subjectName, publicKey: csr.publicKey, validity, extensions }, options.issuer.privateKey, options.crypto);
+  const encoded = encodeTbs(
+    { issuerName: issuer.subjectDer, subjectName, publicKey: csr.publicKey, validity, extensions },
+    options.issuer.privateKey,
+    options.crypto,
+  );
   await verified;
   return signEncodedTbs(encoded, options.issuer.privateKey, options);
 }

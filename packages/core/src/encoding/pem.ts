@@ -17,9 +17,12 @@ export interface PemBlock {
 
 function checkSize(text: string): void {
   if (text.length > MAX_TEXT_LENGTH) {
-    throw new InputTooLarge(`The text is ${text.length} characters; the limit is ${MAX_TEXT_LENGTH}.`, {
-      reason: 'text too large',
-    });
+    throw new InputTooLarge(
+      `The text is ${text.length} characters; the limit is ${MAX_TEXT_LENGTH}.`,
+      {
+        reason: 'text too large',
+      },
+    );
   }
 }
 
@@ -32,7 +35,8 @@ function checkSize(text: string): void {
  * encodePem('CERTIFICATE', cert.der); // "-----BEGIN CERTIFICATE-----\nMII…"
  */
 export function encodePem(label: string, der: Uint8Array): string {
-  if (!/^[A-Z0-9][A-Z0-9 ]*$/.test(label)) throw new TypeError(`label must be an upper-case PEM label, received ${JSON.stringify(label)}`);
+  if (!/^[A-Z0-9][A-Z0-9 ]*$/.test(label))
+    throw new TypeError(`label must be an upper-case PEM label, received ${JSON.stringify(label)}`);
   const b64 = toBase64(der);
   let body = '';
   for (let i = 0; i < b64.length; i += 64) body += b64.slice(i, i + 64) + '\n';
@@ -59,26 +63,40 @@ export function decodePemBundle(text: string): PemBlock[] {
   while ((m = BLOCK.exec(text))) {
     const [, begin, body, end] = m;
     if (begin !== end) {
-      throw new PemMalformed(`A PEM block begins as "${begin}" but ends as "${end}".`, { reason: 'label mismatch' });
+      throw new PemMalformed(`A PEM block begins as "${begin}" but ends as "${end}".`, {
+        reason: 'label mismatch',
+      });
     }
     const inner = body!;
-    if (/-----BEGIN /.test(inner)) throw new PemMalformed(`The PEM block "${begin}" is not terminated.`, { reason: 'unterminated' });
-    if (/^\s*[A-Za-z-]+:/m.test(inner)) {
-      throw new PemMalformed(`The PEM block "${begin}" has RFC 1421 headers (an encrypted legacy key?); they are not supported.`, {
-        reason: 'headers',
+    if (/-----BEGIN /.test(inner))
+      throw new PemMalformed(`The PEM block "${begin}" is not terminated.`, {
+        reason: 'unterminated',
       });
+    if (/^\s*[A-Za-z-]+:/m.test(inner)) {
+      throw new PemMalformed(
+        `The PEM block "${begin}" has RFC 1421 headers (an encrypted legacy key?); they are not supported.`,
+        {
+          reason: 'headers',
+        },
+      );
     }
     let der: Uint8Array;
     try {
       der = fromBase64(inner, begin);
     } catch (e) {
-      throw new PemMalformed(`The body of the PEM block "${begin}" is not valid base64.`, { reason: 'bad base64', cause: e });
+      throw new PemMalformed(`The body of the PEM block "${begin}" is not valid base64.`, {
+        reason: 'bad base64',
+        cause: e,
+      });
     }
-    if (der.length === 0) throw new PemMalformed(`The PEM block "${begin}" is empty.`, { reason: 'empty' });
+    if (der.length === 0)
+      throw new PemMalformed(`The PEM block "${begin}" is empty.`, { reason: 'empty' });
     out.push({ label: begin!, der });
   }
   if (out.length === 0) {
-    const why = /-----BEGIN /.test(text) ? 'a PEM block is not terminated' : 'no "-----BEGIN …-----" line';
+    const why = /-----BEGIN /.test(text)
+      ? 'a PEM block is not terminated'
+      : 'no "-----BEGIN …-----" line';
     throw new PemMalformed(`The text is not PEM: ${why}.`, { reason: 'no block' });
   }
   return out;
@@ -93,19 +111,27 @@ export function decodePemBundle(text: string): PemBlock[] {
  * @example
  * const der = decodePem(text, { label: 'CERTIFICATE' }).der;
  */
-export function decodePem(text: string, options: { label?: string | readonly string[] } = {}): PemBlock {
+export function decodePem(
+  text: string,
+  options: { label?: string | readonly string[] } = {},
+): PemBlock {
   const blocks = decodePemBundle(text);
   if (blocks.length !== 1) {
-    throw new PemMalformed(`Expected one PEM block, found ${blocks.length}.`, { reason: 'several blocks' });
+    throw new PemMalformed(`Expected one PEM block, found ${blocks.length}.`, {
+      reason: 'several blocks',
+    });
   }
   const block = blocks[0]!;
   if (options.label !== undefined) {
     const labels = typeof options.label === 'string' ? [options.label] : options.label;
     if (!labels.includes(block.label)) {
-      throw new PemLabelMismatch(`Expected a PEM "${labels.join('" or "')}" block, found "${block.label}".`, {
-        field: block.label,
-        reason: 'label mismatch',
-      });
+      throw new PemLabelMismatch(
+        `Expected a PEM "${labels.join('" or "')}" block, found "${block.label}".`,
+        {
+          field: block.label,
+          reason: 'label mismatch',
+        },
+      );
     }
   }
   return block;
@@ -157,7 +183,10 @@ export function readDerInput(
     // DER always starts with a constructed SEQUENCE tag for the structures we read.
     if (bytes[0] === 0x30) return { encoding: 'der', blocks: [{ label: '', der: bytes }] };
     if (bytes.length > MAX_TEXT_LENGTH) {
-      throw new InputTooLarge(`The input is ${bytes.length} bytes; the limit is ${MAX_TEXT_LENGTH}.`, { reason: 'input too large' });
+      throw new InputTooLarge(
+        `The input is ${bytes.length} bytes; the limit is ${MAX_TEXT_LENGTH}.`,
+        { reason: 'input too large' },
+      );
     }
     text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   }
@@ -167,10 +196,13 @@ export function readDerInput(
     if (expectedLabels) {
       for (const b of blocks) {
         if (!expectedLabels.includes(b.label)) {
-          throw new PemLabelMismatch(`Expected a PEM "${expectedLabels.join('" or "')}" block, found "${b.label}".`, {
-            field: b.label,
-            reason: 'label mismatch',
-          });
+          throw new PemLabelMismatch(
+            `Expected a PEM "${expectedLabels.join('" or "')}" block, found "${b.label}".`,
+            {
+              field: b.label,
+              reason: 'label mismatch',
+            },
+          );
         }
       }
     }
@@ -179,7 +211,9 @@ export function readDerInput(
   const trimmed = text.trim();
   if (trimmed === '') throw new PemMalformed('The input is empty.', { reason: 'empty' });
   if (!/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) {
-    throw new PemMalformed('The input is neither DER, PEM nor base64-DER.', { reason: 'unrecognised encoding' });
+    throw new PemMalformed('The input is neither DER, PEM nor base64-DER.', {
+      reason: 'unrecognised encoding',
+    });
   }
   return { encoding: 'base64', blocks: [{ label: '', der: fromBase64(trimmed) }] };
 }

@@ -11,7 +11,8 @@ export function toHex(b: Uint8Array, sep = ''): string {
 
 export function fromHex(hex: string): Uint8Array {
   const h = hex.replace(/[\s:]/g, '');
-  if (h.length % 2 || /[^0-9a-fA-F]/.test(h)) throw new TypeError(`hex must be an even-length hex string`);
+  if (h.length % 2 || /[^0-9a-fA-F]/.test(h))
+    throw new TypeError(`hex must be an even-length hex string`);
   const out = new Uint8Array(h.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
   return out;
@@ -48,7 +49,8 @@ export function toBase64(b: Uint8Array): string {
   }
   if (i < b.length) {
     const n = (b[i]! << 16) | ((b[i + 1] ?? 0) << 8);
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + (i + 1 < b.length ? B64[(n >> 6) & 63]! : '=') + '=';
+    s +=
+      B64[n >> 18]! + B64[(n >> 12) & 63]! + (i + 1 < b.length ? B64[(n >> 6) & 63]! : '=') + '=';
   }
   return s;
 }
@@ -68,9 +70,12 @@ export function fromBase64(text: string, field = 'base64'): Uint8Array {
     const c = unpadded.charCodeAt(i);
     const v = c < 128 ? B64_REV[c]! : -1;
     if (v < 0) {
-      throw new Base64Malformed(`The text is not valid base64: unexpected character at position ${i}.`, {
-        field,
-      });
+      throw new Base64Malformed(
+        `The text is not valid base64: unexpected character at position ${i}.`,
+        {
+          field,
+        },
+      );
     }
     acc = (acc << 6) | v;
     bits += 6;
@@ -92,7 +97,9 @@ export function bytesFromBase64Url(s: string, field = 'base64url'): Uint8Array {
 
 /** Copies into a fresh ArrayBuffer-backed array, as some WebCrypto implementations reject views of shared or offset buffers. */
 export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer
+  return b.byteOffset === 0 &&
+    b.byteLength === b.buffer.byteLength &&
+    b.buffer instanceof ArrayBuffer
     ? b.buffer
     : (b.slice().buffer as ArrayBuffer);
 }

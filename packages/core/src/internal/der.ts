@@ -53,10 +53,13 @@ function malformed(reason: string, field?: string): DerMalformed {
 /** Reads the TLV at `pos`, which must end at or before `limit`. */
 export function readTlv(b: Uint8Array, pos: number, limit: number, field?: string): Tlv {
   if (pos + 2 > limit) {
-    throw new DerTruncated(`The data ends in the middle of a DER header${field ? ` (in ${field})` : ''}.`, {
-      reason: 'truncated header',
-      ...(field ? { field } : {}),
-    });
+    throw new DerTruncated(
+      `The data ends in the middle of a DER header${field ? ` (in ${field})` : ''}.`,
+      {
+        reason: 'truncated header',
+        ...(field ? { field } : {}),
+      },
+    );
   }
   const tag = b[pos]!;
   if ((tag & 0x1f) === 0x1f) throw malformed('high tag numbers are not used in X.509', field);
@@ -67,10 +70,13 @@ export function readTlv(b: Uint8Array, pos: number, limit: number, field?: strin
     if (n === 0) throw malformed('indefinite length', field);
     if (n > 4) throw malformed('length field too long', field);
     if (p + n > limit) {
-      throw new DerTruncated(`The data ends in the middle of a DER length${field ? ` (in ${field})` : ''}.`, {
-        reason: 'truncated length',
-        ...(field ? { field } : {}),
-      });
+      throw new DerTruncated(
+        `The data ends in the middle of a DER length${field ? ` (in ${field})` : ''}.`,
+        {
+          reason: 'truncated length',
+          ...(field ? { field } : {}),
+        },
+      );
     }
     if (b[p] === 0) throw malformed('non-minimal length', field);
     len = 0;
@@ -95,7 +101,8 @@ export function readRoot(b: Uint8Array, field?: string): Tlv {
     });
   }
   const t = readTlv(b, 0, b.length, field);
-  if (t.end !== b.length) throw malformed(`${b.length - t.end} trailing byte(s) after the element`, field);
+  if (t.end !== b.length)
+    throw malformed(`${b.length - t.end} trailing byte(s) after the element`, field);
   return t;
 }
 
@@ -175,7 +182,8 @@ export function readSmallInt(b: Uint8Array, t: Tlv, field?: string): number {
 }
 
 export function readBoolean(b: Uint8Array, t: Tlv, field?: string): boolean {
-  if (t.tag !== TAG.BOOLEAN || t.end - t.valueStart !== 1) throw malformed('expected a BOOLEAN', field);
+  if (t.tag !== TAG.BOOLEAN || t.end - t.valueStart !== 1)
+    throw malformed('expected a BOOLEAN', field);
   const v = b[t.valueStart];
   if (v === 0xff) return true;
   if (v === 0) return false;
@@ -183,12 +191,19 @@ export function readBoolean(b: Uint8Array, t: Tlv, field?: string): boolean {
 }
 
 /** BIT STRING → { bytes, unusedBits }. */
-export function readBitString(b: Uint8Array, t: Tlv, field?: string): { bytes: Uint8Array; unusedBits: number } {
-  if (t.tag !== TAG.BIT_STRING || t.end === t.valueStart) throw malformed('expected a BIT STRING', field);
+export function readBitString(
+  b: Uint8Array,
+  t: Tlv,
+  field?: string,
+): { bytes: Uint8Array; unusedBits: number } {
+  if (t.tag !== TAG.BIT_STRING || t.end === t.valueStart)
+    throw malformed('expected a BIT STRING', field);
   const unused = b[t.valueStart]!;
   const bytes = b.subarray(t.valueStart + 1, t.end);
-  if (unused > 7 || (unused > 0 && bytes.length === 0)) throw malformed('bad BIT STRING padding', field);
-  if (unused && bytes[bytes.length - 1]! & ((1 << unused) - 1)) throw malformed('non-zero BIT STRING padding', field);
+  if (unused > 7 || (unused > 0 && bytes.length === 0))
+    throw malformed('bad BIT STRING padding', field);
+  if (unused && bytes[bytes.length - 1]! & ((1 << unused) - 1))
+    throw malformed('non-zero BIT STRING padding', field);
   return { bytes, unusedBits: unused };
 }
 
@@ -214,7 +229,8 @@ export function decodeOid(v: Uint8Array, field?: string): string {
     const x = v[i]!;
     if (n === 0 && x === 0x80) throw malformed('non-minimal OBJECT IDENTIFIER arc', field);
     n = n * 128 + (x & 0x7f);
-    if (n > Number.MAX_SAFE_INTEGER / 128) throw malformed('OBJECT IDENTIFIER arc too large', field);
+    if (n > Number.MAX_SAFE_INTEGER / 128)
+      throw malformed('OBJECT IDENTIFIER arc too large', field);
     if (!(x & 0x80)) {
       arcs.push(n);
       n = 0;
@@ -268,8 +284,13 @@ export function readTime(b: Uint8Array, t: Tlv, field?: string): Date {
   const ms = Date.UTC(year, mo - 1, d, h, mi, se);
   const date = new Date(ms);
   if (
-    mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 59 ||
-    date.getUTCDate() !== d || date.getUTCMonth() !== mo - 1
+    mo < 1 ||
+    mo > 12 ||
+    h > 23 ||
+    mi > 59 ||
+    se > 59 ||
+    date.getUTCDate() !== d ||
+    date.getUTCMonth() !== mo - 1
   ) {
     throw malformed('time has an impossible date or time of day', field);
   }
@@ -291,11 +312,14 @@ export function readString(b: Uint8Array, t: Tlv, field?: string): string | unde
       try {
         return utf8Decode(v);
       } catch (e) {
-        throw new DerMalformed(`The data is not valid DER: invalid UTF-8 in a UTF8String${field ? ` (in ${field})` : ''}.`, {
-          reason: 'invalid utf-8',
-          cause: e,
-          ...(field ? { field } : {}),
-        });
+        throw new DerMalformed(
+          `The data is not valid DER: invalid UTF-8 in a UTF8String${field ? ` (in ${field})` : ''}.`,
+          {
+            reason: 'invalid utf-8',
+            cause: e,
+            ...(field ? { field } : {}),
+          },
+        );
       }
     case TAG.PRINTABLE_STRING:
     case TAG.IA5_STRING:
@@ -303,7 +327,8 @@ export function readString(b: Uint8Array, t: Tlv, field?: string): string | unde
     case TAG.VISIBLE_STRING:
     case TAG.T61_STRING: {
       for (let i = 0; i < v.length; i++) {
-        if (v[i]! > 0x7f && t.tag !== TAG.T61_STRING) throw malformed('non-ASCII byte in an ASCII string type', field);
+        if (v[i]! > 0x7f && t.tag !== TAG.T61_STRING)
+          throw malformed('non-ASCII byte in an ASCII string type', field);
       }
       return latin1(v);
     }
@@ -330,7 +355,8 @@ export function readString(b: Uint8Array, t: Tlv, field?: string): string | unde
 
 export function readAscii(b: Uint8Array, t: Tlv, field?: string): string {
   const v = valueOf(b, t);
-  for (let i = 0; i < v.length; i++) if (v[i]! > 0x7f) throw malformed('non-ASCII byte in an IA5String', field);
+  for (let i = 0; i < v.length; i++)
+    if (v[i]! > 0x7f) throw malformed('non-ASCII byte in an IA5String', field);
   return latin1(v);
 }
 
@@ -387,11 +413,14 @@ export function uintBytes(mag: Uint8Array): Uint8Array {
   let i = 0;
   while (i < mag.length - 1 && mag[i] === 0) i++;
   const m = mag.subarray(i);
-  return m.length && m[0]! & 0x80 ? tlv(TAG.INTEGER, new Uint8Array([0]), m) : tlv(TAG.INTEGER, m.length ? m : new Uint8Array([0]));
+  return m.length && m[0]! & 0x80
+    ? tlv(TAG.INTEGER, new Uint8Array([0]), m)
+    : tlv(TAG.INTEGER, m.length ? m : new Uint8Array([0]));
 }
 
 export function int(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`integer must be a non-negative safe integer, received ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(`integer must be a non-negative safe integer, received ${n}`);
   const bytes: number[] = [];
   do {
     bytes.unshift(n & 0xff);
@@ -405,8 +434,15 @@ export function oid(dotted: string): Uint8Array {
   const hit = oidEncCache.get(dotted);
   if (hit) return hit;
   const arcs = dotted.split('.').map(Number);
-  if (arcs.length < 2 || arcs.some((a) => !Number.isSafeInteger(a) || a < 0) || arcs[0]! > 2 || (arcs[0]! < 2 && arcs[1]! >= 40)) {
-    throw new TypeError(`OID must be a dotted-decimal object identifier, received ${JSON.stringify(dotted)}`);
+  if (
+    arcs.length < 2 ||
+    arcs.some((a) => !Number.isSafeInteger(a) || a < 0) ||
+    arcs[0]! > 2 ||
+    (arcs[0]! < 2 && arcs[1]! >= 40)
+  ) {
+    throw new TypeError(
+      `OID must be a dotted-decimal object identifier, received ${JSON.stringify(dotted)}`,
+    );
   }
   const out: number[] = [];
   const push = (a: number): void => {
@@ -448,9 +484,15 @@ const pad = (n: number, w: number): string => String(n).padStart(w, '0');
 export function time(d: Date): Uint8Array {
   const y = d.getUTCFullYear();
   const rest =
-    pad(d.getUTCMonth() + 1, 2) + pad(d.getUTCDate(), 2) + pad(d.getUTCHours(), 2) + pad(d.getUTCMinutes(), 2) + pad(d.getUTCSeconds(), 2) + 'Z';
+    pad(d.getUTCMonth() + 1, 2) +
+    pad(d.getUTCDate(), 2) +
+    pad(d.getUTCHours(), 2) +
+    pad(d.getUTCMinutes(), 2) +
+    pad(d.getUTCSeconds(), 2) +
+    'Z';
   if (y >= 1950 && y < 2050) return asciiString(TAG.UTC_TIME, pad(y % 100, 2) + rest);
-  if (y < 0 || y > 9999) throw new RangeError(`date must be within years 0000–9999, received ${d.toISOString()}`);
+  if (y < 0 || y > 9999)
+    throw new RangeError(`date must be within years 0000–9999, received ${d.toISOString()}`);
   return asciiString(TAG.GENERALIZED_TIME, pad(y, 4) + rest);
 }
 

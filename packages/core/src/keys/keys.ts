@@ -1,9 +1,27 @@
 /**
  * @module keys/keys — generating, importing and exporting keys with WebCrypto (PKCS#8, SPKI, JWK; PEM or DER).
  */
-import { AlgorithmUnsupported, CryptoFailure, KeyEncrypted, KeyMalformed, KeyNotExtractable } from '../errors.js';
+import {
+  AlgorithmUnsupported,
+  CryptoFailure,
+  KeyEncrypted,
+  KeyMalformed,
+  KeyNotExtractable,
+} from '../errors.js';
 import { toArrayBuffer } from '../internal/bytes.js';
-import { bytesOf, Cursor, ctx, int, octets, oid, readOid, readRoot, readSmallInt, seq, TAG } from '../internal/der.js';
+import {
+  bytesOf,
+  Cursor,
+  ctx,
+  int,
+  octets,
+  oid,
+  readOid,
+  readRoot,
+  readSmallInt,
+  seq,
+  TAG,
+} from '../internal/der.js';
 import { OID } from '../internal/oids.js';
 import { encodePem, readDerInput } from '../encoding/pem.js';
 import { parsePublicKeyInfo, type SigningKeyAlgorithm } from './public-key-info.js';
@@ -16,7 +34,10 @@ export interface CryptoOptions {
 
 export function subtleOf(options: CryptoOptions | undefined): SubtleCrypto {
   const c = options?.crypto ?? (globalThis as { crypto?: Crypto }).crypto;
-  if (!c?.subtle) throw new TypeError('crypto must be a WebCrypto implementation; globalThis.crypto.subtle is unavailable here');
+  if (!c?.subtle)
+    throw new TypeError(
+      'crypto must be a WebCrypto implementation; globalThis.crypto.subtle is unavailable here',
+    );
   return c.subtle;
 }
 
@@ -44,14 +65,24 @@ export interface GenerateKeyPairOptions extends CryptoOptions {
  * @example
  * const { privateKey, publicKey } = await generateKeyPair({ algorithm: 'P-256' });
  */
-export async function generateKeyPair(options: GenerateKeyPairOptions = {}): Promise<CryptoKeyPair> {
+export async function generateKeyPair(
+  options: GenerateKeyPairOptions = {},
+): Promise<CryptoKeyPair> {
   const algorithm = options.algorithm ?? 'Ed25519';
   const params = GEN[algorithm];
-  if (!params) throw new TypeError(`algorithm must be "Ed25519", "P-256" or "P-384", received ${JSON.stringify(algorithm)}`);
+  if (!params)
+    throw new TypeError(
+      `algorithm must be "Ed25519", "P-256" or "P-384", received ${JSON.stringify(algorithm)}`,
+    );
   try {
-    return (await subtleOf(options).generateKey(params, options.extractable ?? false, ['sign', 'verify'])) as CryptoKeyPair;
+    return (await subtleOf(options).generateKey(params, options.extractable ?? false, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
   } catch (e) {
-    throw new AlgorithmUnsupported(`This runtime's WebCrypto cannot generate ${algorithm} keys.`, { cause: e });
+    throw new AlgorithmUnsupported(`This runtime's WebCrypto cannot generate ${algorithm} keys.`, {
+      cause: e,
+    });
   }
 }
 
@@ -59,21 +90,30 @@ export async function generateKeyPair(options: GenerateKeyPairOptions = {}): Pro
 export function signingKeyAlgorithmOf(key: CryptoKey): SigningKeyAlgorithm | undefined {
   const a = key.algorithm as EcKeyAlgorithm;
   if (a.name === 'Ed25519') return 'Ed25519';
-  if (a.name === 'ECDSA' && (a.namedCurve === 'P-256' || a.namedCurve === 'P-384')) return a.namedCurve;
+  if (a.name === 'ECDSA' && (a.namedCurve === 'P-256' || a.namedCurve === 'P-384'))
+    return a.namedCurve;
   return undefined;
 }
 
 /** Encodings for exported keys. */
 export type KeyFormat = 'pem' | 'der' | 'jwk';
 
-async function exportKey(key: CryptoKey, format: 'pkcs8' | 'spki' | 'jwk', options: CryptoOptions): Promise<ArrayBuffer | JsonWebKey> {
+async function exportKey(
+  key: CryptoKey,
+  format: 'pkcs8' | 'spki' | 'jwk',
+  options: CryptoOptions,
+): Promise<ArrayBuffer | JsonWebKey> {
   if (!key.extractable) {
-    throw new KeyNotExtractable(`The ${key.type} key was created non-extractable, so it cannot be exported.`);
+    throw new KeyNotExtractable(
+      `The ${key.type} key was created non-extractable, so it cannot be exported.`,
+    );
   }
   try {
     return await subtleOf(options).exportKey(format, key);
   } catch (e) {
-    throw new CryptoFailure(`WebCrypto could not export the ${key.type} key as ${format}.`, { cause: e });
+    throw new CryptoFailure(`WebCrypto could not export the ${key.type} key as ${format}.`, {
+      cause: e,
+    });
   }
 }
 
@@ -85,14 +125,24 @@ async function exportKey(key: CryptoKey, format: 'pkcs8' | 'spki' | 'jwk', optio
  * @example
  * const pem = await exportPrivateKey(keys.privateKey); // "-----BEGIN PRIVATE KEY-----…"
  */
-export async function exportPrivateKey(key: CryptoKey, options?: CryptoOptions & { format?: 'pem' }): Promise<string>;
-export async function exportPrivateKey(key: CryptoKey, options: CryptoOptions & { format: 'der' }): Promise<Uint8Array>;
-export async function exportPrivateKey(key: CryptoKey, options: CryptoOptions & { format: 'jwk' }): Promise<JsonWebKey>;
+export async function exportPrivateKey(
+  key: CryptoKey,
+  options?: CryptoOptions & { format?: 'pem' },
+): Promise<string>;
+export async function exportPrivateKey(
+  key: CryptoKey,
+  options: CryptoOptions & { format: 'der' },
+): Promise<Uint8Array>;
+export async function exportPrivateKey(
+  key: CryptoKey,
+  options: CryptoOptions & { format: 'jwk' },
+): Promise<JsonWebKey>;
 export async function exportPrivateKey(
   key: CryptoKey,
   options: CryptoOptions & { format?: KeyFormat } = {},
 ): Promise<string | Uint8Array | JsonWebKey> {
-  if (key.type !== 'private') throw new TypeError(`key must be a private key, received a ${key.type} key`);
+  if (key.type !== 'private')
+    throw new TypeError(`key must be a private key, received a ${key.type} key`);
   const format = options.format ?? 'pem';
   if (format === 'jwk') return (await exportKey(key, 'jwk', options)) as JsonWebKey;
   const der = new Uint8Array((await exportKey(key, 'pkcs8', options)) as ArrayBuffer);
@@ -106,14 +156,24 @@ export async function exportPrivateKey(
  * @example
  * const spki = await exportPublicKey(keys.publicKey, { format: 'der' });
  */
-export async function exportPublicKey(key: CryptoKey, options?: CryptoOptions & { format?: 'pem' }): Promise<string>;
-export async function exportPublicKey(key: CryptoKey, options: CryptoOptions & { format: 'der' }): Promise<Uint8Array>;
-export async function exportPublicKey(key: CryptoKey, options: CryptoOptions & { format: 'jwk' }): Promise<JsonWebKey>;
+export async function exportPublicKey(
+  key: CryptoKey,
+  options?: CryptoOptions & { format?: 'pem' },
+): Promise<string>;
+export async function exportPublicKey(
+  key: CryptoKey,
+  options: CryptoOptions & { format: 'der' },
+): Promise<Uint8Array>;
+export async function exportPublicKey(
+  key: CryptoKey,
+  options: CryptoOptions & { format: 'jwk' },
+): Promise<JsonWebKey>;
 export async function exportPublicKey(
   key: CryptoKey,
   options: CryptoOptions & { format?: KeyFormat } = {},
 ): Promise<string | Uint8Array | JsonWebKey> {
-  if (key.type !== 'public') throw new TypeError(`key must be a public key, received a ${key.type} key`);
+  if (key.type !== 'public')
+    throw new TypeError(`key must be a public key, received a ${key.type} key`);
   const format = options.format ?? 'pem';
   if (format === 'jwk') return (await exportKey(key, 'jwk', options)) as JsonWebKey;
   const der = new Uint8Array((await exportKey(key, 'spki', options)) as ArrayBuffer);
@@ -125,7 +185,10 @@ interface DetectedKey {
   readonly pkcs8: Uint8Array;
 }
 
-const CURVE_BY_OID: Record<string, SigningKeyAlgorithm> = { [OID.p256]: 'P-256', [OID.p384]: 'P-384' };
+const CURVE_BY_OID: Record<string, SigningKeyAlgorithm> = {
+  [OID.p256]: 'P-256',
+  [OID.p384]: 'P-384',
+};
 
 function detectPkcs8(der: Uint8Array): DetectedKey {
   const root = readRoot(der, 'PrivateKeyInfo');
@@ -141,7 +204,10 @@ function detectPkcs8(der: Uint8Array): DetectedKey {
       return { algorithm: 'Ed25519', pkcs8: der };
     case OID.ecPublicKey: {
       const curve = param?.tag === TAG.OID ? CURVE_BY_OID[readOid(der, param)] : undefined;
-      if (!curve) throw new AlgorithmUnsupported('Only P-256 and P-384 EC private keys are supported.', { field: 'privateKey' });
+      if (!curve)
+        throw new AlgorithmUnsupported('Only P-256 and P-384 EC private keys are supported.', {
+          field: 'privateKey',
+        });
       return { algorithm: curve, pkcs8: der };
     }
     case OID.rsaEncryption:
@@ -149,7 +215,9 @@ function detectPkcs8(der: Uint8Array): DetectedKey {
     case OID.rsaPss:
       return { algorithm: 'RSA-PSS', pkcs8: der };
     default:
-      throw new AlgorithmUnsupported(`Private keys of algorithm ${algOid} are not supported.`, { field: 'privateKey' });
+      throw new AlgorithmUnsupported(`Private keys of algorithm ${algOid} are not supported.`, {
+        field: 'privateKey',
+      });
   }
 }
 
@@ -157,7 +225,8 @@ function detectPkcs8(der: Uint8Array): DetectedKey {
 function sec1ToPkcs8(der: Uint8Array): Uint8Array {
   const root = readRoot(der, 'ECPrivateKey');
   const c = Cursor.of(der, root, 'ECPrivateKey');
-  if (readSmallInt(der, c.next(TAG.INTEGER)) !== 1) throw new KeyMalformed('ECPrivateKey version must be 1.');
+  if (readSmallInt(der, c.next(TAG.INTEGER)) !== 1)
+    throw new KeyMalformed('ECPrivateKey version must be 1.');
   c.next(TAG.OCTET_STRING);
   const params = c.optional(ctx(0, true));
   if (!params) throw new KeyMalformed('The EC private key does not name its curve.');
@@ -165,7 +234,9 @@ function sec1ToPkcs8(der: Uint8Array): Uint8Array {
   return seq(int(0), seq(oid(OID.ecPublicKey), bytesOf(der, curveT)), octets(der));
 }
 
-function importParams(algorithm: DetectedKey['algorithm'] | 'RSA-verify'): EcKeyImportParams | RsaHashedImportParams | Algorithm {
+function importParams(
+  algorithm: DetectedKey['algorithm'] | 'RSA-verify',
+): EcKeyImportParams | RsaHashedImportParams | Algorithm {
   switch (algorithm) {
     case 'Ed25519':
       return { name: 'Ed25519' };
@@ -184,14 +255,25 @@ export interface ImportPrivateKeyOptions extends CryptoOptions {
 }
 
 function isJwk(x: unknown): x is JsonWebKey {
-  return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && !(x instanceof ArrayBuffer) && 'kty' in x;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    !(x instanceof Uint8Array) &&
+    !(x instanceof ArrayBuffer) &&
+    'kty' in x
+  );
 }
 
 function jwkAlgorithm(jwk: JsonWebKey): SigningKeyAlgorithm {
   if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'Ed25519';
   if (jwk.kty === 'EC' && (jwk.crv === 'P-256' || jwk.crv === 'P-384')) return jwk.crv;
-  if (jwk.kty === 'RSA') throw new AlgorithmUnsupported('RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.');
-  throw new AlgorithmUnsupported(`JWK keys of type ${jwk.kty}${jwk.crv ? `/${jwk.crv}` : ''} are not supported.`);
+  if (jwk.kty === 'RSA')
+    throw new AlgorithmUnsupported(
+      'RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.',
+    );
+  throw new AlgorithmUnsupported(
+    `JWK keys of type ${jwk.kty}${jwk.crv ? `/${jwk.crv}` : ''} are not supported.`,
+  );
 }
 
 /**
@@ -205,7 +287,10 @@ function jwkAlgorithm(jwk: JsonWebKey): SigningKeyAlgorithm {
  * @example
  * const { privateKey, publicKey } = await importPrivateKey(await readFile('id.key', 'utf8'));
  */
-export async function importPrivateKey(input: string | Uint8Array | JsonWebKey, options: ImportPrivateKeyOptions = {}): Promise<CryptoKeyPair> {
+export async function importPrivateKey(
+  input: string | Uint8Array | JsonWebKey,
+  options: ImportPrivateKeyOptions = {},
+): Promise<CryptoKeyPair> {
   const subtle = subtleOf(options);
   const extractable = options.extractable ?? false;
   let jwk: JsonWebKey;
@@ -217,30 +302,50 @@ export async function importPrivateKey(input: string | Uint8Array | JsonWebKey, 
     jwk = input;
   } else {
     // `openssl ecparam -genkey` writes an EC PARAMETERS block first; the key itself names its curve.
-    const blocks = readDerInput(input, ['PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PARAMETERS']).blocks.filter(
-      (b) => b.label !== 'EC PARAMETERS',
-    );
-    if (blocks.length !== 1) throw new KeyMalformed(`Expected one private key, found ${blocks.length} PEM blocks.`);
+    const blocks = readDerInput(input, [
+      'PRIVATE KEY',
+      'EC PRIVATE KEY',
+      'ENCRYPTED PRIVATE KEY',
+      'RSA PRIVATE KEY',
+      'EC PARAMETERS',
+    ]).blocks.filter((b) => b.label !== 'EC PARAMETERS');
+    if (blocks.length !== 1)
+      throw new KeyMalformed(`Expected one private key, found ${blocks.length} PEM blocks.`);
     const block = blocks[0]!;
     if (block.label === 'ENCRYPTED PRIVATE KEY') {
-      throw new KeyEncrypted('The private key is encrypted; decrypt it first (openssl pkcs8 -in KEY -out PLAIN.key).');
+      throw new KeyEncrypted(
+        'The private key is encrypted; decrypt it first (openssl pkcs8 -in KEY -out PLAIN.key).',
+      );
     }
     if (block.label === 'RSA PRIVATE KEY') {
-      throw new AlgorithmUnsupported('RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.');
+      throw new AlgorithmUnsupported(
+        'RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.',
+      );
     }
     const der = block.label === 'EC PRIVATE KEY' ? sec1ToPkcs8(block.der) : block.der;
     const detected = detectPkcs8(der);
     if (detected.algorithm === 'RSA' || detected.algorithm === 'RSA-PSS') {
-      throw new AlgorithmUnsupported('RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.');
+      throw new AlgorithmUnsupported(
+        'RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.',
+      );
     }
     algorithm = detected.algorithm;
     pkcs8 = der;
     try {
       // Importing once as extractable is the portable way to derive the public half from a private key.
-      const tmp = await subtle.importKey('pkcs8', toArrayBuffer(der), importParams(algorithm), true, ['sign']);
+      const tmp = await subtle.importKey(
+        'pkcs8',
+        toArrayBuffer(der),
+        importParams(algorithm),
+        true,
+        ['sign'],
+      );
       jwk = await subtle.exportKey('jwk', tmp);
     } catch (e) {
-      throw new KeyMalformed(`The ${algorithm} private key could not be imported (is it corrupt?).`, { cause: e });
+      throw new KeyMalformed(
+        `The ${algorithm} private key could not be imported (is it corrupt?).`,
+        { cause: e },
+      );
     }
   }
   const params = importParams(algorithm);
@@ -249,11 +354,25 @@ export async function importPrivateKey(input: string | Uint8Array | JsonWebKey, 
   try {
     const privateKey = pkcs8
       ? await subtle.importKey('pkcs8', toArrayBuffer(pkcs8), params, extractable, ['sign'])
-      : await subtle.importKey('jwk', { ...jwk, key_ops: ['sign'], ext: extractable }, params, extractable, ['sign']);
-    const publicKey = await subtle.importKey('jwk', { ...publicJwk, key_ops: ['verify'], ext: true }, params, true, ['verify']);
+      : await subtle.importKey(
+          'jwk',
+          { ...jwk, key_ops: ['sign'], ext: extractable },
+          params,
+          extractable,
+          ['sign'],
+        );
+    const publicKey = await subtle.importKey(
+      'jwk',
+      { ...publicJwk, key_ops: ['verify'], ext: true },
+      params,
+      true,
+      ['verify'],
+    );
     return { privateKey, publicKey };
   } catch (e) {
-    throw new KeyMalformed(`The ${algorithm} private key could not be imported (is it corrupt?).`, { cause: e });
+    throw new KeyMalformed(`The ${algorithm} private key could not be imported (is it corrupt?).`, {
+      cause: e,
+    });
   }
 }
 
@@ -272,17 +391,22 @@ export async function importPublicKey(
   const subtle = subtleOf(options);
   if (isJwk(input)) {
     const params =
-      input.kty === 'RSA' ? { name: 'RSASSA-PKCS1-v1_5', hash: options.hash ?? 'SHA-256' } : importParams(jwkAlgorithm(input));
+      input.kty === 'RSA'
+        ? { name: 'RSASSA-PKCS1-v1_5', hash: options.hash ?? 'SHA-256' }
+        : importParams(jwkAlgorithm(input));
     const { d: _d, ...pub } = input;
     void _d;
     try {
-      return await subtle.importKey('jwk', { ...pub, key_ops: ['verify'] }, params, true, ['verify']);
+      return await subtle.importKey('jwk', { ...pub, key_ops: ['verify'] }, params, true, [
+        'verify',
+      ]);
     } catch (e) {
       throw new KeyMalformed('The JWK public key could not be imported.', { cause: e });
     }
   }
   const { blocks } = readDerInput(input, ['PUBLIC KEY']);
-  if (blocks.length !== 1) throw new KeyMalformed(`Expected one public key, found ${blocks.length} PEM blocks.`);
+  if (blocks.length !== 1)
+    throw new KeyMalformed(`Expected one public key, found ${blocks.length} PEM blocks.`);
   const info = parsePublicKeyInfo(blocks[0]!.der);
   let params: EcKeyImportParams | RsaHashedImportParams | Algorithm;
   switch (info.algorithm) {
@@ -290,13 +414,18 @@ export async function importPublicKey(
     case 'P-256':
     case 'P-384':
     case 'P-521':
-      params = info.algorithm === 'Ed25519' ? { name: 'Ed25519' } : { name: 'ECDSA', namedCurve: info.algorithm };
+      params =
+        info.algorithm === 'Ed25519'
+          ? { name: 'Ed25519' }
+          : { name: 'ECDSA', namedCurve: info.algorithm };
       break;
     case 'RSA':
       params = { name: 'RSASSA-PKCS1-v1_5', hash: options.hash ?? 'SHA-256' };
       break;
     default:
-      throw new AlgorithmUnsupported(`Public keys of algorithm ${info.algorithmOid} are not supported.`);
+      throw new AlgorithmUnsupported(
+        `Public keys of algorithm ${info.algorithmOid} are not supported.`,
+      );
   }
   try {
     return await subtle.importKey('spki', toArrayBuffer(info.spki), params, true, ['verify']);

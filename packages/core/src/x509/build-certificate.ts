@@ -1,7 +1,13 @@
 /**
  * @module x509/build-certificate — issuing certificates: self-signed CAs, CAs under a parent, end entities.
  */
-import { IssuerNotCa, KeyMismatch, NameValueInvalid, PathLengthExhausted, ValidityInvalid } from '../errors.js';
+import {
+  IssuerNotCa,
+  KeyMismatch,
+  NameValueInvalid,
+  PathLengthExhausted,
+  ValidityInvalid,
+} from '../errors.js';
 import { bitString, ctx, explicit, int, seq, time, tlv, TAG } from '../internal/der.js';
 import { OID } from '../internal/oids.js';
 import { sha256 } from '../internal/sha.js';
@@ -9,8 +15,15 @@ import { subtleOf, type CryptoOptions } from '../keys/keys.js';
 import { parsePublicKeyInfo, type PublicKeyInfo } from '../keys/public-key-info.js';
 import { decodeCertificate, type Certificate } from './certificate.js';
 import {
-  authorityKeyIdentifierValue, basicConstraintsValue, encodeExtension, extKeyUsageValue, keyUsageValue,
-  subjectAltNameValue, type Extension, type ExtendedKeyUsage, type KeyUsage,
+  authorityKeyIdentifierValue,
+  basicConstraintsValue,
+  encodeExtension,
+  extKeyUsageValue,
+  keyUsageValue,
+  subjectAltNameValue,
+  type Extension,
+  type ExtendedKeyUsage,
+  type KeyUsage,
 } from './extensions.js';
 import type { GeneralName } from './general-name.js';
 import { encodeName, nameEquals, type Name } from './name.js';
@@ -45,9 +58,13 @@ const BACKDATE_MS = 60_000;
 
 export async function spkiOf(key: PublicKeyInput, subtle: SubtleCrypto): Promise<PublicKeyInfo> {
   if (key instanceof Uint8Array) return parsePublicKeyInfo(key);
-  if (typeof (key as CryptoKey).type === 'string' && typeof (key as CryptoKey).algorithm === 'object') {
+  if (
+    typeof (key as CryptoKey).type === 'string' &&
+    typeof (key as CryptoKey).algorithm === 'object'
+  ) {
     const k = key as CryptoKey;
-    if (k.type !== 'public') throw new TypeError(`publicKey must be a public key, received a ${k.type} key`);
+    if (k.type !== 'public')
+      throw new TypeError(`publicKey must be a public key, received a ${k.type} key`);
     return parsePublicKeyInfo(new Uint8Array(await subtle.exportKey('spki', k)));
   }
   return key as PublicKeyInfo;
@@ -85,11 +102,16 @@ export interface ResolvedValidity {
 }
 
 /** Resolves and clamps validity to the issuer's window (RFC 5280 §6.1.3 would reject anything outside it). */
-export function resolveValidity(o: ValidityOptions, defaultLifetime: number, issuer?: Certificate): ResolvedValidity {
+export function resolveValidity(
+  o: ValidityOptions,
+  defaultLifetime: number,
+  issuer?: Certificate,
+): ResolvedValidity {
   const now = o.now ?? new Date();
   let nb = o.notBefore ?? new Date(now.getTime() - BACKDATE_MS);
   const lifetime = o.lifetimeSeconds ?? defaultLifetime;
-  if (!(lifetime > 0)) throw new RangeError(`lifetimeSeconds must be positive, received ${lifetime}`);
+  if (!(lifetime > 0))
+    throw new RangeError(`lifetimeSeconds must be positive, received ${lifetime}`);
   let na = o.notAfter ?? new Date((o.notBefore ?? now).getTime() + lifetime * 1000);
   if (issuer) {
     if (nb < issuer.notBefore) nb = issuer.notBefore;
@@ -113,19 +135,28 @@ export function resolveValidity(o: ValidityOptions, defaultLifetime: number, iss
 export function checkIssuer(issuer: Issuer): void {
   const c = issuer.certificate;
   if (!c.basicConstraints?.ca) {
-    throw new IssuerNotCa('The issuer certificate is not a CA (basicConstraints cA is not TRUE), so it cannot sign certificates.', {
-      field: 'issuer',
-    });
+    throw new IssuerNotCa(
+      'The issuer certificate is not a CA (basicConstraints cA is not TRUE), so it cannot sign certificates.',
+      {
+        field: 'issuer',
+      },
+    );
   }
   if (c.keyUsage && !c.keyUsage.includes('keyCertSign')) {
-    throw new IssuerNotCa('The issuer certificate lacks the keyCertSign key usage, so it cannot sign certificates.', { field: 'issuer' });
+    throw new IssuerNotCa(
+      'The issuer certificate lacks the keyCertSign key usage, so it cannot sign certificates.',
+      { field: 'issuer' },
+    );
   }
   const a = issuer.privateKey.algorithm as EcKeyAlgorithm;
   const keyAlg = a.name === 'ECDSA' ? a.namedCurve : a.name;
   if (keyAlg !== c.publicKey.algorithm) {
-    throw new KeyMismatch(`The issuer's private key is ${keyAlg} but its certificate holds a ${c.publicKey.algorithm} key.`, {
-      field: 'issuer.privateKey',
-    });
+    throw new KeyMismatch(
+      `The issuer's private key is ${keyAlg} but its certificate holds a ${c.publicKey.algorithm} key.`,
+      {
+        field: 'issuer.privateKey',
+      },
+    );
   }
 }
 
@@ -146,7 +177,11 @@ export interface EncodedTbs {
 }
 
 /** Encodes a tbsCertificate for `privateKey`'s signature algorithm (RFC 5280 §4.1). */
-export function encodeTbs(spec: TbsSpec, privateKey: CryptoKey, crypto: Crypto | undefined): EncodedTbs {
+export function encodeTbs(
+  spec: TbsSpec,
+  privateKey: CryptoKey,
+  crypto: Crypto | undefined,
+): EncodedTbs {
   const algorithm = signingAlgorithmFor(privateKey);
   const tbs = seq(
     explicit(0, int(2)),
@@ -156,19 +191,31 @@ export function encodeTbs(spec: TbsSpec, privateKey: CryptoKey, crypto: Crypto |
     seq(time(spec.validity.notBefore), time(spec.validity.notAfter)),
     spec.subjectName,
     spec.publicKey.spki,
-    ...(spec.extensions.length ? [tlv(ctx(3, true), seq(...spec.extensions.map(encodeExtension)))] : []),
+    ...(spec.extensions.length
+      ? [tlv(ctx(3, true), seq(...spec.extensions.map(encodeExtension)))]
+      : []),
   );
   return { tbs, algorithm };
 }
 
 /** Signs an encoded tbsCertificate and returns the parsed certificate. */
-export async function signEncodedTbs(encoded: EncodedTbs, privateKey: CryptoKey, options: CryptoOptions): Promise<Certificate> {
+export async function signEncodedTbs(
+  encoded: EncodedTbs,
+  privateKey: CryptoKey,
+  options: CryptoOptions,
+): Promise<Certificate> {
   const signature = await signBytes(privateKey, encoded.algorithm, encoded.tbs, subtleOf(options));
-  return decodeCertificate(seq(encoded.tbs, encoded.algorithm.algorithmIdentifier, bitString(signature)));
+  return decodeCertificate(
+    seq(encoded.tbs, encoded.algorithm.algorithmIdentifier, bitString(signature)),
+  );
 }
 
 /** Encodes and signs a tbsCertificate, returning the parsed result. */
-export function signTbs(spec: TbsSpec, privateKey: CryptoKey, options: CryptoOptions): Promise<Certificate> {
+export function signTbs(
+  spec: TbsSpec,
+  privateKey: CryptoKey,
+  options: CryptoOptions,
+): Promise<Certificate> {
   return signEncodedTbs(encodeTbs(spec, privateKey, options.crypto), privateKey, options);
 }
 
@@ -179,16 +226,34 @@ export function identifierExtensions(
   subject: Name,
   altNames: readonly GeneralName[] | undefined,
 ): Extension[] {
-  const out: Extension[] = [{ oid: OID.subjectKeyIdentifier, critical: false, value: tlv(TAG.OCTET_STRING, keyIdentifier(subjectKey)) }];
+  const out: Extension[] = [
+    {
+      oid: OID.subjectKeyIdentifier,
+      critical: false,
+      value: tlv(TAG.OCTET_STRING, keyIdentifier(subjectKey)),
+    },
+  ];
   if (issuer) {
     const kid = issuer.subjectKeyIdentifier ?? keyIdentifier(issuer.publicKey);
-    out.push({ oid: OID.authorityKeyIdentifier, critical: false, value: authorityKeyIdentifierValue(kid) });
-  }
-  if (altNames?.length) out.push({ oid: OID.subjectAltName, critical: subject.length === 0, value: subjectAltNameValue(altNames) });
-  else if (subject.length === 0) {
-    throw new NameValueInvalid('A certificate with an empty subject must carry subject alternative names (RFC 5280 §4.2.1.6).', {
-      field: 'subject',
+    out.push({
+      oid: OID.authorityKeyIdentifier,
+      critical: false,
+      value: authorityKeyIdentifierValue(kid),
     });
+  }
+  if (altNames?.length)
+    out.push({
+      oid: OID.subjectAltName,
+      critical: subject.length === 0,
+      value: subjectAltNameValue(altNames),
+    });
+  else if (subject.length === 0) {
+    throw new NameValueInvalid(
+      'A certificate with an empty subject must carry subject alternative names (RFC 5280 §4.2.1.6).',
+      {
+        field: 'subject',
+      },
+    );
   }
   return out;
 }
@@ -196,7 +261,8 @@ export function identifierExtensions(
 export const CA_KEY_USAGE: readonly KeyUsage[] = ['digitalSignature', 'keyCertSign', 'cRLSign'];
 
 function checkPathLength(n: number | undefined): void {
-  if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) throw new RangeError(`pathLength must be a non-negative integer, received ${n}`);
+  if (n !== undefined && (!Number.isSafeInteger(n) || n < 0))
+    throw new RangeError(`pathLength must be a non-negative integer, received ${n}`);
 }
 
 /** Options for {@link createSelfSignedCa}. */
@@ -231,11 +297,19 @@ export async function createSelfSignedCa(options: CreateSelfSignedCaOptions): Pr
   const name = encodeName(options.subject);
   const validity = resolveValidity(options, DEFAULT_CA_LIFETIME_SECONDS);
   const extensions: Extension[] = [
-    { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: true, pathLength: options.pathLength ?? 0 }) },
+    {
+      oid: OID.basicConstraints,
+      critical: true,
+      value: basicConstraintsValue({ ca: true, pathLength: options.pathLength ?? 0 }),
+    },
     { oid: OID.keyUsage, critical: true, value: keyUsageValue(CA_KEY_USAGE) },
     ...identifierExtensions(publicKey, undefined, options.subject, options.altNames),
   ];
-  return signTbs({ issuerName: name, subjectName: name, publicKey, validity, extensions }, options.keyPair.privateKey, options);
+  return signTbs(
+    { issuerName: name, subjectName: name, publicKey, validity, extensions },
+    options.keyPair.privateKey,
+    options,
+  );
 }
 
 /** Options for {@link issueCaCertificate}. */
@@ -257,18 +331,24 @@ export function childPathLength(parent: Certificate, requested: number | undefin
   const p = parent.basicConstraints?.pathLength;
   if (p === undefined) return requested ?? 0;
   if (p === 0) {
-    throw new PathLengthExhausted('The issuer has pathLenConstraint 0: it may sign end-entity certificates only, not another CA.', {
-      field: 'issuer.basicConstraints',
-    });
+    throw new PathLengthExhausted(
+      'The issuer has pathLenConstraint 0: it may sign end-entity certificates only, not another CA.',
+      {
+        field: 'issuer.basicConstraints',
+      },
+    );
   }
   return Math.min(requested ?? p - 1, p - 1);
 }
 
 function checkDistinctNames(issuer: Certificate, subject: Name): void {
   if (nameEquals(issuer.subject, subject)) {
-    throw new NameValueInvalid("The subject name must differ from the issuer's, or path building cannot tell them apart.", {
-      field: 'subject',
-    });
+    throw new NameValueInvalid(
+      "The subject name must differ from the issuer's, or path building cannot tell them apart.",
+      {
+        field: 'subject',
+      },
+    );
   }
 }
 
@@ -290,12 +370,22 @@ export async function issueCaCertificate(options: IssueCaCertificateOptions): Pr
   const publicKey = await spkiOf(options.publicKey, subtleOf(options));
   const validity = resolveValidity(options, DEFAULT_CA_LIFETIME_SECONDS, parent);
   const extensions: Extension[] = [
-    { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: true, pathLength }) },
+    {
+      oid: OID.basicConstraints,
+      critical: true,
+      value: basicConstraintsValue({ ca: true, pathLength }),
+    },
     { oid: OID.keyUsage, critical: true, value: keyUsageValue(CA_KEY_USAGE) },
     ...identifierExtensions(publicKey, parent, options.subject, options.altNames),
   ];
   return signTbs(
-    { issuerName: parent.subjectDer, subjectName: encodeName(options.subject), publicKey, validity, extensions },
+    {
+      issuerName: parent.subjectDer,
+      subjectName: encodeName(options.subject),
+      publicKey,
+      validity,
+      extensions,
+    },
     options.issuer.privateKey,
     options,
   );
@@ -323,13 +413,23 @@ export function leafExtensions(
   publicKey: PublicKeyInfo,
   issuer: Certificate,
   subject: Name,
-  o: { altNames?: readonly GeneralName[] | undefined; extendedKeyUsages?: readonly ExtendedKeyUsage[] | undefined; keyUsages?: readonly KeyUsage[] | undefined },
+  o: {
+    altNames?: readonly GeneralName[] | undefined;
+    extendedKeyUsages?: readonly ExtendedKeyUsage[] | undefined;
+    keyUsages?: readonly KeyUsage[] | undefined;
+  },
 ): Extension[] {
   const ekus = o.extendedKeyUsages ?? DEFAULT_LEAF_EKUS;
   return [
     { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: false }) },
-    { oid: OID.keyUsage, critical: true, value: keyUsageValue(o.keyUsages ?? ['digitalSignature']) },
-    ...(ekus.length ? [{ oid: OID.extKeyUsage, critical: false, value: extKeyUsageValue(ekus) }] : []),
+    {
+      oid: OID.keyUsage,
+      critical: true,
+      value: keyUsageValue(o.keyUsages ?? ['digitalSignature']),
+    },
+    ...(ekus.length
+      ? [{ oid: OID.extKeyUsage, critical: false, value: extKeyUsageValue(ekus) }]
+      : []),
     ...identifierExtensions(publicKey, issuer, subject, o.altNames),
   ];
 }
@@ -343,7 +443,9 @@ export function leafExtensions(
  * const leaf = await issueEndEntityCertificate({ issuer, subject: personName({ commonName: 'Ada' }),
  *   publicKey: keys.publicKey, altNames: [emailAddress('ada@example.org')] });
  */
-export async function issueEndEntityCertificate(options: IssueEndEntityOptions): Promise<Certificate> {
+export async function issueEndEntityCertificate(
+  options: IssueEndEntityOptions,
+): Promise<Certificate> {
   checkIssuer(options.issuer);
   const issuer = options.issuer.certificate;
   checkDistinctNames(issuer, options.subject);

@@ -3,14 +3,32 @@
  */
 import { CertificateMalformed, DerMalformed, PemMalformed } from '../errors.js';
 import { toHex } from '../internal/bytes.js';
-import { bytesOf, ctx, Cursor, readBitString, readIntegerBytes, readRoot, readSmallInt, readTime, TAG } from '../internal/der.js';
+import {
+  bytesOf,
+  ctx,
+  Cursor,
+  readBitString,
+  readIntegerBytes,
+  readRoot,
+  readSmallInt,
+  readTime,
+  TAG,
+} from '../internal/der.js';
 import { OID } from '../internal/oids.js';
 import { sha256 } from '../internal/sha.js';
 import { readDerInput } from '../encoding/pem.js';
 import { decodePublicKeyInfo, type PublicKeyInfo } from '../keys/public-key-info.js';
 import {
-  decodeAuthorityKeyIdentifier, decodeBasicConstraints, decodeExtensions, decodeExtKeyUsage, decodeKeyUsage,
-  decodeSubjectAltName, decodeSubjectKeyIdentifier, type AuthorityKeyIdentifier, type BasicConstraints, type Extension,
+  decodeAuthorityKeyIdentifier,
+  decodeBasicConstraints,
+  decodeExtensions,
+  decodeExtKeyUsage,
+  decodeKeyUsage,
+  decodeSubjectAltName,
+  decodeSubjectKeyIdentifier,
+  type AuthorityKeyIdentifier,
+  type BasicConstraints,
+  type Extension,
   type KeyUsage,
 } from './extensions.js';
 import type { GeneralName } from './general-name.js';
@@ -57,11 +75,14 @@ export interface Certificate {
 
 function wrap(e: unknown, field: string): never {
   if (e instanceof DerMalformed) {
-    throw new CertificateMalformed(`The certificate is malformed: ${e.reason ?? e.message}${e.field ? ` in ${e.field}` : ''}.`, {
-      field: e.field ?? field,
-      ...(e.reason ? { reason: e.reason } : {}),
-      cause: e,
-    });
+    throw new CertificateMalformed(
+      `The certificate is malformed: ${e.reason ?? e.message}${e.field ? ` in ${e.field}` : ''}.`,
+      {
+        field: e.field ?? field,
+        ...(e.reason ? { reason: e.reason } : {}),
+        cause: e,
+      },
+    );
   }
   throw e;
 }
@@ -83,13 +104,27 @@ export function decodeCertificate(der: Uint8Array): Certificate {
 
 function decode(der: Uint8Array): Certificate {
   const root = readRoot(der, 'certificate');
-  if (root.tag !== TAG.SEQUENCE) throw new CertificateMalformed('The data is not a certificate: it does not start with a SEQUENCE.');
+  if (root.tag !== TAG.SEQUENCE)
+    throw new CertificateMalformed(
+      'The data is not a certificate: it does not start with a SEQUENCE.',
+    );
   const c = Cursor.of(der, root, 'certificate');
   const tbsT = c.next(TAG.SEQUENCE, 'tbsCertificate');
-  const signatureAlgorithm = decodeAlgorithmIdentifier(der, c.next(TAG.SEQUENCE, 'signatureAlgorithm'), 'signatureAlgorithm');
-  const { bytes: signature, unusedBits } = readBitString(der, c.next(TAG.BIT_STRING, 'signatureValue'), 'signatureValue');
+  const signatureAlgorithm = decodeAlgorithmIdentifier(
+    der,
+    c.next(TAG.SEQUENCE, 'signatureAlgorithm'),
+    'signatureAlgorithm',
+  );
+  const { bytes: signature, unusedBits } = readBitString(
+    der,
+    c.next(TAG.BIT_STRING, 'signatureValue'),
+    'signatureValue',
+  );
   c.finish('certificate');
-  if (unusedBits) throw new CertificateMalformed('The certificate signature has unused bits.', { field: 'signatureValue' });
+  if (unusedBits)
+    throw new CertificateMalformed('The certificate signature has unused bits.', {
+      field: 'signatureValue',
+    });
 
   const t = Cursor.of(der, tbsT, 'tbsCertificate');
   const vT = t.optional(ctx(0, true), 'version');
@@ -98,11 +133,22 @@ function decode(der: Uint8Array): Certificate {
     const vc = Cursor.of(der, vT, 'version');
     version = readSmallInt(der, vc.next(TAG.INTEGER, 'version'), 'version') + 1;
     vc.finish('version');
-    if (version === 1) throw new CertificateMalformed('The certificate encodes the DEFAULT version v1 explicitly, which DER forbids.', { field: 'version' });
-    if (version > 3) throw new CertificateMalformed(`The certificate has unknown version ${version}.`, { field: 'version' });
+    if (version === 1)
+      throw new CertificateMalformed(
+        'The certificate encodes the DEFAULT version v1 explicitly, which DER forbids.',
+        { field: 'version' },
+      );
+    if (version > 3)
+      throw new CertificateMalformed(`The certificate has unknown version ${version}.`, {
+        field: 'version',
+      });
   }
   const serialNumber = readIntegerBytes(der, t.next(TAG.INTEGER, 'serialNumber'), 'serialNumber');
-  const tbsSignatureAlgorithm = decodeAlgorithmIdentifier(der, t.next(TAG.SEQUENCE, 'signature'), 'signature');
+  const tbsSignatureAlgorithm = decodeAlgorithmIdentifier(
+    der,
+    t.next(TAG.SEQUENCE, 'signature'),
+    'signature',
+  );
   const issuerT = t.next(TAG.SEQUENCE, 'issuer');
   const vc = Cursor.of(der, t.next(TAG.SEQUENCE, 'validity'), 'validity');
   const notBefore = readTime(der, vc.next(undefined, 'validity.notBefore'), 'validity.notBefore');
@@ -115,16 +161,22 @@ function decode(der: Uint8Array): Certificate {
   const extT = t.optional(ctx(3, true), 'extensions');
   t.finish('tbsCertificate');
   if ((issuerUid || subjectUid) && version < 2) {
-    throw new CertificateMalformed('Unique identifiers require version 2 or 3.', { field: 'version' });
+    throw new CertificateMalformed('Unique identifiers require version 2 or 3.', {
+      field: 'version',
+    });
   }
   let extensions: Extension[] = [];
   if (extT) {
-    if (version !== 3) throw new CertificateMalformed('Extensions require version 3.', { field: 'version' });
+    if (version !== 3)
+      throw new CertificateMalformed('Extensions require version 3.', { field: 'version' });
     const ec = Cursor.of(der, extT, 'extensions');
     const listT = ec.next(TAG.SEQUENCE, 'extensions');
     ec.finish('extensions');
     extensions = decodeExtensions(der, listT);
-    if (extensions.length === 0) throw new CertificateMalformed('The extensions field is present but empty.', { field: 'extensions' });
+    if (extensions.length === 0)
+      throw new CertificateMalformed('The extensions field is present but empty.', {
+        field: 'extensions',
+      });
   }
 
   const cert: {
@@ -185,7 +237,10 @@ function decode(der: Uint8Array): Certificate {
 export function parseCertificate(input: Uint8Array | string): Certificate {
   const { blocks } = readDerInput(input, ['CERTIFICATE']);
   if (blocks.length !== 1) {
-    throw new PemMalformed(`Expected one certificate, found ${blocks.length}; use parseCertificates for bundles.`, { reason: 'several blocks' });
+    throw new PemMalformed(
+      `Expected one certificate, found ${blocks.length}; use parseCertificates for bundles.`,
+      { reason: 'several blocks' },
+    );
   }
   return decodeCertificate(blocks[0]!.der);
 }
@@ -216,5 +271,3 @@ export function fingerprint(der: Uint8Array | { readonly der: Uint8Array }): str
 export function isCa(cert: Certificate): boolean {
   return cert.basicConstraints?.ca === true;
 }
-
-

@@ -3,10 +3,27 @@
  */
 import { CertificateMalformed } from '../errors.js';
 import {
-  bitString, bool, children, ctx, Cursor, int, octets, oid, readBitString, readBoolean, readOid, readSmallInt, seq, TAG, tlv,
-  type Tlv, valueOf, readIntegerBytes, readRoot,
+  bitString,
+  bool,
+  children,
+  ctx,
+  Cursor,
+  int,
+  octets,
+  oid,
+  readBitString,
+  readBoolean,
+  readOid,
+  readSmallInt,
+  seq,
+  TAG,
+  tlv,
+  type Tlv,
+  valueOf,
+  readIntegerBytes,
+  readRoot,
 } from '../internal/der.js';
-import { EKU, OID } from '../internal/oids.js';
+import { EKU } from '../internal/oids.js';
 import { decodeGeneralNames, encodeGeneralNames, type GeneralName } from './general-name.js';
 
 /** One extension as it appears in a certificate or request. */
@@ -28,8 +45,15 @@ export interface BasicConstraints {
 
 /** keyUsage bit names in bit order (RFC 5280 §4.2.1.3). */
 export const KEY_USAGES = [
-  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
-  'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
 ] as const;
 /** One keyUsage bit name. */
 export type KeyUsage = (typeof KEY_USAGES)[number];
@@ -48,25 +72,35 @@ export function ekuOid(name: ExtendedKeyUsage): string {
   const o = (EKU as Record<string, string>)[name];
   if (o) return o;
   if (/^\d+(\.\d+)+$/.test(name)) return name;
-  throw new TypeError(`extended key usage must be a known name (${Object.keys(EKU).join(', ')}) or a dotted OID, received ${JSON.stringify(name)}`);
+  throw new TypeError(
+    `extended key usage must be a known name (${Object.keys(EKU).join(', ')}) or a dotted OID, received ${JSON.stringify(name)}`,
+  );
 }
 
 // --- encoders ---
 
 export function encodeExtension(e: Extension): Uint8Array {
-  return e.critical ? seq(oid(e.oid), bool(true), octets(e.value)) : seq(oid(e.oid), octets(e.value));
+  return e.critical
+    ? seq(oid(e.oid), bool(true), octets(e.value))
+    : seq(oid(e.oid), octets(e.value));
 }
 
 export function basicConstraintsValue(bc: BasicConstraints): Uint8Array {
   // DER omits DEFAULT FALSE.
-  return seq(...(bc.ca ? [bool(true)] : []), ...(bc.ca && bc.pathLength !== undefined ? [int(bc.pathLength)] : []));
+  return seq(
+    ...(bc.ca ? [bool(true)] : []),
+    ...(bc.ca && bc.pathLength !== undefined ? [int(bc.pathLength)] : []),
+  );
 }
 
 export function keyUsageValue(usages: readonly KeyUsage[]): Uint8Array {
   let bits = 0;
   for (const u of usages) {
     const i = KEY_USAGES.indexOf(u);
-    if (i < 0) throw new TypeError(`key usage must be one of ${KEY_USAGES.join(', ')}, received ${JSON.stringify(u)}`);
+    if (i < 0)
+      throw new TypeError(
+        `key usage must be one of ${KEY_USAGES.join(', ')}, received ${JSON.stringify(u)}`,
+      );
     bits |= 1 << i;
   }
   if (bits === 0) throw new RangeError('key usage must name at least one usage');
@@ -94,7 +128,11 @@ export function subjectAltNameValue(names: readonly GeneralName[]): Uint8Array {
 // --- decoders ---
 
 function bad(field: string, reason: string, cause?: unknown): CertificateMalformed {
-  return new CertificateMalformed(`The ${field} extension is malformed: ${reason}.`, { field, reason, cause });
+  return new CertificateMalformed(`The ${field} extension is malformed: ${reason}.`, {
+    field,
+    reason,
+    cause,
+  });
 }
 
 /** Runs a decoder over an extension value that must be exactly one DER element. */
@@ -123,7 +161,8 @@ export function decodeKeyUsage(value: Uint8Array): KeyUsage[] {
   return decodeValue('keyUsage', value, (b, t) => {
     const { bytes } = readBitString(b, t);
     const out: KeyUsage[] = [];
-    for (let i = 0; i < KEY_USAGES.length; i++) if ((bytes[i >> 3] ?? 0) & (0x80 >> (i & 7))) out.push(KEY_USAGES[i]!);
+    for (let i = 0; i < KEY_USAGES.length; i++)
+      if ((bytes[i >> 3] ?? 0) & (0x80 >> (i & 7))) out.push(KEY_USAGES[i]!);
     return out;
   });
 }
@@ -150,11 +189,19 @@ export function decodeAuthorityKeyIdentifier(value: Uint8Array): AuthorityKeyIde
     const issuer = c.optional(ctx(1, true));
     const serial = c.optional(ctx(2, false));
     c.finish();
-    if (!!issuer !== !!serial) throw bad('authorityKeyIdentifier', 'authorityCertIssuer and authorityCertSerialNumber must appear together');
+    if (!!issuer !== !!serial)
+      throw bad(
+        'authorityKeyIdentifier',
+        'authorityCertIssuer and authorityCertSerialNumber must appear together',
+      );
     return {
       ...(kid ? { keyIdentifier: valueOf(b, kid) } : {}),
-      ...(issuer ? { authorityCertIssuer: decodeGeneralNames(b, issuer, 'authorityKeyIdentifier') } : {}),
-      ...(serial ? { authorityCertSerialNumber: readIntegerBytes(b, { ...serial, tag: TAG.INTEGER }) } : {}),
+      ...(issuer
+        ? { authorityCertIssuer: decodeGeneralNames(b, issuer, 'authorityKeyIdentifier') }
+        : {}),
+      ...(serial
+        ? { authorityCertSerialNumber: readIntegerBytes(b, { ...serial, tag: TAG.INTEGER }) }
+        : {}),
     };
   });
 }
@@ -179,11 +226,13 @@ export function decodeExtensions(b: Uint8Array, t: Tlv, field = 'extensions'): E
     const critical = critT ? readBoolean(b, critT, field) : false;
     const value = valueOf(b, ec.next(TAG.OCTET_STRING, field));
     ec.finish(field);
-    if (seen.has(o)) throw new CertificateMalformed(`The extension ${o} appears more than once.`, { field, reason: 'duplicate extension' });
+    if (seen.has(o))
+      throw new CertificateMalformed(`The extension ${o} appears more than once.`, {
+        field,
+        reason: 'duplicate extension',
+      });
     seen.add(o);
     out.push({ oid: o, critical, value });
   }
   return out;
 }
-
-

@@ -55,7 +55,11 @@ export interface CertificateView {
   readonly subject: string;
   readonly issuer: string;
   readonly selfIssued: boolean;
-  readonly validity: { readonly notBefore: string; readonly notAfter: string; readonly days: number };
+  readonly validity: {
+    readonly notBefore: string;
+    readonly notAfter: string;
+    readonly days: number;
+  };
   readonly publicKey: PublicKeyView;
   readonly signatureAlgorithm: string;
   readonly isCa: boolean;
@@ -87,7 +91,11 @@ const algName = (a: AlgorithmIdentifier): string => SIG_NAMES[a.oid] ?? a.oid;
 const ekuName = (o: string): string => EKU_NAMES[o] ?? o;
 
 function keyView(k: PublicKeyInfo): PublicKeyView {
-  return { algorithm: k.algorithm === 'unknown' ? k.algorithmOid : k.algorithm, bits: k.bits, spkiSha256: toHex(sha256(k.spki), ':').toUpperCase() };
+  return {
+    algorithm: k.algorithm === 'unknown' ? k.algorithmOid : k.algorithm,
+    bits: k.bits,
+    spkiSha256: toHex(sha256(k.spki), ':').toUpperCase(),
+  };
 }
 
 function extensionValue(e: Extension, c: Partial<Certificate>): unknown {
@@ -103,14 +111,22 @@ function extensionValue(e: Extension, c: Partial<Certificate>): unknown {
     case OID.subjectKeyIdentifier:
       return c.subjectKeyIdentifier && toHex(c.subjectKeyIdentifier, ':');
     case OID.authorityKeyIdentifier:
-      return c.authorityKeyIdentifier?.keyIdentifier && { keyIdentifier: toHex(c.authorityKeyIdentifier.keyIdentifier, ':') };
+      return (
+        c.authorityKeyIdentifier?.keyIdentifier && {
+          keyIdentifier: toHex(c.authorityKeyIdentifier.keyIdentifier, ':'),
+        }
+      );
   }
   // PKI.js knows many more structures (policies, CRL distribution points, AIA, name constraints);
   // inspection is off the hot path, so its schema-driven decoder is the right tool here.
   try {
     const parsed = asn1js.fromBER(e.value.slice());
     if (parsed.offset !== -1) {
-      const ext = new pkijs.Extension({ extnID: e.oid, critical: e.critical, extnValue: e.value.slice().buffer });
+      const ext = new pkijs.Extension({
+        extnID: e.oid,
+        critical: e.critical,
+        extnValue: e.value.slice().buffer,
+      });
       const pv = (ext as { parsedValue?: { toJSON?: () => unknown } }).parsedValue;
       if (pv && typeof pv.toJSON === 'function') return pv.toJSON();
     }
@@ -120,8 +136,16 @@ function extensionValue(e: Extension, c: Partial<Certificate>): unknown {
   return { der: toHex(e.value) };
 }
 
-function extensionViews(exts: readonly Extension[], decoded: Partial<Certificate>): ExtensionView[] {
-  return exts.map((e) => ({ oid: e.oid, name: EXTENSION_NAMES[e.oid] ?? e.oid, critical: e.critical, value: extensionValue(e, decoded) }));
+function extensionViews(
+  exts: readonly Extension[],
+  decoded: Partial<Certificate>,
+): ExtensionView[] {
+  return exts.map((e) => ({
+    oid: e.oid,
+    name: EXTENSION_NAMES[e.oid] ?? e.oid,
+    critical: e.critical,
+    value: extensionValue(e, decoded),
+  }));
 }
 
 /**
@@ -142,7 +166,8 @@ export function inspectCertificate(cert: Certificate): CertificateView {
     validity: {
       notBefore: cert.notBefore.toISOString(),
       notAfter: cert.notAfter.toISOString(),
-      days: Math.round(((cert.notAfter.getTime() - cert.notBefore.getTime()) / 86_400_000) * 100) / 100,
+      days:
+        Math.round(((cert.notAfter.getTime() - cert.notBefore.getTime()) / 86_400_000) * 100) / 100,
     },
     publicKey: keyView(cert.publicKey),
     signatureAlgorithm: algName(cert.signatureAlgorithm),
@@ -151,8 +176,12 @@ export function inspectCertificate(cert: Certificate): CertificateView {
     subjectAltNames: (cert.subjectAltNames ?? []).map(formatGeneralName),
     keyUsage: cert.keyUsage ?? [],
     extendedKeyUsage: (cert.extKeyUsage ?? []).map(ekuName),
-    ...(cert.subjectKeyIdentifier ? { subjectKeyIdentifier: toHex(cert.subjectKeyIdentifier, ':') } : {}),
-    ...(cert.authorityKeyIdentifier?.keyIdentifier ? { authorityKeyIdentifier: toHex(cert.authorityKeyIdentifier.keyIdentifier, ':') } : {}),
+    ...(cert.subjectKeyIdentifier
+      ? { subjectKeyIdentifier: toHex(cert.subjectKeyIdentifier, ':') }
+      : {}),
+    ...(cert.authorityKeyIdentifier?.keyIdentifier
+      ? { authorityKeyIdentifier: toHex(cert.authorityKeyIdentifier.keyIdentifier, ':') }
+      : {}),
     extensions: extensionViews(cert.extensions, cert),
     fingerprints: { sha256: fingerprint(cert.der) },
   };
@@ -174,14 +203,20 @@ export function inspectCsr(csr: CertificationRequest): CsrView {
     subjectAltNames: (csr.subjectAltNames ?? []).map(formatGeneralName),
     extendedKeyUsage: (csr.extKeyUsage ?? []).map(ekuName),
     extensions: extensionViews(csr.extensions, csr as Partial<Certificate>),
-    attributes: csr.attributes.map((a) => (a.oid === OID.extensionRequest ? 'extensionRequest' : a.oid)),
+    attributes: csr.attributes.map((a) =>
+      a.oid === OID.extensionRequest ? 'extensionRequest' : a.oid,
+    ),
     fingerprints: { sha256: fingerprint(csr.der) },
   };
 }
 
 function relative(d: Date, now: Date): string {
   const days = Math.round((d.getTime() - now.getTime()) / 86_400_000);
-  return days === 0 ? 'today' : days > 0 ? `in ${days} day${days === 1 ? '' : 's'}` : `${-days} day${days === -1 ? '' : 's'} ago`;
+  return days === 0
+    ? 'today'
+    : days > 0
+      ? `in ${days} day${days === 1 ? '' : 's'}`
+      : `${-days} day${days === -1 ? '' : 's'} ago`;
 }
 
 /**
@@ -191,26 +226,39 @@ function relative(d: Date, now: Date): string {
  * @example
  * console.log(formatCertificateText(cert));
  */
-export function formatCertificateText(item: Certificate | CertificationRequest, options: { now?: Date } = {}): string {
+export function formatCertificateText(
+  item: Certificate | CertificationRequest,
+  options: { now?: Date } = {},
+): string {
   const now = options.now ?? new Date();
   const rows: [string, string][] = [];
   let title: string;
   if ('info' in item) {
     const v = inspectCsr(item);
     title = `Certificate request${v.requestsCa ? ' (for a CA)' : ''}`;
-    rows.push(['Subject', v.subject || '(empty)'], ['Key', `${v.publicKey.algorithm}`], ['Signature', v.signatureAlgorithm]);
+    rows.push(
+      ['Subject', v.subject || '(empty)'],
+      ['Key', `${v.publicKey.algorithm}`],
+      ['Signature', v.signatureAlgorithm],
+    );
     if (v.subjectAltNames.length) rows.push(['Alt names', v.subjectAltNames.join(', ')]);
     if (v.extendedKeyUsage.length) rows.push(['Ext. key usage', v.extendedKeyUsage.join(', ')]);
     rows.push(['SHA-256', v.fingerprints.sha256]);
   } else {
     const v = inspectCertificate(item);
-    const status = now < item.notBefore ? 'NOT YET VALID' : now > item.notAfter ? 'EXPIRED' : 'valid';
-    title = v.isCa ? `CA certificate${v.pathLength !== undefined ? ` (pathLen ${v.pathLength})` : ''}${v.selfIssued ? ', self-issued' : ''}` : 'End-entity certificate';
+    const status =
+      now < item.notBefore ? 'NOT YET VALID' : now > item.notAfter ? 'EXPIRED' : 'valid';
+    title = v.isCa
+      ? `CA certificate${v.pathLength !== undefined ? ` (pathLen ${v.pathLength})` : ''}${v.selfIssued ? ', self-issued' : ''}`
+      : 'End-entity certificate';
     rows.push(
       ['Subject', v.subject || '(empty)'],
       ['Issuer', v.issuer],
       ['Serial', v.serialNumber],
-      ['Valid', `${v.validity.notBefore} → ${v.validity.notAfter} (${status}; ${now > item.notAfter ? 'expired' : 'expires'} ${relative(item.notAfter, now)})`],
+      [
+        'Valid',
+        `${v.validity.notBefore} → ${v.validity.notAfter} (${status}; ${now > item.notAfter ? 'expired' : 'expires'} ${relative(item.notAfter, now)})`,
+      ],
       ['Key', `${v.publicKey.algorithm}${v.publicKey.bits ? ` (${v.publicKey.bits} bits)` : ''}`],
       ['Signature', v.signatureAlgorithm],
     );

@@ -4,7 +4,19 @@
  * We sign the DER ourselves rather than through PKI.js's engine, which cannot sign with Ed25519.
  */
 import { AlgorithmUnsupported, CryptoFailure, KeyMalformed } from '../errors.js';
-import { bytesOf, Cursor, nullValue, oid, readOid, readRoot, readSmallInt, seq, TAG, type Tlv, ctx } from '../internal/der.js';
+import {
+  bytesOf,
+  Cursor,
+  nullValue,
+  oid,
+  readOid,
+  readRoot,
+  readSmallInt,
+  seq,
+  TAG,
+  type Tlv,
+  ctx,
+} from '../internal/der.js';
 import { derToP1363, p1363ToDer } from '../internal/ecdsa-sig.js';
 import { OID } from '../internal/oids.js';
 import type { PublicKeyInfo } from '../keys/public-key-info.js';
@@ -19,12 +31,18 @@ export interface AlgorithmIdentifier {
   readonly der: Uint8Array;
 }
 
-export function decodeAlgorithmIdentifier(b: Uint8Array, t: Tlv, field: string): AlgorithmIdentifier {
+export function decodeAlgorithmIdentifier(
+  b: Uint8Array,
+  t: Tlv,
+  field: string,
+): AlgorithmIdentifier {
   const c = Cursor.of(b, t, field);
   const o = readOid(b, c.next(TAG.OID, field));
   const p = c.done ? undefined : c.next();
   c.finish(field);
-  return p ? { oid: o, parameters: bytesOf(b, p), der: bytesOf(b, t) } : { oid: o, der: bytesOf(b, t) };
+  return p
+    ? { oid: o, parameters: bytesOf(b, p), der: bytesOf(b, t) }
+    : { oid: o, der: bytesOf(b, t) };
 }
 
 /** Minimum RSA modulus we verify with (weak keys refused). */
@@ -47,7 +65,11 @@ const SIMPLE: Record<string, VerifyParams> = {
   [OID.sha384WithRsa]: { kind: 'rsa', hash: 'SHA-384' },
   [OID.sha512WithRsa]: { kind: 'rsa', hash: 'SHA-512' },
 };
-const HASH_BY_OID: Record<string, HashName> = { [OID.sha256]: 'SHA-256', [OID.sha384]: 'SHA-384', [OID.sha512]: 'SHA-512' };
+const HASH_BY_OID: Record<string, HashName> = {
+  [OID.sha256]: 'SHA-256',
+  [OID.sha384]: 'SHA-384',
+  [OID.sha512]: 'SHA-512',
+};
 const WEAK: Record<string, string> = {
   [OID.sha1WithRsa]: 'SHA-1 with RSA',
   [OID.md5WithRsa]: 'MD5 with RSA',
@@ -55,13 +77,16 @@ const WEAK: Record<string, string> = {
 };
 
 function unsupported(what: string): AlgorithmUnsupported {
-  return new AlgorithmUnsupported(`The signature algorithm ${what} is not supported.`, { field: 'signatureAlgorithm' });
+  return new AlgorithmUnsupported(`The signature algorithm ${what} is not supported.`, {
+    field: 'signatureAlgorithm',
+  });
 }
 
 function hashOfAlgId(b: Uint8Array, t: Tlv): HashName {
   const c = Cursor.of(b, t);
   const h = HASH_BY_OID[readOid(b, c.next(TAG.OID))];
-  if (!c.done && c.next().tag !== TAG.NULL) throw unsupported('RSA-PSS with unusual hash parameters');
+  if (!c.done && c.next().tag !== TAG.NULL)
+    throw unsupported('RSA-PSS with unusual hash parameters');
   if (!h) throw unsupported('RSA-PSS with a hash other than SHA-256/384/512');
   return h;
 }
@@ -79,10 +104,13 @@ function pssParams(p: Uint8Array | undefined): VerifyParams {
   if (!hashT || !mgfT) throw unsupported('RSA-PSS with default (SHA-1) hash or MGF');
   const hash = hashOfAlgId(p, Cursor.of(p, hashT).next(TAG.SEQUENCE));
   const mc = Cursor.of(p, Cursor.of(p, mgfT).next(TAG.SEQUENCE));
-  if (readOid(p, mc.next(TAG.OID)) !== OID.mgf1) throw unsupported('RSA-PSS with an MGF other than MGF1');
-  if (hashOfAlgId(p, mc.next(TAG.SEQUENCE)) !== hash) throw unsupported('RSA-PSS with different message and MGF1 hashes');
+  if (readOid(p, mc.next(TAG.OID)) !== OID.mgf1)
+    throw unsupported('RSA-PSS with an MGF other than MGF1');
+  if (hashOfAlgId(p, mc.next(TAG.SEQUENCE)) !== hash)
+    throw unsupported('RSA-PSS with different message and MGF1 hashes');
   const saltLength = saltT ? readSmallInt(p, Cursor.of(p, saltT).next(TAG.INTEGER)) : 20;
-  if (trailerT && readSmallInt(p, Cursor.of(p, trailerT).next(TAG.INTEGER)) !== 1) throw unsupported('RSA-PSS trailer field');
+  if (trailerT && readSmallInt(p, Cursor.of(p, trailerT).next(TAG.INTEGER)) !== 1)
+    throw unsupported('RSA-PSS trailer field');
   return { kind: 'pss', hash, saltLength };
 }
 
@@ -94,7 +122,8 @@ function verifyParams(alg: AlgorithmIdentifier): VerifyParams {
   if (!v) throw unsupported(alg.oid);
   if (v.kind === 'rsa') {
     // RFC 4055 §5: RSA PKCS#1 v1.5 identifiers carry NULL parameters; tolerate absence as many stacks do.
-    if (alg.parameters && !(alg.parameters.length === 2 && alg.parameters[0] === 0x05)) throw unsupported(`${alg.oid} with parameters`);
+    if (alg.parameters && !(alg.parameters.length === 2 && alg.parameters[0] === 0x05))
+      throw unsupported(`${alg.oid} with parameters`);
   } else if (alg.parameters) {
     // RFC 5758 §3.2, RFC 8410 §3: ECDSA and EdDSA identifiers have absent parameters.
     throw unsupported(`${alg.oid} with parameters`);
@@ -104,7 +133,11 @@ function verifyParams(alg: AlgorithmIdentifier): VerifyParams {
 
 const keyCache = new WeakMap<PublicKeyInfo, Map<string, Promise<CryptoKey>>>();
 
-function importVerifyKey(key: PublicKeyInfo, p: VerifyParams, subtle: SubtleCrypto): Promise<CryptoKey> {
+function importVerifyKey(
+  key: PublicKeyInfo,
+  p: VerifyParams,
+  subtle: SubtleCrypto,
+): Promise<CryptoKey> {
   const cacheKey = `${p.kind}/${p.hash ?? ''}`;
   let perKey = keyCache.get(key);
   const hit = perKey?.get(cacheKey);
@@ -114,12 +147,15 @@ function importVerifyKey(key: PublicKeyInfo, p: VerifyParams, subtle: SubtleCryp
   let data = key.publicKey;
   switch (p.kind) {
     case 'ed25519':
-      if (key.algorithm !== 'Ed25519') throw new KeyMalformed(`An Ed25519 signature needs an Ed25519 key, not ${key.algorithm}.`);
+      if (key.algorithm !== 'Ed25519')
+        throw new KeyMalformed(`An Ed25519 signature needs an Ed25519 key, not ${key.algorithm}.`);
       algo = { name: 'Ed25519' };
       break;
     case 'ecdsa':
       if (key.algorithm !== 'P-256' && key.algorithm !== 'P-384' && key.algorithm !== 'P-521') {
-        throw new KeyMalformed(`An ECDSA signature needs a P-256, P-384 or P-521 key, not ${key.algorithm}.`);
+        throw new KeyMalformed(
+          `An ECDSA signature needs a P-256, P-384 or P-521 key, not ${key.algorithm}.`,
+        );
       }
       // Importing the raw point is ~3× faster than importing the SPKI in Node.
       algo = { name: 'ECDSA', namedCurve: key.algorithm };
@@ -128,13 +164,18 @@ function importVerifyKey(key: PublicKeyInfo, p: VerifyParams, subtle: SubtleCryp
       if (key.algorithm !== 'RSA' && !(key.algorithm === 'RSA-PSS' && p.kind === 'pss')) {
         throw new KeyMalformed(`An RSA signature needs an RSA key, not ${key.algorithm}.`);
       }
-      if (key.bits < MIN_RSA_BITS) throw new AlgorithmUnsupported(`RSA keys under ${MIN_RSA_BITS} bits are too weak (this one has ${key.bits}).`);
+      if (key.bits < MIN_RSA_BITS)
+        throw new AlgorithmUnsupported(
+          `RSA keys under ${MIN_RSA_BITS} bits are too weak (this one has ${key.bits}).`,
+        );
       algo = { name: p.kind === 'pss' ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: p.hash! };
       format = 'spki';
       data = key.algorithm === 'RSA-PSS' ? rsaSpkiFromPss(key) : key.spki;
     }
   }
-  const promise = subtle.importKey(format, data as Uint8Array<ArrayBuffer>, algo, false, ['verify']);
+  const promise = subtle.importKey(format, data as Uint8Array<ArrayBuffer>, algo, false, [
+    'verify',
+  ]);
   if (!perKey) keyCache.set(key, (perKey = new Map()));
   perKey.set(cacheKey, promise);
   promise.catch(() => perKey!.delete(cacheKey));
@@ -143,7 +184,11 @@ function importVerifyKey(key: PublicKeyInfo, p: VerifyParams, subtle: SubtleCryp
 
 // WebCrypto implementations import RSA-PSS keys only under the rsaEncryption identifier.
 function rsaSpkiFromPss(key: PublicKeyInfo): Uint8Array {
-  return seq(seq(oid(OID.rsaEncryption), nullValue()), new Uint8Array([TAG.BIT_STRING, ...lenOf(key.publicKey.length + 1), 0]), key.publicKey);
+  return seq(
+    seq(oid(OID.rsaEncryption), nullValue()),
+    new Uint8Array([TAG.BIT_STRING, ...lenOf(key.publicKey.length + 1), 0]),
+    key.publicKey,
+  );
 }
 function lenOf(n: number): number[] {
   if (n < 0x80) return [n];
@@ -192,9 +237,16 @@ export async function verifyX509Signature(
       params = { name: 'RSASSA-PKCS1-v1_5' };
   }
   try {
-    return await subtle.verify(params, k, sig as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
+    return await subtle.verify(
+      params,
+      k,
+      sig as Uint8Array<ArrayBuffer>,
+      data as Uint8Array<ArrayBuffer>,
+    );
   } catch (e) {
-    throw new CryptoFailure(`WebCrypto refused to verify a ${key.algorithm} signature.`, { cause: e });
+    throw new CryptoFailure(`WebCrypto refused to verify a ${key.algorithm} signature.`, {
+      cause: e,
+    });
   }
 }
 
@@ -216,13 +268,27 @@ const signingAlgorithms = new WeakMap<CryptoKey, SigningAlgorithm>();
 
 function pickSigningAlgorithm(key: CryptoKey): SigningAlgorithm {
   const a = key.algorithm as EcKeyAlgorithm;
-  if (key.type !== 'private') throw new TypeError(`key must be a private CryptoKey, received a ${key.type} key`);
-  if (a.name === 'Ed25519') return { algorithmIdentifier: seq(oid(OID.ed25519)), params: { name: 'Ed25519' }, ecdsa: false };
+  if (key.type !== 'private')
+    throw new TypeError(`key must be a private CryptoKey, received a ${key.type} key`);
+  if (a.name === 'Ed25519')
+    return {
+      algorithmIdentifier: seq(oid(OID.ed25519)),
+      params: { name: 'Ed25519' },
+      ecdsa: false,
+    };
   if (a.name === 'ECDSA' && a.namedCurve === 'P-256') {
-    return { algorithmIdentifier: seq(oid(OID.ecdsaSha256)), params: { name: 'ECDSA', hash: 'SHA-256' }, ecdsa: true };
+    return {
+      algorithmIdentifier: seq(oid(OID.ecdsaSha256)),
+      params: { name: 'ECDSA', hash: 'SHA-256' },
+      ecdsa: true,
+    };
   }
   if (a.name === 'ECDSA' && a.namedCurve === 'P-384') {
-    return { algorithmIdentifier: seq(oid(OID.ecdsaSha384)), params: { name: 'ECDSA', hash: 'SHA-384' }, ecdsa: true };
+    return {
+      algorithmIdentifier: seq(oid(OID.ecdsaSha384)),
+      params: { name: 'ECDSA', hash: 'SHA-384' },
+      ecdsa: true,
+    };
   }
   throw new AlgorithmUnsupported(
     `Signing with ${a.name}${a.namedCurve ? ` ${a.namedCurve}` : ''} keys is not supported; use Ed25519, P-256 or P-384.`,
@@ -231,14 +297,22 @@ function pickSigningAlgorithm(key: CryptoKey): SigningAlgorithm {
 }
 
 /** Signs `tbs` and returns the X.509 signature bytes (DER for ECDSA). */
-export async function signBytes(key: CryptoKey, alg: SigningAlgorithm, tbs: Uint8Array, subtle: SubtleCrypto): Promise<Uint8Array> {
+export async function signBytes(
+  key: CryptoKey,
+  alg: SigningAlgorithm,
+  tbs: Uint8Array,
+  subtle: SubtleCrypto,
+): Promise<Uint8Array> {
   let sig: ArrayBuffer;
   try {
     sig = await subtle.sign(alg.params, key, tbs as Uint8Array<ArrayBuffer>);
   } catch (e) {
-    throw new CryptoFailure(`WebCrypto refused to sign with the ${(key.algorithm as { name: string }).name} key (does it allow "sign"?).`, {
-      cause: e,
-    });
+    throw new CryptoFailure(
+      `WebCrypto refused to sign with the ${(key.algorithm as { name: string }).name} key (does it allow "sign"?).`,
+      {
+        cause: e,
+      },
+    );
   }
   return alg.ecdsa ? p1363ToDer(new Uint8Array(sig)) : new Uint8Array(sig);
 }

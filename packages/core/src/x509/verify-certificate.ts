@@ -26,12 +26,24 @@ export async function verifyCertificateSignature(
   options: CryptoOptions = {},
 ): Promise<void> {
   if (!equalBytes(cert.signatureAlgorithm.der, cert.tbsSignatureAlgorithm.der)) {
-    throw new CertificateMalformed('The certificate signature algorithm differs from the one inside tbsCertificate.', {
-      field: 'signatureAlgorithm',
-      reason: 'algorithm mismatch',
-    });
+    throw new CertificateMalformed(
+      'The certificate signature algorithm differs from the one inside tbsCertificate.',
+      {
+        field: 'signatureAlgorithm',
+        reason: 'algorithm mismatch',
+      },
+    );
   }
   const key = 'spki' in issuer ? issuer : issuer.publicKey;
-  const ok = await verifyX509Signature(key, cert.signatureAlgorithm, cert.tbs, cert.signature, subtleOf(options));
-  if (!ok) throw new SignatureInvalid('The certificate signature does not verify with the issuer key.', { field: 'signature' });
+  const ok = await verifyX509Signature(
+    key,
+    cert.signatureAlgorithm,
+    cert.tbs,
+    cert.signature,
+    subtleOf(options),
+  );
+  if (!ok)
+    throw new SignatureInvalid('The certificate signature does not verify with the issuer key.', {
+      field: 'signature',
+    });
 }
