@@ -1052,15 +1052,12 @@ describeOpenssl('openssl interop', () => {
       });
 
       // `openssl ecparam -genkey` without -noout writes an EC PARAMETERS block before the key.
-      it(
-        'imports `openssl ecparam -genkey` output that also carries an EC PARAMETERS block',
-        async () => {
-          const pem = ossl(['ecparam', '-name', 'prime256v1', '-genkey']);
-          expect(pem).toContain('BEGIN EC PARAMETERS');
-          const { privateKey } = await core.importPrivateKey(pem);
-          expect(core.signingKeyAlgorithmOf(privateKey)).toBe('P-256');
-        },
-      );
+      it('imports `openssl ecparam -genkey` output that also carries an EC PARAMETERS block', async () => {
+        const pem = ossl(['ecparam', '-name', 'prime256v1', '-genkey']);
+        expect(pem).toContain('BEGIN EC PARAMETERS');
+        const { privateKey } = await core.importPrivateKey(pem);
+        expect(core.signingKeyAlgorithmOf(privateKey)).toBe('P-256');
+      });
     });
 
     describe('RSA signatures', () => {

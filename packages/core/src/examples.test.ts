@@ -6,9 +6,13 @@ describe('README example', () => {
   it('runs and prints a certificate openssl can read', () => {
     const script = fileURLToPath(new URL('../examples/issue-from-csr.mjs', import.meta.url));
     // The example imports '@certified/core' by name, as a user would; the source condition avoids needing dist.
-    const out = execFileSync(process.execPath, ['--conditions=@certified/source', '--import', 'tsx', script], {
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--conditions=@certified/source', '--import', 'tsx', script],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(out).toContain('End-entity certificate');
     expect(out).toContain('DNS:notes.example.org');
     expect(out).toContain('-----BEGIN CERTIFICATE-----');

@@ -60,6 +60,7 @@ import {
 } from '../x509/signature.js';
 import {
   CA_KEY_USAGE,
+  checkDistinctNames,
   checkIssuer,
   childPathLength,
   DEFAULT_LEAF_EKUS,
@@ -67,6 +68,7 @@ import {
   identifierExtensions,
   leafExtensions,
   encodeTbs,
+  type EncodedTbs,
   resolveValidity,
   signEncodedTbs,
   spkiOf,
@@ -154,7 +156,13 @@ function decode(der: Uint8Array): CertificationRequest {
     c.next(TAG.SEQUENCE, 'signatureAlgorithm'),
     'signatureAlgorithm',
   );
-  const { bytes: signature } = readBitString(der, c.next(TAG.BIT_STRING, 'signature'), 'signature');
+  const { bytes: signature, unusedBits } = readBitString(
+    der,
+    c.next(TAG.BIT_STRING, 'signature'),
+    'signature',
+  );
+  if (unusedBits)
+    throw new CsrMalformed('The request signature has unused bits.', { field: 'signature' });
   c.finish();
   const ic = Cursor.of(der, infoT, 'certificationRequestInfo');
   const version = readSmallInt(der, ic.next(TAG.INTEGER, 'version'), 'version');
@@ -404,6 +412,7 @@ export async function issueCertificateFromCsr(options: IssueFromCsrOptions): Pro
     );
   }
   const subject = profile.subject ?? csr.subject;
+  checkDistinctNames(issuer, subject);
   const subjectName = profile.subject ? encodeName(profile.subject) : csr.subjectDer;
   const validity = resolveValidity(
     {
@@ -415,8 +424,9 @@ export async function issueCertificateFromCsr(options: IssueFromCsrOptions): Pro
   );
   // Proof of possession runs on WebCrypto's side while we encode the TBS here; nothing is signed before it passes.
   const verified = verifyCsr(csr, options);
-  let extensions: Extension[];
+  let encoded: EncodedTbs;
   try {
+    let extensions: Extension[];
     if (wantsCa) {
       let requested = csr.basicConstraints?.pathLength;
       if (profile.maxPathLength !== undefined)
@@ -437,15 +447,22 @@ export async function issueCertificateFromCsr(options: IssueFromCsrOptions): Pro
         extendedKeyUsages: csr.extKeyUsage?.length ? csr.extKeyUsage : [...allowedEkus],
       });
     }
+    encoded = encodeTbs(
+      {
+        issuerName: issuer.subjectDer,
+        subjectName,
+        publicKey: csr.publicKey,
+        validity,
+        extensions,
+      },
+      options.issuer.privateKey,
+      options.crypto,
+    );
   } catch (e) {
+    // Settle the verification first so a forged request never leaves an unhandled rejection behind.
     await verified.catch(() => undefined);
     throw e;
   }
-  const encoded = encodeTbs(
-    { issuerName: issuer.subjectDer, subjectName, publicKey: csr.publicKey, validity, extensions },
-    options.issuer.privateKey,
-    options.crypto,
-  );
   await verified;
   return signEncodedTbs(encoded, options.issuer.privateKey, options);
 }

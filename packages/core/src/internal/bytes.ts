@@ -84,6 +84,13 @@ export function fromBase64(text: string, field = 'base64'): Uint8Array {
       out[o++] = (acc >> bits) & 0xff;
     }
   }
+  if (bits > 0 && acc & ((1 << bits) - 1)) {
+    // RFC 4648 §3.5: non-zero pad bits make several texts decode to the same bytes.
+    throw new Base64Malformed(
+      'The text is not valid base64: its last character has non-zero padding bits.',
+      { field },
+    );
+  }
   return out;
 }
 

@@ -228,9 +228,10 @@ export function decodeOid(v: Uint8Array, field?: string): string {
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
     if (n === 0 && x === 0x80) throw malformed('non-minimal OBJECT IDENTIFIER arc', field);
-    n = n * 128 + (x & 0x7f);
-    if (n > Number.MAX_SAFE_INTEGER / 128)
+    // Checked before the multiply, so every arc the encoder accepts (any safe integer) decodes.
+    if (n > (Number.MAX_SAFE_INTEGER - 127) / 128)
       throw malformed('OBJECT IDENTIFIER arc too large', field);
+    n = n * 128 + (x & 0x7f);
     if (!(x & 0x80)) {
       arcs.push(n);
       n = 0;
@@ -435,6 +436,7 @@ export function oid(dotted: string): Uint8Array {
   if (hit) return hit;
   const arcs = dotted.split('.').map(Number);
   if (
+    !/^\d+(\.\d+)+$/.test(dotted) ||
     arcs.length < 2 ||
     arcs.some((a) => !Number.isSafeInteger(a) || a < 0) ||
     arcs[0]! > 2 ||

@@ -13,7 +13,7 @@ import { OID } from '../internal/oids.js';
 import { sha256 } from '../internal/sha.js';
 import { subtleOf, type CryptoOptions } from '../keys/keys.js';
 import { parsePublicKeyInfo, type PublicKeyInfo } from '../keys/public-key-info.js';
-import { decodeCertificate, type Certificate } from './certificate.js';
+import { lazyCertificate, type Certificate } from './certificate.js';
 import {
   authorityKeyIdentifierValue,
   basicConstraintsValue,
@@ -122,7 +122,7 @@ export function resolveValidity(
   na = new Date(Math.floor(na.getTime() / 1000) * 1000);
   if (na <= nb) {
     throw new ValidityInvalid(
-      issuer && (o.notAfter ?? na) > issuer.notAfter && issuer.notAfter <= now
+      issuer && issuer.notAfter <= now
         ? `The issuer's certificate expired at ${issuer.notAfter.toISOString()}; it cannot issue.`
         : `The validity window is empty (notBefore ${nb.toISOString()}, notAfter ${na.toISOString()})${issuer ? " after clamping to the issuer's" : ''}.`,
       { field: 'validity' },
@@ -148,6 +148,7 @@ export function checkIssuer(issuer: Issuer): void {
       { field: 'issuer' },
     );
   }
+  signingAlgorithmFor(issuer.privateKey); // ERR_ALG_UNSUPPORTED for RSA/P-521 before the key-type comparison below
   const a = issuer.privateKey.algorithm as EcKeyAlgorithm;
   const keyAlg = a.name === 'ECDSA' ? a.namedCurve : a.name;
   if (keyAlg !== c.publicKey.algorithm) {
@@ -205,7 +206,7 @@ export async function signEncodedTbs(
   options: CryptoOptions,
 ): Promise<Certificate> {
   const signature = await signBytes(privateKey, encoded.algorithm, encoded.tbs, subtleOf(options));
-  return decodeCertificate(
+  return lazyCertificate(
     seq(encoded.tbs, encoded.algorithm.algorithmIdentifier, bitString(signature)),
   );
 }
@@ -220,6 +221,8 @@ export function signTbs(
 }
 
 /** SKI, then AKI from the issuer (its SKI if it has one), then SAN — critical iff the subject is empty (§4.2.1.6). */
+const akiExtensions = new WeakMap<Certificate, Extension>();
+
 export function identifierExtensions(
   subjectKey: PublicKeyInfo,
   issuer: Certificate | undefined,
@@ -234,12 +237,17 @@ export function identifierExtensions(
     },
   ];
   if (issuer) {
-    const kid = issuer.subjectKeyIdentifier ?? keyIdentifier(issuer.publicKey);
-    out.push({
-      oid: OID.authorityKeyIdentifier,
-      critical: false,
-      value: authorityKeyIdentifierValue(kid),
-    });
+    let aki = akiExtensions.get(issuer);
+    if (!aki) {
+      const kid = issuer.subjectKeyIdentifier ?? keyIdentifier(issuer.publicKey);
+      aki = {
+        oid: OID.authorityKeyIdentifier,
+        critical: false,
+        value: authorityKeyIdentifierValue(kid),
+      };
+      akiExtensions.set(issuer, aki);
+    }
+    out.push(aki);
   }
   if (altNames?.length)
     out.push({
@@ -341,7 +349,7 @@ export function childPathLength(parent: Certificate, requested: number | undefin
   return Math.min(requested ?? p - 1, p - 1);
 }
 
-function checkDistinctNames(issuer: Certificate, subject: Name): void {
+export function checkDistinctNames(issuer: Certificate, subject: Name): void {
   if (nameEquals(issuer.subject, subject)) {
     throw new NameValueInvalid(
       "The subject name must differ from the issuer's, or path building cannot tell them apart.",
@@ -421,17 +429,35 @@ export function leafExtensions(
 ): Extension[] {
   const ekus = o.extendedKeyUsages ?? DEFAULT_LEAF_EKUS;
   return [
-    { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: false }) },
-    {
-      oid: OID.keyUsage,
-      critical: true,
-      value: keyUsageValue(o.keyUsages ?? ['digitalSignature']),
-    },
-    ...(ekus.length
-      ? [{ oid: OID.extKeyUsage, critical: false, value: extKeyUsageValue(ekus) }]
-      : []),
+    LEAF_BASIC_CONSTRAINTS,
+    o.keyUsages
+      ? { oid: OID.keyUsage, critical: true, value: keyUsageValue(o.keyUsages) }
+      : LEAF_KEY_USAGE,
+    ...(ekus.length ? [ekuExtension(ekus)] : []),
     ...identifierExtensions(publicKey, issuer, subject, o.altNames),
   ];
+}
+
+// Encoded once: every leaf carries the same values.
+const LEAF_BASIC_CONSTRAINTS: Extension = {
+  oid: OID.basicConstraints,
+  critical: true,
+  value: basicConstraintsValue({ ca: false }),
+};
+const LEAF_KEY_USAGE: Extension = {
+  oid: OID.keyUsage,
+  critical: true,
+  value: keyUsageValue(['digitalSignature']),
+};
+const ekuExtensions = new Map<string, Extension>();
+function ekuExtension(ekus: readonly ExtendedKeyUsage[]): Extension {
+  const key = ekus.join(',');
+  let ext = ekuExtensions.get(key);
+  if (!ext) {
+    ext = { oid: OID.extKeyUsage, critical: false, value: extKeyUsageValue(ekus) };
+    if (ekuExtensions.size < 64) ekuExtensions.set(key, ext);
+  }
+  return ext;
 }
 
 /**

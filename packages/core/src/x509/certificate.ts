@@ -224,6 +224,46 @@ function decode(der: Uint8Array): Certificate {
   return cert;
 }
 
+const FIELDS = [
+  'tbs',
+  'version',
+  'serialNumber',
+  'serialNumberHex',
+  'tbsSignatureAlgorithm',
+  'signatureAlgorithm',
+  'issuer',
+  'issuerDer',
+  'subject',
+  'subjectDer',
+  'notBefore',
+  'notAfter',
+  'publicKey',
+  'extensions',
+  'basicConstraints',
+  'keyUsage',
+  'extKeyUsage',
+  'subjectAltNames',
+  'subjectKeyIdentifier',
+  'authorityKeyIdentifier',
+  'signature',
+] as const satisfies readonly (keyof Certificate)[];
+
+/**
+ * A certificate over DER we just encoded ourselves: fields are decoded on first access. Issuers that
+ * only need `der` (to PEM-encode and hand out) then skip a parse per certificate.
+ */
+export function lazyCertificate(der: Uint8Array): Certificate {
+  let parsed: Certificate | undefined;
+  const out = { der } as Certificate;
+  for (const f of FIELDS) {
+    Object.defineProperty(out, f, {
+      enumerable: true,
+      get: () => (parsed ??= decodeCertificate(der))[f],
+    });
+  }
+  return out;
+}
+
 /**
  * Parses one certificate from DER bytes, PEM text (`CERTIFICATE`), or base64-DER.
  *

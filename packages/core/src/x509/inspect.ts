@@ -128,7 +128,14 @@ function extensionValue(e: Extension, c: Partial<Certificate>): unknown {
         extnValue: e.value.slice().buffer,
       });
       const pv = (ext as { parsedValue?: { toJSON?: () => unknown } }).parsedValue;
-      if (pv && typeof pv.toJSON === 'function') return pv.toJSON();
+      // Unknown OIDs come back as raw asn1js blocks, undecodable known ones with `parsingError`: show hex instead.
+      if (
+        pv &&
+        !(pv instanceof asn1js.BaseBlock) &&
+        !('parsingError' in pv) &&
+        typeof pv.toJSON === 'function'
+      )
+        return pv.toJSON();
     }
   } catch {
     // fall through to raw hex
