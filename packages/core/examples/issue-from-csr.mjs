@@ -1,7 +1,16 @@
 // The README example, runnable: `npm run build && node packages/core/examples/issue-from-csr.mjs`.
 import {
-  createCsr, createSelfSignedCa, dnsName, encodePem, formatCertificateText, generateKeyPair,
-  ipAddress, issueCertificateFromCsr, organizationName, personName, signingName,
+  createCsr,
+  createSelfSignedCa,
+  dnsName,
+  encodePem,
+  formatCertificateText,
+  generateKeyPair,
+  ipAddress,
+  issueCertificateFromCsr,
+  organizationName,
+  personName,
+  signingName,
   verifyCertificateSignature,
 } from '@certified/core';
 
