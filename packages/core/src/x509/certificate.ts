@@ -253,16 +253,24 @@ const FIELDS = [
  * only need `der` (to PEM-encode and hand out) then skip a parse per certificate.
  */
 export function lazyCertificate(der: Uint8Array): Certificate {
-  let parsed: Certificate | undefined;
-  const out = { der } as Certificate;
-  for (const f of FIELDS) {
-    Object.defineProperty(out, f, {
-      enumerable: true,
-      get: () => (parsed ??= decodeCertificate(der))[f],
-    });
-  }
-  return out;
+  return Object.defineProperties({ der }, LAZY_FIELDS) as unknown as Certificate;
 }
+
+// One shared set of accessors (no closures per certificate); the parse is memoised per object.
+const parsedByLazy = new WeakMap<object, Certificate>();
+const LAZY_FIELDS: PropertyDescriptorMap = Object.fromEntries(
+  FIELDS.map((f) => [
+    f,
+    {
+      enumerable: true,
+      get(this: { der: Uint8Array }): unknown {
+        let parsed = parsedByLazy.get(this);
+        if (!parsed) parsedByLazy.set(this, (parsed = decodeCertificate(this.der)));
+        return parsed[f];
+      },
+    },
+  ]),
+);
 
 /**
  * Parses one certificate from DER bytes, PEM text (`CERTIFICATE`), or base64-DER.
