@@ -36,31 +36,7 @@ import {
   verifyCsr,
   type CertificationRequest,
 } from './csr.js';
-
-interface Thrown {
-  code?: string;
-  message: string;
-  field?: string;
-  name: string;
-}
-
-async function rejected(p: Promise<unknown>): Promise<Thrown> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Thrown;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(f: () => unknown): Thrown {
-  try {
-    f();
-  } catch (e) {
-    return e as Thrown;
-  }
-  throw new Error('expected an exception');
-}
+import { rejected, thrown, type Thrown } from '../../test/thrown.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const DAY = 86_400_000;

@@ -3,11 +3,11 @@
  */
 import {
   CsrMalformed,
-  DerMalformed,
   PemMalformed,
   ProfileViolation,
   SignatureInvalid,
 } from '../errors.js';
+import { rethrowAsMalformed } from '../internal/malformed.js';
 import {
   bitString,
   bytesOf,
@@ -104,20 +104,6 @@ export interface CertificationRequest {
   readonly signature: Uint8Array;
 }
 
-function wrap(e: unknown): never {
-  if (e instanceof DerMalformed) {
-    throw new CsrMalformed(
-      `The certification request is malformed: ${e.reason ?? e.message}${e.field ? ` in ${e.field}` : ''}.`,
-      {
-        ...(e.field ? { field: e.field } : {}),
-        ...(e.reason ? { reason: e.reason } : {}),
-        cause: e,
-      },
-    );
-  }
-  throw e;
-}
-
 /**
  * Decodes PKCS#10 DER. Most callers want {@link parseCsr}.
  *
@@ -129,7 +115,7 @@ export function decodeCsr(der: Uint8Array): CertificationRequest {
   try {
     return decode(der);
   } catch (e) {
-    return wrap(e);
+    return rethrowAsMalformed(e, CsrMalformed, 'certification request');
   }
 }
 

@@ -9,22 +9,7 @@ import {
   readDerInput,
   toBase64Der,
 } from './pem.js';
-
-interface Thrown {
-  code?: string;
-  message: string;
-  reason?: string;
-  field?: string;
-}
-
-function thrown(f: () => unknown): Thrown {
-  try {
-    f();
-  } catch (e) {
-    return e as Thrown;
-  }
-  throw new Error('expected an exception');
-}
+import { thrown } from '../../test/thrown.js';
 
 /** A small DER SEQUENCE, long enough to wrap over two base64 lines. */
 const der = Uint8Array.from([0x30, 0x50, ...Array.from({ length: 0x50 }, (_, i) => i)]);

@@ -11,21 +11,7 @@ import {
   toHex,
   utf8Decode,
 } from './bytes.js';
-
-interface Thrown {
-  code?: string;
-  message: string;
-  field?: string;
-}
-
-function thrown(f: () => unknown): Thrown {
-  try {
-    f();
-  } catch (e) {
-    return e as Thrown;
-  }
-  throw new Error('expected an exception');
-}
+import { thrown } from '../../test/thrown.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -28,23 +28,7 @@ import {
   uintBytes,
   valueOf,
 } from './der.js';
-
-interface Thrown {
-  code?: string;
-  message: string;
-  reason?: string;
-  field?: string;
-  name: string;
-}
-
-function thrown(f: () => unknown): Thrown {
-  try {
-    f();
-  } catch (e) {
-    return e as Thrown;
-  }
-  throw new Error('expected an exception');
-}
+import { thrown } from '../../test/thrown.js';
 
 const root = (hex: string) => {
   const b = fromHex(hex);

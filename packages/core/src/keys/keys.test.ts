@@ -13,31 +13,7 @@ import {
 } from './keys.js';
 import { parsePublicKeyInfo } from './public-key-info.js';
 import type { SigningKeyAlgorithm } from './public-key-info.js';
-
-interface Thrown {
-  code?: string;
-  message: string;
-  field?: string;
-  name: string;
-}
-
-async function rejected(p: Promise<unknown>): Promise<Thrown> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Thrown;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(f: () => unknown): Thrown {
-  try {
-    f();
-  } catch (e) {
-    return e as Thrown;
-  }
-  throw new Error('expected an exception');
-}
+import { rejected, thrown } from '../../test/thrown.js';
 
 const ALGS: SigningKeyAlgorithm[] = ['Ed25519', 'P-256', 'P-384'];
 

@@ -24,22 +24,7 @@ import {
   signingName,
 } from './name.js';
 import { verifyCertificateSignature } from './verify-certificate.js';
-
-interface Thrown {
-  code?: string;
-  message: string;
-  field?: string;
-  name: string;
-}
-
-async function rejected(p: Promise<unknown>): Promise<Thrown> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Thrown;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejected } from '../../test/thrown.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const DAY = 86_400_000;

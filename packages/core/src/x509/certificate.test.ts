@@ -32,23 +32,7 @@ import {
 import { basicConstraintsValue, encodeExtension } from './extensions.js';
 import { dnsName, emailAddress, ipAddress, uriName } from './general-name.js';
 import { encodeName, organizationName, personName, signingName } from './name.js';
-
-interface Thrown {
-  code?: string;
-  message: string;
-  field?: string;
-  reason?: string;
-  name: string;
-}
-
-function thrown(f: () => unknown): Thrown {
-  try {
-    f();
-  } catch (e) {
-    return e as Thrown;
-  }
-  throw new Error('expected an exception');
-}
+import { thrown } from '../../test/thrown.js';
 
 /** mulberry32: a tiny seeded PRNG so fuzz failures reproduce. */
 function prng(seed: number): () => number {

@@ -1,7 +1,8 @@
 /**
  * @module x509/certificate — parsing X.509 v3 certificates (RFC 5280 §4.1) with the lean DER reader.
  */
-import { CertificateMalformed, DerMalformed, PemMalformed } from '../errors.js';
+import { CertificateMalformed, PemMalformed } from '../errors.js';
+import { rethrowAsMalformed } from '../internal/malformed.js';
 import { toHex } from '../internal/bytes.js';
 import {
   bytesOf,
@@ -73,20 +74,6 @@ export interface Certificate {
   readonly signature: Uint8Array;
 }
 
-function wrap(e: unknown, field: string): never {
-  if (e instanceof DerMalformed) {
-    throw new CertificateMalformed(
-      `The certificate is malformed: ${e.reason ?? e.message}${e.field ? ` in ${e.field}` : ''}.`,
-      {
-        field: e.field ?? field,
-        ...(e.reason ? { reason: e.reason } : {}),
-        cause: e,
-      },
-    );
-  }
-  throw e;
-}
-
 /**
  * Decodes certificate DER. Most callers want {@link parseCertificate}, which also accepts PEM and base64.
  *
@@ -98,7 +85,7 @@ export function decodeCertificate(der: Uint8Array): Certificate {
   try {
     return decode(der);
   } catch (e) {
-    return wrap(e, 'certificate');
+    return rethrowAsMalformed(e, CertificateMalformed, 'certificate', 'certificate');
   }
 }
 

@@ -16,15 +16,7 @@ import {
   type GeneralName,
 } from './general-name.js';
 import { parseName } from './name.js';
-
-function thrown(f: () => unknown): { code?: string; message: string; field?: string } {
-  try {
-    f();
-  } catch (e) {
-    return e as { code?: string; message: string; field?: string };
-  }
-  throw new Error('expected an exception');
-}
+import { thrown } from '../../test/thrown.js';
 
 const decode = (der: Uint8Array, allowNetmask = false): GeneralName[] =>
   decodeGeneralNames(der, readRoot(der), 'subjectAltName', { allowNetmask });

@@ -15,6 +15,7 @@ import {
   signingName,
   type Name,
 } from './name.js';
+import { thrown } from '../../test/thrown.js';
 
 const CN = '2.5.4.3';
 const UID = '0.9.2342.19200300.100.1.1';
@@ -39,15 +40,6 @@ function textRoundTrip(text: string, expected = text): Name {
   expect(formatName(back)).toBe(expected);
   expect(nameEquals(back, name)).toBe(true);
   return name;
-}
-
-function thrown(f: () => unknown): { code?: string; message: string; field?: string } {
-  try {
-    f();
-  } catch (e) {
-    return e as { code?: string; message: string; field?: string };
-  }
-  throw new Error('expected an exception');
 }
 
 describe('encodeName / decodeName', () => {
