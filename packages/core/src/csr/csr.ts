@@ -1,12 +1,7 @@
 /**
  * @module csr/csr — PKCS#10 certification requests (RFC 2986): create, parse, verify, and issue from them.
  */
-import {
-  CsrMalformed,
-  PemMalformed,
-  ProfileViolation,
-  SignatureInvalid,
-} from '../errors.js';
+import { CsrMalformed, PemMalformed, ProfileViolation, SignatureInvalid } from '../errors.js';
 import { rethrowAsMalformed } from '../internal/malformed.js';
 import {
   bitString,
