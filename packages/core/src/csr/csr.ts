@@ -11,7 +11,6 @@ import {
   Cursor,
   int,
   oid,
-  readBitString,
   readOid,
   readRoot,
   readSmallInt,
@@ -47,7 +46,7 @@ import {
 import type { GeneralName } from '../x509/general-name.js';
 import { decodeName, encodeName, type Name } from '../x509/name.js';
 import {
-  decodeAlgorithmIdentifier,
+  decodeSigned,
   signBytes,
   signingAlgorithmFor,
   verifyX509Signature,
@@ -125,26 +124,20 @@ function decodeAttributes(b: Uint8Array, t: Tlv): CsrAttribute[] {
 }
 
 function decode(der: Uint8Array): CertificationRequest {
-  const root = readRoot(der, 'certificationRequest');
-  if (root.tag !== TAG.SEQUENCE)
-    throw new CsrMalformed(
-      'The data is not a certification request: it does not start with a SEQUENCE.',
-    );
-  const c = Cursor.of(der, root, 'certificationRequest');
-  const infoT = c.next(TAG.SEQUENCE, 'certificationRequestInfo');
-  const signatureAlgorithm = decodeAlgorithmIdentifier(
+  const {
+    body: infoT,
+    signatureAlgorithm,
+    signature,
+  } = decodeSigned(
     der,
-    c.next(TAG.SEQUENCE, 'signatureAlgorithm'),
-    'signatureAlgorithm',
+    {
+      root: 'certificationRequest',
+      body: 'certificationRequestInfo',
+      signature: 'signature',
+      what: 'certification request',
+    },
+    CsrMalformed,
   );
-  const { bytes: signature, unusedBits } = readBitString(
-    der,
-    c.next(TAG.BIT_STRING, 'signature'),
-    'signature',
-  );
-  if (unusedBits)
-    throw new CsrMalformed('The request signature has unused bits.', { field: 'signature' });
-  c.finish();
   const ic = Cursor.of(der, infoT, 'certificationRequestInfo');
   const version = readSmallInt(der, ic.next(TAG.INTEGER, 'version'), 'version');
   if (version !== 0)

@@ -8,9 +8,7 @@ import {
   bytesOf,
   ctx,
   Cursor,
-  readBitString,
   readIntegerBytes,
-  readRoot,
   readSmallInt,
   readTime,
   TAG,
@@ -34,7 +32,7 @@ import {
 } from './extensions.js';
 import type { GeneralName } from './general-name.js';
 import { decodeName, type Name } from './name.js';
-import { decodeAlgorithmIdentifier, type AlgorithmIdentifier } from './signature.js';
+import { decodeAlgorithmIdentifier, decodeSigned, type AlgorithmIdentifier } from './signature.js';
 
 /** A parsed X.509 certificate. Every field is decoded eagerly; `der` and `tbs` are the exact bytes. */
 export interface Certificate {
@@ -90,28 +88,20 @@ export function decodeCertificate(der: Uint8Array): Certificate {
 }
 
 function decode(der: Uint8Array): Certificate {
-  const root = readRoot(der, 'certificate');
-  if (root.tag !== TAG.SEQUENCE)
-    throw new CertificateMalformed(
-      'The data is not a certificate: it does not start with a SEQUENCE.',
-    );
-  const c = Cursor.of(der, root, 'certificate');
-  const tbsT = c.next(TAG.SEQUENCE, 'tbsCertificate');
-  const signatureAlgorithm = decodeAlgorithmIdentifier(
+  const {
+    body: tbsT,
+    signatureAlgorithm,
+    signature,
+  } = decodeSigned(
     der,
-    c.next(TAG.SEQUENCE, 'signatureAlgorithm'),
-    'signatureAlgorithm',
+    {
+      root: 'certificate',
+      body: 'tbsCertificate',
+      signature: 'signatureValue',
+      what: 'certificate',
+    },
+    CertificateMalformed,
   );
-  const { bytes: signature, unusedBits } = readBitString(
-    der,
-    c.next(TAG.BIT_STRING, 'signatureValue'),
-    'signatureValue',
-  );
-  c.finish('certificate');
-  if (unusedBits)
-    throw new CertificateMalformed('The certificate signature has unused bits.', {
-      field: 'signatureValue',
-    });
 
   const t = Cursor.of(der, tbsT, 'tbsCertificate');
   const vT = t.optional(ctx(0, true), 'version');

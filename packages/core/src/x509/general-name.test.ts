@@ -17,6 +17,7 @@ import {
 } from './general-name.js';
 import { parseName } from './name.js';
 import { thrown } from '../../test/thrown.js';
+import { execFileSync, requireOpenssl } from '../../test/openssl.js';
 
 const decode = (der: Uint8Array, allowNetmask = false): GeneralName[] =>
   decodeGeneralNames(der, readRoot(der), 'subjectAltName', { allowNetmask });
@@ -359,28 +360,8 @@ describe('encodeGeneralNames / decodeGeneralNames', () => {
 
 // --- OpenSSL interop ---
 
-interface ChildProcess {
-  execFileSync(cmd: string, args: string[], opts: { stdio?: unknown }): Uint8Array;
-}
-const env =
-  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
-// A non-literal specifier keeps core's tsconfig (types: []) free of Node typings.
-const cpModule = 'node:child_process';
-const cp = (await import(/* @vite-ignore */ cpModule)) as ChildProcess;
-const hasOpenssl = ((): boolean => {
-  try {
-    cp.execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasOpenssl) {
-  if (env.CI === 'true') throw new Error('openssl is required in CI for the SAN interop tests');
-  console.warn(
-    '\n!!! openssl not found: SKIPPING the OpenSSL subjectAltName tests in general-name.test.ts !!!\n',
-  );
-}
+const cp = { execFileSync };
+const hasOpenssl = requireOpenssl('the OpenSSL subjectAltName tests in general-name.test.ts');
 
 /** The subjectAltName extension value (GeneralNames DER) of an OpenSSL-made certificate. */
 function opensslSan(san: string): Uint8Array {

@@ -16,6 +16,7 @@ import {
   type Name,
 } from './name.js';
 import { thrown } from '../../test/thrown.js';
+import { execFileSync, requireOpenssl } from '../../test/openssl.js';
 
 const CN = '2.5.4.3';
 const UID = '0.9.2342.19200300.100.1.1';
@@ -358,32 +359,8 @@ describe('builders', () => {
 
 // --- comparison with OpenSSL ---
 
-interface ChildProcess {
-  execFileSync(
-    cmd: string,
-    args: string[],
-    opts: { input?: Uint8Array; encoding?: 'utf8' | 'buffer'; stdio?: unknown },
-  ): Uint8Array & string;
-}
-const env =
-  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
-// A non-literal specifier keeps core's tsconfig (types: []) free of Node typings.
-const cpModule = 'node:child_process';
-const cp = (await import(/* @vite-ignore */ cpModule)) as ChildProcess;
-const hasOpenssl = ((): boolean => {
-  try {
-    cp.execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasOpenssl) {
-  if (env.CI === 'true') throw new Error('openssl is required in CI for the name interop tests');
-  console.warn(
-    '\n!!! openssl not found: SKIPPING the OpenSSL RFC 2253 comparison tests in name.test.ts !!!\n',
-  );
-}
+const cp = { execFileSync };
+const hasOpenssl = requireOpenssl('the OpenSSL RFC 2253 comparison tests in name.test.ts');
 
 function opensslCert(subj: string): Uint8Array {
   return cp.execFileSync(

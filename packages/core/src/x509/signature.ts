@@ -3,12 +3,19 @@
  *
  * We sign the DER ourselves rather than through PKI.js's engine, which cannot sign with Ed25519.
  */
-import { AlgorithmUnsupported, CryptoFailure, KeyMalformed } from '../errors.js';
+import {
+  AlgorithmUnsupported,
+  CryptoFailure,
+  KeyMalformed,
+  type CertifiedError,
+  type CertifiedErrorDetails,
+} from '../errors.js';
 import {
   bytesOf,
   Cursor,
   nullValue,
   oid,
+  readBitString,
   readOid,
   readRoot,
   readSmallInt,
@@ -43,6 +50,47 @@ export function decodeAlgorithmIdentifier(
   return p
     ? { oid: o, parameters: bytesOf(b, p), der: bytesOf(b, t) }
     : { oid: o, der: bytesOf(b, t) };
+}
+
+/** The parts of a SIGNED{…} structure (RFC 5280 §4.1.1, RFC 2986 §4.2). */
+export interface SignedParts {
+  /** The signed body (tbsCertificate, certificationRequestInfo). */
+  readonly body: Tlv;
+  readonly signatureAlgorithm: AlgorithmIdentifier;
+  readonly signature: Uint8Array;
+}
+
+/** Reads `SEQUENCE { body, signatureAlgorithm, signature BIT STRING }`, whole-buffer and strict. */
+export function decodeSigned(
+  der: Uint8Array,
+  names: {
+    readonly root: string;
+    readonly body: string;
+    readonly signature: string;
+    readonly what: string;
+  },
+  Malformed: new (message: string, details?: CertifiedErrorDetails) => CertifiedError,
+): SignedParts {
+  const root = readRoot(der, names.root);
+  if (root.tag !== TAG.SEQUENCE) {
+    throw new Malformed(`The data is not a ${names.what}: it does not start with a SEQUENCE.`);
+  }
+  const c = Cursor.of(der, root, names.root);
+  const body = c.next(TAG.SEQUENCE, names.body);
+  const signatureAlgorithm = decodeAlgorithmIdentifier(
+    der,
+    c.next(TAG.SEQUENCE, 'signatureAlgorithm'),
+    'signatureAlgorithm',
+  );
+  const { bytes: signature, unusedBits } = readBitString(
+    der,
+    c.next(TAG.BIT_STRING, names.signature),
+    names.signature,
+  );
+  c.finish(names.root);
+  if (unusedBits)
+    throw new Malformed(`The ${names.what} signature has unused bits.`, { field: names.signature });
+  return { body, signatureAlgorithm, signature };
 }
 
 /** Minimum RSA modulus we verify with (weak keys refused). */
