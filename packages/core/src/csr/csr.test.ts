@@ -17,14 +17,8 @@ import {
 } from '../internal/der.js';
 import { OID } from '../internal/oids.js';
 import { generateKeyPair } from '../keys/keys.js';
-import { parsePublicKeyInfo, type SigningKeyAlgorithm } from '../keys/public-key-info.js';
-import {
-  createSelfSignedCa,
-  issueCaCertificate,
-  signTbs,
-  type Issuer,
-} from '../x509/build-certificate.js';
-import { basicConstraintsValue } from '../x509/extensions.js';
+import type { SigningKeyAlgorithm } from '../keys/public-key-info.js';
+import { createSelfSignedCa, issueCaCertificate, type Issuer } from '../x509/build-certificate.js';
 import { dnsName, emailAddress, ipAddress, uriName } from '../x509/general-name.js';
 import { encodeName, organizationName, personName, signingName } from '../x509/name.js';
 import { verifyCertificateSignature } from '../x509/verify-certificate.js';
@@ -36,6 +30,7 @@ import {
   verifyCsr,
   type CertificationRequest,
 } from './csr.js';
+import { caCertificateFor } from '../../test/foreign-ca.js';
 import { rejected, thrown, type Thrown } from '../../test/thrown.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -517,22 +512,10 @@ describe('issueCertificateFromCsr', () => {
       'sign',
       'verify',
     ]);
-    const name = encodeName(organizationName({ organization: 'P-521 CA' }));
-    const p521Ca = await signTbs(
-      {
-        issuerName: name,
-        subjectName: name,
-        publicKey: parsePublicKeyInfo(
-          new Uint8Array(await crypto.subtle.exportKey('spki', p521.publicKey)),
-        ),
-        validity: { notBefore: NOW, notAfter: at(DAY) },
-        extensions: [
-          { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: true }) },
-        ],
-      },
-      caKeys.privateKey,
-      {},
-    );
+    const p521Ca = await caCertificateFor(p521.publicKey, 'P-521 CA', {
+      notBefore: NOW,
+      notAfter: at(DAY),
+    });
     // a forged request: its proof-of-possession check rejects while the TBS is being encoded
     const csr = await request({ altNames: [dnsName('good.example')] });
     const der = csr.der.slice();

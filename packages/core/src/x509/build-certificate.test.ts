@@ -24,6 +24,7 @@ import {
   signingName,
 } from './name.js';
 import { verifyCertificateSignature } from './verify-certificate.js';
+import { caCertificateFor } from '../../test/foreign-ca.js';
 import { rejected } from '../../test/thrown.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -467,23 +468,10 @@ describe('issueEndEntityCertificate', () => {
       false,
       ['sign', 'verify'],
     );
-    const signer = await generateKeyPair();
-    const name = encodeName(organizationName({ organization: 'RSA CA' }));
-    const rsaCa = await signTbs(
-      {
-        issuerName: name,
-        subjectName: name,
-        publicKey: parsePublicKeyInfo(
-          new Uint8Array(await crypto.subtle.exportKey('spki', rsa.publicKey)),
-        ),
-        validity: { notBefore: NOW, notAfter: at(DAY) },
-        extensions: [
-          { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: true }) },
-        ],
-      },
-      signer.privateKey,
-      {},
-    );
+    const rsaCa = await caCertificateFor(rsa.publicKey, 'RSA CA', {
+      notBefore: NOW,
+      notAfter: at(DAY),
+    });
     expect(rsaCa.publicKey.algorithm).toBe('RSA');
     const keys = await generateKeyPair();
     const e = await rejected(
@@ -503,23 +491,10 @@ describe('issueEndEntityCertificate', () => {
       'sign',
       'verify',
     ]);
-    const signer = await generateKeyPair();
-    const name = encodeName(organizationName({ organization: 'P-521 CA' }));
-    const ca = await signTbs(
-      {
-        issuerName: name,
-        subjectName: name,
-        publicKey: parsePublicKeyInfo(
-          new Uint8Array(await crypto.subtle.exportKey('spki', p521.publicKey)),
-        ),
-        validity: { notBefore: NOW, notAfter: at(DAY) },
-        extensions: [
-          { oid: OID.basicConstraints, critical: true, value: basicConstraintsValue({ ca: true }) },
-        ],
-      },
-      signer.privateKey,
-      {},
-    );
+    const ca = await caCertificateFor(p521.publicKey, 'P-521 CA', {
+      notBefore: NOW,
+      notAfter: at(DAY),
+    });
     const keys = await generateKeyPair();
     const e = await rejected(
       issueEndEntityCertificate({

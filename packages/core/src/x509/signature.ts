@@ -11,6 +11,7 @@ import {
   type CertifiedErrorDetails,
 } from '../errors.js';
 import {
+  bitString,
   bytesOf,
   Cursor,
   nullValue,
@@ -235,20 +236,7 @@ function keyFits(key: PublicKeyInfo, p: VerifyParams): boolean {
 
 // WebCrypto implementations import RSA-PSS keys only under the rsaEncryption identifier.
 function rsaSpkiFromPss(key: PublicKeyInfo): Uint8Array {
-  return seq(
-    seq(oid(OID.rsaEncryption), nullValue()),
-    new Uint8Array([TAG.BIT_STRING, ...lenOf(key.publicKey.length + 1), 0]),
-    key.publicKey,
-  );
-}
-function lenOf(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  while (n > 0) {
-    out.unshift(n & 0xff);
-    n = Math.floor(n / 256);
-  }
-  return [0x80 | out.length, ...out];
+  return seq(seq(oid(OID.rsaEncryption), nullValue()), bitString(key.publicKey));
 }
 
 /**
