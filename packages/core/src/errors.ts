@@ -25,7 +25,44 @@ export type CertifiedErrorCode =
   | 'ERR_ISSUE_PATHLEN_EXHAUSTED'
   | 'ERR_ISSUE_VALIDITY'
   | 'ERR_ISSUE_PROFILE_VIOLATION'
-  | 'ERR_CRYPTO_FAILURE';
+  | 'ERR_CRYPTO_FAILURE'
+  | PathValidationCode;
+
+/**
+ * Why a certificate path was refused (see `validatePath`). One code per condition; the message and
+ * `certIndex` say which certificate (0 = the peer, counting towards the anchor).
+ */
+export type PathValidationCode =
+  /** The peer certificate cannot be parsed. */
+  | 'ERR_CHAIN_PEER_MALFORMED'
+  /** No chain of issuers leads from the peer to a trust anchor. */
+  | 'ERR_CHAIN_NO_PATH'
+  /** A certificate on the path has expired at the validation time. */
+  | 'ERR_CHAIN_EXPIRED'
+  /** A certificate on the path is not yet valid at the validation time. */
+  | 'ERR_CHAIN_NOT_YET_VALID'
+  /** A signature on the path does not verify with its issuer's key. */
+  | 'ERR_CHAIN_SIGNATURE_INVALID'
+  /** A signature algorithm or public key is refused (SHA-1, weak RSA, unknown curve, …). */
+  | 'ERR_CHAIN_ALGORITHM'
+  /** An issuer is not a CA allowed to sign certificates (basicConstraints, keyUsage). */
+  | 'ERR_CHAIN_ISSUER_NOT_CA'
+  /** A CA's pathLenConstraint is exceeded. */
+  | 'ERR_CHAIN_PATH_LENGTH'
+  /** The path needs more intermediates than the maximum depth allows. */
+  | 'ERR_CHAIN_TOO_DEEP'
+  /** A name on the path is outside a CA's name constraints. */
+  | 'ERR_CHAIN_NAME_CONSTRAINTS'
+  /** A certificate's extended key usage does not allow the purpose. */
+  | 'ERR_CHAIN_EKU'
+  /** A certificate carries a critical extension we do not process. */
+  | 'ERR_CHAIN_CRITICAL_EXTENSION'
+  /** A certificate breaks the profile (RFC 5280, or CA/B Forum rules under the webpki profile). */
+  | 'ERR_CHAIN_PROFILE'
+  /** The peer certificate does not carry the expected name (DNS, IP, email or URI). */
+  | 'ERR_CHAIN_PEER_NAME'
+  /** Path building hit its work budget (candidates, signature checks or name comparisons). */
+  | 'ERR_CHAIN_BUDGET';
 
 /** Structured details an error may carry besides its message. */
 export interface CertifiedErrorDetails {
@@ -161,6 +198,43 @@ export class CryptoFailure extends CertifiedError {
   readonly code = 'ERR_CRYPTO_FAILURE' as const;
 }
 
+/** One path the validator tried, and why it failed. */
+export interface PathAttempt {
+  /** Subjects (RFC 4514) from the peer towards the anchor, as far as the attempt got. */
+  readonly path: readonly string[];
+  readonly code: PathValidationCode;
+  readonly message: string;
+  /** Index in `path` of the certificate that failed. */
+  readonly certIndex: number;
+}
+
+/**
+ * A certificate path was refused. `code` says why (the most telling failure); `attempts` lists every
+ * path tried and why each failed.
+ *
+ * @example
+ * try { await validator.assertValid({ peer, purpose: 'clientAuth' }) } catch (e) {
+ *   if (e instanceof PathValidationError) log(e.code, e.attempts);
+ * }
+ */
+export class PathValidationError extends CertifiedError {
+  readonly code: PathValidationCode;
+  /** Index of the failing certificate on its path (0 = the peer). */
+  readonly certIndex: number;
+  readonly attempts: readonly PathAttempt[];
+
+  constructor(
+    code: PathValidationCode,
+    message: string,
+    details: CertifiedErrorDetails & { certIndex?: number; attempts?: readonly PathAttempt[] } = {},
+  ) {
+    super(message, details);
+    this.code = code;
+    this.certIndex = details.certIndex ?? 0;
+    this.attempts = details.attempts ?? [];
+  }
+}
+
 /** Union of every concrete error class, so `switch (e.code)` narrows. */
 export type AnyCertifiedError =
   | InputTooLarge
@@ -184,7 +258,8 @@ export type AnyCertifiedError =
   | PathLengthExhausted
   | ValidityInvalid
   | ProfileViolation
-  | CryptoFailure;
+  | CryptoFailure
+  | PathValidationError;
 
 /**
  * True when `e` is one of our errors; narrows to {@link AnyCertifiedError}.

@@ -107,3 +107,19 @@ export type {
 } from './csr/csr.js';
 export { formatCertificateText, inspectCertificate, inspectCsr } from './x509/inspect.js';
 export type { CertificateView, CsrView, ExtensionView, PublicKeyView } from './x509/inspect.js';
+export { assertValidPath, createPathValidator, validatePath } from './chain/validate-path.js';
+export type {
+  CertificateInput,
+  PathRefused,
+  PathValidator,
+  PathValidatorOptions,
+  PeerIdentity,
+  PeerNameInput,
+  ValidatedPath,
+  ValidatePathInput,
+  ValidatePathResult,
+  ValidationProfile,
+  ValidationPurpose,
+  WorkBudget,
+  WorkDone,
+} from './chain/validate-path.js';

@@ -582,36 +582,50 @@ export function decodeGeneralNames(
   if (!(t.tag & 0x20)) throw malformed('GeneralNames must be constructed', field);
   const items = children(b, t, field);
   if (items.length === 0) throw malformed('GeneralNames must contain at least one name', field);
-  return items.map((g): GeneralName => {
-    switch (g.tag) {
-      case T.email:
-      case T.dns:
-      case T.uri: {
-        const value = readAscii(b, g, field);
-        if (value === '') throw malformed('empty name in GeneralNames', field);
-        return { type: g.tag === T.email ? 'email' : g.tag === T.dns ? 'dns' : 'uri', value };
-      }
-      case T.ip: {
-        const v = valueOf(b, g);
-        if (v.length === 4 || v.length === 16) return { type: 'ip', value: bytesToIp(v) };
-        if (options.allowNetmask && (v.length === 8 || v.length === 32)) {
-          const h = v.length / 2;
-          return {
-            type: 'ip',
-            value: `${bytesToIp(v.subarray(0, h))}/${maskToPrefix(v.subarray(h), field)}`,
-          };
-        }
-        throw malformed(`iPAddress must be 4 or 16 bytes, found ${v.length}`, field);
-      }
-      case T.dirName: {
-        const inner = children(b, g, field);
-        if (inner.length !== 1) throw malformed('directoryName must hold exactly one Name', field);
-        return { type: 'dirName', value: decodeName(b, inner[0]!, field) };
-      }
-      default:
-        if (!RAW_TAGS.has(g.tag))
-          throw malformed(`unknown GeneralName tag 0x${g.tag.toString(16)}`, field);
-        return { type: 'other', tag: g.tag, der: bytesOf(b, g).slice() };
+  return items.map((g) => decodeGeneralName(b, g, field, options));
+}
+
+/**
+ * Decodes one GeneralName TLV (see {@link decodeGeneralNames} for what is checked). Empty IA5 values
+ * are refused unless `allowEmpty` (an empty name constraint means "every name of this kind").
+ *
+ * @example
+ * const name = decodeGeneralName(b, tlv, 'nameConstraints', { allowNetmask: true });
+ */
+export function decodeGeneralName(
+  b: Uint8Array,
+  g: Tlv,
+  field = 'subjectAltName',
+  options: DecodeGeneralNamesOptions & { readonly allowEmpty?: boolean } = {},
+): GeneralName {
+  switch (g.tag) {
+    case T.email:
+    case T.dns:
+    case T.uri: {
+      const value = readAscii(b, g, field);
+      if (value === '' && !options.allowEmpty) throw malformed('empty name in GeneralNames', field);
+      return { type: g.tag === T.email ? 'email' : g.tag === T.dns ? 'dns' : 'uri', value };
     }
-  });
+    case T.ip: {
+      const v = valueOf(b, g);
+      if (v.length === 4 || v.length === 16) return { type: 'ip', value: bytesToIp(v) };
+      if (options.allowNetmask && (v.length === 8 || v.length === 32)) {
+        const h = v.length / 2;
+        return {
+          type: 'ip',
+          value: `${bytesToIp(v.subarray(0, h))}/${maskToPrefix(v.subarray(h), field)}`,
+        };
+      }
+      throw malformed(`iPAddress must be 4 or 16 bytes, found ${v.length}`, field);
+    }
+    case T.dirName: {
+      const inner = children(b, g, field);
+      if (inner.length !== 1) throw malformed('directoryName must hold exactly one Name', field);
+      return { type: 'dirName', value: decodeName(b, inner[0]!, field) };
+    }
+    default:
+      if (!RAW_TAGS.has(g.tag))
+        throw malformed(`unknown GeneralName tag 0x${g.tag.toString(16)}`, field);
+      return { type: 'other', tag: g.tag, der: bytesOf(b, g).slice() };
+  }
 }

@@ -1,0 +1,67 @@
+/**
+ * @module chain/certificate-pool — a bounded map from certificate bytes to parsed certificates, so a
+ * validator parses each distinct certificate once and can key its caches on object identity.
+ */
+import { equalBytes } from '../internal/bytes.js';
+import { decodeCertificate, parseCertificate, type Certificate } from '../x509/certificate.js';
+
+/** What validation APIs accept for a certificate: parsed, DER bytes, or PEM/base64 text. */
+export type CertificateInput = Certificate | Uint8Array | string;
+
+/** 32-bit FNV-1a over the bytes: a bucket key only; hits are confirmed byte for byte. */
+export function hashBytes(b: Uint8Array): number {
+  let h = 0x811c9dc5 ^ b.length;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+let nextId = 1;
+const ids = new WeakMap<Certificate, number>();
+
+/** A small number unique to this certificate object, for cache keys. */
+export function idOf(cert: Certificate): number {
+  let id = ids.get(cert);
+  if (id === undefined) ids.set(cert, (id = nextId++));
+  return id;
+}
+
+/** Bounded (least recently used goes first) parse cache keyed by exact DER. */
+export class CertificatePool {
+  readonly #buckets = new Map<number, Certificate[]>();
+  readonly #limit: number;
+  #size = 0;
+
+  constructor(limit: number) {
+    this.#limit = Math.max(0, limit);
+  }
+
+  /** The parsed certificate for `input`; parses (and remembers) it on a miss. Throws parse errors. */
+  get(input: CertificateInput): Certificate {
+    if (typeof input === 'object' && !(input instanceof Uint8Array)) return input;
+    // PEM or base64 text is decoded first (config-time input); DER goes straight to the cache.
+    const der =
+      input instanceof Uint8Array && input[0] === 0x30 ? input : parseCertificate(input).der;
+    if (this.#limit === 0) return decodeCertificate(der);
+    const h = hashBytes(der);
+    const bucket = this.#buckets.get(h);
+    if (bucket) {
+      for (const c of bucket)
+        if (equalBytes(c.der, der)) {
+          // Refresh recency: re-insert the bucket at the end of the map's order.
+          this.#buckets.delete(h);
+          this.#buckets.set(h, bucket);
+          return c;
+        }
+    }
+    // Copy: callers may reuse their buffer (a socket's), and cached certificates must not change.
+    const cert = decodeCertificate(der.slice());
+    if (bucket) bucket.push(cert);
+    else this.#buckets.set(h, [cert]);
+    if (++this.#size > this.#limit) {
+      const [oldest, list] = this.#buckets.entries().next().value!;
+      this.#buckets.delete(oldest);
+      this.#size -= list.length;
+    }
+    return cert;
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * @module chain/name-constraints — the nameConstraints extension (RFC 5280 §4.2.1.10): strict
+ * decoding, and checking one certificate's names against one CA's constraints.
+ */
+import { children, Cursor, readRoot, TAG, valueOf, type Tlv } from '../internal/der.js';
+import { bytesToIp, decodeGeneralName, ipToBytes, type GeneralName } from '../x509/general-name.js';
+import { nameEquals, type Name } from '../x509/name.js';
+import type { Certificate } from '../x509/certificate.js';
+import { asciiLower, isHostName, parseMailbox, uriHost, dnsPattern } from './names.js';
+
+/** One decoded subtree base, in the form matching needs. */
+export type Subtree =
+  | { readonly type: 'dns'; readonly value: string }
+  | { readonly type: 'ip'; readonly addr: Uint8Array; readonly mask: Uint8Array }
+  /** `local@domain` (exact mailbox), `domain` (that host) or `.domain` (any subdomain). */
+  | { readonly type: 'email'; readonly value: string }
+  /** `host` or `.domain`. */
+  | { readonly type: 'uri'; readonly value: string }
+  | { readonly type: 'dirName'; readonly value: Name }
+  /** otherName, x400Address, ediPartyName, registeredID: never evaluated, see {@link checkNames}. */
+  | { readonly type: 'other'; readonly tag: number };
+
+export type SubtreeType = Subtree['type'];
+
+export interface NameConstraints {
+  readonly permitted: readonly Subtree[];
+  readonly excluded: readonly Subtree[];
+}
+
+/** Why a constraints extension was refused (a CA carrying it cannot issue). */
+export class NameConstraintsInvalid extends Error {}
+
+const IP_TAG = 0x87;
+
+function prefixMask(mask: Uint8Array): boolean {
+  let ended = false;
+  for (const byte of mask)
+    for (let i = 7; i >= 0; i--) {
+      if (byte & (1 << i)) {
+        if (ended) return false;
+      } else ended = true;
+    }
+  return true;
+}
+
+function subtree(b: Uint8Array, t: Tlv): Subtree {
+  const c = Cursor.of(b, t, 'GeneralSubtree');
+  const base = c.next(undefined, 'GeneralSubtree.base');
+  // minimum [0] DEFAULT 0 and maximum [1] must be absent (RFC 5280: MUST use 0 and omit maximum).
+  if (!c.done) throw new NameConstraintsInvalid('a subtree sets minimum or maximum');
+  if (base.tag === IP_TAG) {
+    const v = valueOf(b, base);
+    if (v.length !== 8 && v.length !== 32)
+      throw new NameConstraintsInvalid(
+        `an iPAddress constraint must be an address and a mask (8 or 32 bytes), found ${v.length} bytes`,
+      );
+    const h = v.length / 2;
+    const addr = v.slice(0, h);
+    const mask = v.slice(h);
+    if (!prefixMask(mask))
+      throw new NameConstraintsInvalid('an iPAddress constraint mask is not a prefix');
+    return { type: 'ip', addr, mask };
+  }
+  const g = decodeGeneralName(b, base, 'nameConstraints', { allowEmpty: true });
+  switch (g.type) {
+    case 'dns': {
+      const v = asciiLower(g.value);
+      if (v !== '' && !isHostName(v))
+        throw new NameConstraintsInvalid(
+          `the dNSName constraint ${JSON.stringify(g.value)} is not a host name`,
+        );
+      return { type: 'dns', value: v };
+    }
+    case 'email': {
+      const v = g.value;
+      const ok = v.includes('@')
+        ? parseMailbox(v) !== undefined
+        : isHostName(asciiLower(v.startsWith('.') ? v.slice(1) : v));
+      if (!ok)
+        throw new NameConstraintsInvalid(
+          `the rfc822Name constraint ${JSON.stringify(v)} is malformed`,
+        );
+      return { type: 'email', value: v };
+    }
+    case 'uri': {
+      const v = asciiLower(g.value);
+      if (!isHostName(v.startsWith('.') ? v.slice(1) : v))
+        throw new NameConstraintsInvalid(
+          `the URI constraint ${JSON.stringify(g.value)} is not a host or .domain`,
+        );
+      return { type: 'uri', value: v };
+    }
+    case 'dirName':
+      return { type: 'dirName', value: g.value };
+    case 'other':
+      return { type: 'other', tag: g.tag };
+    case 'ip':
+      throw new NameConstraintsInvalid('unreachable');
+  }
+}
+
+function subtrees(b: Uint8Array, t: Tlv): Subtree[] {
+  const items = children(b, t, 'GeneralSubtrees');
+  if (items.length === 0) throw new NameConstraintsInvalid('a subtree list is empty');
+  return items.map((s) => {
+    if (s.tag !== TAG.SEQUENCE) throw new NameConstraintsInvalid('a subtree is not a SEQUENCE');
+    return subtree(b, s);
+  });
+}
+
+/**
+ * Decodes a nameConstraints extension value. Refuses (with {@link NameConstraintsInvalid} or a DER
+ * error) anything RFC 5280 or the CA/B Forum forbid: no subtrees at all, empty lists, minimum or
+ * maximum, malformed bases (`.example.com` or `*.example.com` as dNSName, an address without a
+ * prefix mask).
+ */
+export function decodeNameConstraints(value: Uint8Array): NameConstraints {
+  const root = readRoot(value, 'nameConstraints');
+  const c = Cursor.of(value, root, 'nameConstraints');
+  const p = c.optional(0xa0, 'permittedSubtrees');
+  const e = c.optional(0xa1, 'excludedSubtrees');
+  c.finish('nameConstraints');
+  if (!p && !e)
+    throw new NameConstraintsInvalid('neither permitted nor excluded subtrees are present');
+  return {
+    permitted: p ? subtrees(value, p) : [],
+    excluded: e ? subtrees(value, e) : [],
+  };
+}
+
+// --- the names a certificate carries, grouped by constraint type ---
+
+/** A name to check, or a malformed one (which fails every constraint of its type). */
+type Candidate =
+  | { readonly type: 'dns'; readonly value: string; readonly wildcard: boolean }
+  | { readonly type: 'ip'; readonly bytes: Uint8Array }
+  | { readonly type: 'email'; readonly local: string; readonly domain: string }
+  | { readonly type: 'uri'; readonly host: string }
+  | { readonly type: 'dirName'; readonly value: Name }
+  | { readonly type: 'other'; readonly tag: number }
+  | { readonly type: 'malformed'; readonly of: SubtreeType; readonly value: string };
+
+function candidateOf(g: GeneralName): Candidate {
+  switch (g.type) {
+    case 'dns': {
+      const p = dnsPattern(g.value);
+      return p
+        ? { type: 'dns', value: p.host, wildcard: p.wildcard }
+        : { type: 'malformed', of: 'dns', value: g.value };
+    }
+    case 'ip':
+      return { type: 'ip', bytes: ipToBytes(g.value) };
+    case 'email': {
+      const m = parseMailbox(g.value);
+      return m ? { type: 'email', ...m } : { type: 'malformed', of: 'email', value: g.value };
+    }
+    case 'uri': {
+      const host = uriHost(g.value);
+      return host !== undefined
+        ? { type: 'uri', host }
+        : { type: 'malformed', of: 'uri', value: g.value };
+    }
+    case 'dirName':
+      return { type: 'dirName', value: g.value };
+    case 'other':
+      return { type: 'other', tag: g.tag };
+  }
+}
+
+const EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
+
+const namesOf = new WeakMap<Certificate, readonly Candidate[]>();
+
+/** The subject (when non-empty), its emailAddress attributes, and every subjectAltName. */
+export function constrainedNames(cert: Certificate): readonly Candidate[] {
+  let out = namesOf.get(cert);
+  if (out) return out;
+  const list: Candidate[] = [];
+  if (cert.subject.length > 0) {
+    list.push({ type: 'dirName', value: cert.subject });
+    for (const rdn of cert.subject)
+      for (const a of rdn)
+        if (a.type === EMAIL_ADDRESS)
+          list.push(
+            a.der === undefined
+              ? candidateOf({ type: 'email', value: a.value })
+              : { type: 'malformed', of: 'email', value: '#der' },
+          );
+  }
+  for (const g of cert.subjectAltNames ?? []) list.push(candidateOf(g));
+  namesOf.set(cert, (out = list));
+  return out;
+}
+
+const typeOf = (c: Candidate): SubtreeType | 'other' => (c.type === 'malformed' ? c.of : c.type);
+
+// --- matching ---
+
+/** Is every name `c` can stand for inside `s`? (`*.x` stands for every one-label extension of x.) */
+function dnsWithin(c: { value: string; wildcard: boolean }, s: string): boolean {
+  if (s === '') return true;
+  return c.value === s || c.value.endsWith('.' + s);
+}
+
+/** Could any name `c` stands for fall inside `s`? */
+function dnsMeets(c: { value: string; wildcard: boolean }, s: string): boolean {
+  if (dnsWithin(c, s)) return true;
+  // `*.example.com` meets the subtree `foo.example.com`: the wildcard can be `foo`.
+  if (!c.wildcard) return false;
+  const dot = s.indexOf('.');
+  return dot > 0 && s.slice(dot + 1) === c.value;
+}
+
+function ipWithin(bytes: Uint8Array, s: { addr: Uint8Array; mask: Uint8Array }): boolean {
+  if (bytes.length !== s.addr.length) return false;
+  for (let i = 0; i < bytes.length; i++)
+    if ((bytes[i]! & s.mask[i]!) !== (s.addr[i]! & s.mask[i]!)) return false;
+  return true;
+}
+
+function emailWithin(c: { local: string; domain: string }, s: string): boolean {
+  if (s.includes('@')) {
+    const m = parseMailbox(s)!;
+    return m.local === c.local && m.domain === c.domain;
+  }
+  const d = asciiLower(s);
+  return d.startsWith('.') ? c.domain.endsWith(d) : c.domain === d;
+}
+
+function uriWithin(host: string, s: string): boolean {
+  return s.startsWith('.') ? host.endsWith(s) : host === s;
+}
+
+function dirWithin(n: Name, s: Name): boolean {
+  return s.length <= n.length && nameEquals(n.slice(0, s.length), s);
+}
+
+/** `within` for permitted subtrees (all of the name inside), `meets` for excluded (any of it). */
+function matches(c: Candidate, s: Subtree, mode: 'within' | 'meets'): boolean {
+  switch (c.type) {
+    case 'dns':
+      return s.type === 'dns' && (mode === 'within' ? dnsWithin(c, s.value) : dnsMeets(c, s.value));
+    case 'ip':
+      return s.type === 'ip' && ipWithin(c.bytes, s);
+    case 'email':
+      return s.type === 'email' && emailWithin(c, s.value);
+    case 'uri':
+      return s.type === 'uri' && uriWithin(c.host, s.value);
+    case 'dirName':
+      return s.type === 'dirName' && dirWithin(c.value, s.value);
+    case 'other':
+    case 'malformed':
+      return false;
+  }
+}
+
+/** Comparisons {@link checkNames} would make, for the work budget (computed before doing any). */
+export function comparisonCount(nc: NameConstraints, names: readonly Candidate[]): number {
+  let n = 0;
+  for (const c of names) {
+    const t = typeOf(c);
+    for (const s of nc.permitted) if (s.type === t) n++;
+    for (const s of nc.excluded) if (s.type === t) n++;
+  }
+  return n;
+}
+
+/**
+ * Checks one certificate's names against one CA's constraints. Returns why it fails, or undefined.
+ * A name of a type that has constraints must be inside some permitted subtree of that type and meet
+ * no excluded one. Malformed names fail any constraint of their type. Names of kinds we do not
+ * evaluate (otherName, …) fail when a constraint of that kind exists, since we cannot show they
+ * comply; without such a constraint they are unconstrained, as RFC 5280 says.
+ */
+export function checkNames(nc: NameConstraints, names: readonly Candidate[]): string | undefined {
+  for (const c of names) {
+    const t = typeOf(c);
+    const show = (): string =>
+      c.type === 'dns'
+        ? (c.wildcard ? '*.' : '') + c.value
+        : c.type === 'email'
+          ? `${c.local}@${c.domain}`
+          : c.type === 'uri'
+            ? c.host
+            : c.type === 'malformed'
+              ? JSON.stringify(c.value)
+              : c.type === 'ip'
+                ? bytesToIp(c.bytes)
+                : c.type;
+    const otherKind = (s: Subtree): boolean =>
+      s.type === 'other' && c.type === 'other' && s.tag === c.tag;
+    if (c.type === 'other') {
+      if (nc.permitted.some(otherKind) || nc.excluded.some(otherKind))
+        return `a name of a kind we do not evaluate (tag 0x${c.tag.toString(16)}) is under a constraint of that kind`;
+      continue;
+    }
+    const permitted = nc.permitted.filter((s) => s.type === t);
+    const excluded = nc.excluded.filter((s) => s.type === t);
+    if (c.type === 'malformed') {
+      if (permitted.length || excluded.length)
+        return `the malformed ${t} name ${show()} cannot satisfy the ${t} constraints`;
+      continue;
+    }
+    if (permitted.length && !permitted.some((s) => matches(c, s, 'within')))
+      return `the ${t} name ${show()} is not in any permitted subtree`;
+    if (excluded.some((s) => matches(c, s, 'meets')))
+      return `the ${t} name ${show()} is in an excluded subtree`;
+  }
+  return undefined;
+}

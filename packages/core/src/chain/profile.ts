@@ -1,0 +1,344 @@
+/**
+ * @module chain/profile — the per-certificate rules of path validation: what every certificate on a
+ * path must satisfy, what an issuer must satisfy, and what the peer must satisfy. Each rule is a pure
+ * function of the certificate, so results are memoised per certificate object.
+ */
+import type { PathValidationCode } from '../errors.js';
+import { equalBytes } from '../internal/bytes.js';
+import { children, Cursor, readOid, readRoot, TAG } from '../internal/der.js';
+import { EKU, OID } from '../internal/oids.js';
+import type { Certificate } from '../x509/certificate.js';
+import { decodeGeneralName } from '../x509/general-name.js';
+import { commonNameOf, nameKey } from '../x509/name.js';
+import {
+  decodeNameConstraints,
+  NameConstraintsInvalid,
+  type NameConstraints,
+} from './name-constraints.js';
+
+/**
+ * Which rule set applies. `rfc5280` (the default): RFC 5280 plus hardening that costs no legitimate
+ * certified identity anything. `webpki` adds the CA/Browser Forum rules for public TLS servers
+ * (commonName must repeat a subjectAltName, no CA certificate as the peer, EKU required, …).
+ */
+export type ValidationProfile = 'rfc5280' | 'webpki';
+
+export interface Problem {
+  readonly code: PathValidationCode;
+  readonly message: string;
+}
+
+const problem = (code: PathValidationCode, message: string): Problem => ({ code, message });
+
+// Extensions whose criticality we honour because we process them. certificatePolicies is processed
+// trivially: with no policy constraints on the path (we refuse those) and the default inputs of
+// RFC 5280 §6.1.1 (any policy, nothing explicit required), policy processing cannot fail.
+const PROCESSED = new Set<string>([
+  OID.basicConstraints,
+  OID.keyUsage,
+  OID.extKeyUsage,
+  OID.subjectAltName,
+  OID.nameConstraints,
+  OID.certificatePolicies,
+]);
+// RFC 5280 requires these to be non-critical.
+const MUST_BE_NONCRITICAL: Readonly<Record<string, string>> = {
+  [OID.authorityKeyIdentifier]: 'authorityKeyIdentifier',
+  [OID.subjectKeyIdentifier]: 'subjectKeyIdentifier',
+  [OID.authorityInfoAccess]: 'authorityInfoAccess',
+};
+
+/** Public keys we accept anywhere on a path. */
+function keyProblem(cert: Certificate): Problem | undefined {
+  const k = cert.publicKey;
+  switch (k.algorithm) {
+    case 'Ed25519':
+    case 'Ed448':
+    case 'P-256':
+    case 'P-384':
+    case 'P-521':
+      return undefined;
+    case 'RSA':
+    case 'RSA-PSS':
+      if (k.bits < 2048 || k.bits % 8 !== 0)
+        return problem(
+          'ERR_CHAIN_ALGORITHM',
+          `its ${k.bits}-bit RSA key is refused (RSA keys must be at least 2048 bits and a whole number of bytes)`,
+        );
+      return undefined;
+    default:
+      return problem(
+        'ERR_CHAIN_ALGORITHM',
+        `its public key (algorithm ${k.algorithmOid}${k.curveOid ? `, curve ${k.curveOid}` : ''}) is not one we accept`,
+      );
+  }
+}
+
+function aiaProblem(value: Uint8Array): string | undefined {
+  try {
+    const root = readRoot(value, 'authorityInfoAccess');
+    if (root.tag !== TAG.SEQUENCE) return 'it is not a SEQUENCE';
+    const items = children(value, root, 'authorityInfoAccess');
+    if (items.length === 0) return 'it holds no access descriptions';
+    for (const d of items) {
+      const c = Cursor.of(value, d, 'AccessDescription');
+      readOid(value, c.next(TAG.OID, 'accessMethod'), 'accessMethod');
+      decodeGeneralName(value, c.next(undefined, 'accessLocation'), 'accessLocation');
+      c.finish('AccessDescription');
+    }
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** Rules for every certificate wherever it sits on a path (anchors included). */
+function commonProblem(cert: Certificate): Problem | undefined {
+  if (cert.version !== 3)
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      `it is a version ${cert.version} certificate; only v3 is accepted`,
+    );
+  const serial = cert.serialNumber;
+  if (serial.length > 20)
+    return problem('ERR_CHAIN_PROFILE', 'its serial number is longer than 20 octets');
+  // A zero serial breaks RFC 5280 too, but roots in use carry one (Starfield Root G2): allowed.
+  if (serial[0]! & 0x80) return problem('ERR_CHAIN_PROFILE', 'its serial number is negative');
+  if (!equalBytes(cert.signatureAlgorithm.der, cert.tbsSignatureAlgorithm.der))
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'its signatureAlgorithm differs from the one inside tbsCertificate',
+    );
+  if (cert.issuer.length === 0) return problem('ERR_CHAIN_PROFILE', 'its issuer name is empty');
+  for (const e of cert.extensions) {
+    const name = MUST_BE_NONCRITICAL[e.oid];
+    if (name && e.critical)
+      return problem(
+        'ERR_CHAIN_PROFILE',
+        `its ${name} extension is critical, which RFC 5280 forbids`,
+      );
+    if (e.oid === OID.authorityInfoAccess) {
+      const why = aiaProblem(e.value);
+      if (why) return problem('ERR_CHAIN_PROFILE', `its authorityInfoAccess is malformed: ${why}`);
+    }
+    if (e.oid === OID.policyConstraints)
+      return problem(
+        e.critical ? 'ERR_CHAIN_CRITICAL_EXTENSION' : 'ERR_CHAIN_PROFILE',
+        e.critical
+          ? 'it carries policyConstraints, and certificate policy processing is not supported'
+          : 'it carries a non-critical policyConstraints extension, which RFC 5280 forbids',
+      );
+    if (e.critical && !PROCESSED.has(e.oid) && !name)
+      return problem(
+        'ERR_CHAIN_CRITICAL_EXTENSION',
+        `it carries the unrecognised critical extension ${e.oid}`,
+      );
+  }
+  const bc = cert.basicConstraints;
+  const ku = cert.keyUsage;
+  if (bc && !bc.ca && bc.pathLength !== undefined)
+    return problem('ERR_CHAIN_PROFILE', 'it sets pathLenConstraint without cA');
+  if (ku?.includes('keyCertSign') && !bc?.ca)
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'keyUsage asserts keyCertSign but basicConstraints does not assert cA',
+    );
+  if (bc?.ca && ku && !ku.includes('keyCertSign'))
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'basicConstraints asserts cA but keyUsage lacks keyCertSign',
+    );
+  if (!bc?.ca && cert.extensions.some((e) => e.oid === OID.nameConstraints))
+    return problem('ERR_CHAIN_PROFILE', 'it is not a CA but carries nameConstraints');
+  if (cert.subject.length === 0) {
+    const san = cert.extensions.find((e) => e.oid === OID.subjectAltName);
+    if (!san?.critical)
+      return problem(
+        'ERR_CHAIN_PROFILE',
+        'its subject is empty, so a critical subjectAltName is required',
+      );
+  }
+  return keyProblem(cert);
+}
+
+const nameKeys = new WeakMap<
+  Certificate,
+  { issuer: string; subject: string; selfIssued: boolean }
+>();
+
+/** Normalised issuer and subject keys, and whether the certificate is self-issued (RFC 5280 §6.1). */
+export function namesOf(cert: Certificate): {
+  issuer: string;
+  subject: string;
+  selfIssued: boolean;
+} {
+  let k = nameKeys.get(cert);
+  if (!k) {
+    const subject = nameKey(cert.subject);
+    const issuer = equalBytes(cert.issuerDer, cert.subjectDer) ? subject : nameKey(cert.issuer);
+    nameKeys.set(cert, (k = { issuer, subject, selfIssued: issuer === subject }));
+  }
+  return k;
+}
+
+/** Rules for a certificate that issues another on the path (an intermediate or the anchor). */
+function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined {
+  const bc = cert.basicConstraints;
+  if (!bc?.ca)
+    return problem(
+      'ERR_CHAIN_ISSUER_NOT_CA',
+      bc
+        ? 'its basicConstraints do not assert cA'
+        : 'it has no basicConstraints, so it is not a CA',
+    );
+  if (!cert.extensions.find((e) => e.oid === OID.basicConstraints)!.critical)
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'its basicConstraints extension is not critical, as RFC 5280 requires of a CA',
+    );
+  if (cert.keyUsage && !cert.keyUsage.includes('keyCertSign'))
+    return problem('ERR_CHAIN_ISSUER_NOT_CA', 'its keyUsage does not allow keyCertSign');
+  if (cert.subject.length === 0)
+    return problem('ERR_CHAIN_PROFILE', 'it is a CA with an empty subject');
+  if (!cert.subjectKeyIdentifier)
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'it is a CA without a subjectKeyIdentifier, which RFC 5280 requires',
+    );
+  const aki = cert.authorityKeyIdentifier;
+  if (aki) {
+    if (!aki.keyIdentifier)
+      return problem('ERR_CHAIN_PROFILE', 'its authorityKeyIdentifier has no keyIdentifier');
+    if (aki.authorityCertIssuer || aki.authorityCertSerialNumber)
+      return problem(
+        'ERR_CHAIN_PROFILE',
+        'its authorityKeyIdentifier names an issuer and serial, which a CA certificate must not',
+      );
+    if (
+      anchor &&
+      namesOf(cert).selfIssued &&
+      !equalBytes(aki.keyIdentifier, cert.subjectKeyIdentifier)
+    )
+      return problem(
+        'ERR_CHAIN_PROFILE',
+        'it is a self-issued root whose authorityKeyIdentifier differs from its subjectKeyIdentifier',
+      );
+  }
+  const nc = nameConstraintsOf(cert);
+  if (nc instanceof Error)
+    return problem('ERR_CHAIN_NAME_CONSTRAINTS', `its nameConstraints are invalid: ${nc.message}`);
+  return undefined;
+}
+
+const constraintsCache = new WeakMap<Certificate, NameConstraints | Error | null>();
+
+/** The certificate's decoded nameConstraints, null if none, or the reason they are invalid. */
+export function nameConstraintsOf(cert: Certificate): NameConstraints | Error | null {
+  let nc = constraintsCache.get(cert);
+  if (nc === undefined) {
+    const e = cert.extensions.find((x) => x.oid === OID.nameConstraints);
+    try {
+      nc = e ? decodeNameConstraints(e.value) : null;
+    } catch (err) {
+      nc =
+        err instanceof NameConstraintsInvalid
+          ? err
+          : new Error('they are not valid DER', { cause: err });
+    }
+    constraintsCache.set(cert, nc);
+  }
+  return nc;
+}
+
+/** CA/B Forum BR 7.1.4.3: each commonName repeats, byte for byte, a dNSName or an IP of the SAN. */
+function commonNameProblem(cert: Certificate): Problem | undefined {
+  const values = new Set<string>();
+  for (const g of cert.subjectAltNames ?? [])
+    if (g.type === 'dns' || g.type === 'ip') values.add(g.value);
+  for (const rdn of cert.subject)
+    for (const a of rdn)
+      if (a.type === CN_OID && (a.der !== undefined || !values.has(a.value)))
+        return problem(
+          'ERR_CHAIN_PROFILE',
+          `its commonName ${JSON.stringify(commonNameOf([[a]]) ?? '#der')} is not one of its subjectAltNames (CA/B Forum BR 7.1.4.3)`,
+        );
+  return undefined;
+}
+const CN_OID = '2.5.4.3';
+
+/** Rules for the peer certificate. */
+function peerProblem(
+  cert: Certificate,
+  profile: ValidationProfile,
+  server: boolean,
+): Problem | undefined {
+  if (profile !== 'webpki') return undefined;
+  if (cert.basicConstraints?.ca)
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'it is a CA certificate, which the webpki profile refuses as a peer',
+    );
+  const san = cert.extensions.find((e) => e.oid === OID.subjectAltName);
+  if (san?.critical && cert.subject.length > 0)
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'its subjectAltName is critical although its subject is not empty',
+    );
+  if (!cert.extKeyUsage)
+    return problem('ERR_CHAIN_EKU', 'it has no extKeyUsage, which the webpki profile requires');
+  if (cert.extKeyUsage.includes(EKU.anyExtendedKeyUsage))
+    return problem(
+      'ERR_CHAIN_EKU',
+      'its extKeyUsage contains anyExtendedKeyUsage, which the webpki profile refuses',
+    );
+  return server ? commonNameProblem(cert) : undefined;
+}
+
+type Role = 'common' | 'issuer' | 'anchor' | 'peer-webpki-server' | 'peer-webpki-client';
+const memo = new WeakMap<Certificate, Map<Role, Problem | null>>();
+
+function memoised(
+  cert: Certificate,
+  role: Role,
+  f: () => Problem | undefined,
+): Problem | undefined {
+  let m = memo.get(cert);
+  if (!m) memo.set(cert, (m = new Map()));
+  let p = m.get(role);
+  if (p === undefined) m.set(role, (p = f() ?? null));
+  return p ?? undefined;
+}
+
+/** Everything a certificate acting as an issuer must satisfy (common rules first). */
+export function asIssuer(cert: Certificate, anchor: boolean): Problem | undefined {
+  return (
+    memoised(cert, 'common', () => commonProblem(cert)) ??
+    memoised(cert, anchor ? 'anchor' : 'issuer', () => issuerProblem(cert, anchor))
+  );
+}
+
+/** Everything the peer certificate must satisfy, apart from validity, EKU and names. */
+export function asPeer(
+  cert: Certificate,
+  profile: ValidationProfile,
+  server: boolean,
+): Problem | undefined {
+  return (
+    memoised(cert, 'common', () => commonProblem(cert)) ??
+    (profile === 'webpki'
+      ? memoised(cert, server ? 'peer-webpki-server' : 'peer-webpki-client', () =>
+          peerProblem(cert, profile, server),
+        )
+      : undefined)
+  );
+}
+
+/**
+ * EKU consistency: a certificate with extKeyUsage must list every required purpose, or
+ * anyExtendedKeyUsage. Returns the first purpose missing.
+ */
+export function missingEku(cert: Certificate, required: readonly string[]): string | undefined {
+  const eku = cert.extKeyUsage;
+  if (!eku || required.length === 0 || eku.includes(EKU.anyExtendedKeyUsage)) return undefined;
+  return required.find((r) => !eku.includes(r));
+}

@@ -1,0 +1,736 @@
+/**
+ * @module chain/validate-path — our own certification path validation (RFC 5280 §6 plus WebPKI
+ * hardening): path building with backtracking and a work budget, per-context trust anchors (CA or
+ * pinned end-entity certificates), name constraints, EKU chaining, peer-name matching, and a cache
+ * that makes revalidating a known chain nearly free until its earliest notAfter.
+ */
+import {
+  AlgorithmUnsupported,
+  CertifiedError,
+  PathValidationError,
+  type PathAttempt,
+  type PathValidationCode,
+} from '../errors.js';
+import { equalBytes } from '../internal/bytes.js';
+import { EKU } from '../internal/oids.js';
+import { subtleOf, type CryptoOptions } from '../keys/keys.js';
+import type { PublicKeyInfo } from '../keys/public-key-info.js';
+import type { Certificate } from '../x509/certificate.js';
+import { ekuOid, type ExtendedKeyUsage, type KeyUsage } from '../x509/extensions.js';
+import type { GeneralName } from '../x509/general-name.js';
+import { commonNameOf, formatName, type Name } from '../x509/name.js';
+import { verifyX509Signature } from '../x509/signature.js';
+import { CertificatePool, hashBytes, idOf, type CertificateInput } from './certificate-pool.js';
+import { checkNames, comparisonCount, constrainedNames } from './name-constraints.js';
+import { canonicalIp, matchesDnsName, parseMailbox, referenceHost } from './names.js';
+import {
+  asIssuer,
+  asPeer,
+  missingEku,
+  nameConstraintsOf,
+  namesOf,
+  type Problem,
+  type ValidationProfile,
+} from './profile.js';
+
+export type { CertificateInput } from './certificate-pool.js';
+export type { ValidationProfile } from './profile.js';
+
+/** What the peer is being trusted for: its EKU must allow it (`any` checks no purpose). */
+export type ValidationPurpose = 'serverAuth' | 'clientAuth' | 'any';
+
+/**
+ * The name the peer must carry in its subjectAltName. A string is read as an IP address if it is
+ * one, a mailbox if it has `@`, a URI if it has `://`, and a DNS name otherwise.
+ */
+export type PeerNameInput =
+  string | { readonly type: 'dns' | 'ip' | 'email' | 'uri'; readonly value: string };
+
+/** Limits on path building, so hostile input cannot make validation spin. */
+export interface WorkBudget {
+  /** Candidate issuers examined, over all paths tried. Default 1,000. */
+  readonly maxCandidates: number;
+  /** Signature verifications (cache hits are free). Default 100. */
+  readonly maxSignatureChecks: number;
+  /** Name-constraint comparisons (names × subtrees of the same kind). Default 2^20. */
+  readonly maxNameComparisons: number;
+}
+
+/** The work one validation did (all zero for a cache hit). */
+export interface WorkDone {
+  candidates: number;
+  signatureChecks: number;
+  nameComparisons: number;
+}
+
+/** Options fixed for one trust context (a service, a client): anchors, profile, limits, cache. */
+export interface PathValidatorOptions extends CryptoOptions {
+  /**
+   * Trust anchors: CA certificates, or end-entity certificates trusted directly (pinned). Anchors are
+   * certificates, not bare keys, and their own rules apply: see the package README ("Anchors").
+   */
+  readonly anchors: readonly CertificateInput[];
+  /** Untrusted intermediates the path builder may use for every validation. */
+  readonly intermediates?: readonly CertificateInput[];
+  /** Rule set; default `rfc5280`. */
+  readonly profile?: ValidationProfile;
+  /** Most intermediates (not counting self-issued ones) a path may have; default 8. */
+  readonly maxDepth?: number;
+  readonly budget?: Partial<WorkBudget>;
+  /** Validated paths remembered (and parsed certificates, twice as many); default 1,024; 0 disables. */
+  readonly cacheSize?: number;
+}
+
+/** One validation: the peer, what it presented, and what it must be good for. */
+export interface ValidatePathInput {
+  /** The peer's certificate. */
+  readonly peer: CertificateInput;
+  /** The chain the peer presented; a leading copy of the peer is ignored. Order does not matter. */
+  readonly chain?: readonly CertificateInput[];
+  /** More untrusted intermediates for this validation only. */
+  readonly intermediates?: readonly CertificateInput[];
+  readonly purpose: ValidationPurpose;
+  /** A name the peer must carry (e.g. the host a client connected to). */
+  readonly peerName?: PeerNameInput;
+  /** Several names the peer must all carry (e.g. a client's expected mailboxes). */
+  readonly peerNames?: readonly PeerNameInput[];
+  /** More EKUs every certificate with an extKeyUsage on the path must allow. */
+  readonly requiredEkus?: readonly ExtendedKeyUsage[];
+  /** keyUsage bits the peer must assert when it has a keyUsage extension. */
+  readonly requiredKeyUsages?: readonly KeyUsage[];
+  /** When to validate; default now. Compared at whole seconds, as certificates encode time. */
+  readonly time?: Date;
+  /** Overrides the validator's maxDepth for this call. */
+  readonly maxDepth?: number;
+}
+
+/** Who the peer is, once validated: read identity from here, never from unvalidated bytes. */
+export interface PeerIdentity {
+  readonly certificate: Certificate;
+  readonly subject: Name;
+  readonly commonName: string | undefined;
+  readonly altNames: readonly GeneralName[];
+}
+
+export interface ValidatedPath {
+  readonly ok: true;
+  /** The peer first, the anchor last (length 1 when the peer itself is a pinned anchor). */
+  readonly path: readonly Certificate[];
+  readonly anchor: Certificate;
+  readonly peer: PeerIdentity;
+  /** The span over which every certificate on the path is valid. */
+  readonly validFrom: Date;
+  readonly validUntil: Date;
+  /** True when this answer came from the cache. */
+  readonly cached: boolean;
+  readonly work: WorkDone;
+}
+
+export interface PathRefused {
+  readonly ok: false;
+  readonly code: PathValidationCode;
+  readonly message: string;
+  /** Index of the failing certificate on its path (0 = the peer). */
+  readonly certIndex: number;
+  /** Each path tried and why it failed (at most 32 are kept). */
+  readonly attempts: readonly PathAttempt[];
+  readonly work: WorkDone;
+}
+
+export type ValidatePathResult = ValidatedPath | PathRefused;
+
+/** A trust context: validate peers against fixed anchors, with caches shared across calls. */
+export interface PathValidator {
+  /** Resolves to a result; never rejects for untrusted input (only for caller bugs). */
+  validate(input: ValidatePathInput): Promise<ValidatePathResult>;
+  /** Like {@link validate}, but rejects with a {@link PathValidationError} when refused. */
+  assertValid(input: ValidatePathInput): Promise<ValidatedPath>;
+  readonly anchors: readonly Certificate[];
+  readonly profile: ValidationProfile;
+}
+
+const DEFAULT_BUDGET: WorkBudget = {
+  maxCandidates: 1000,
+  maxSignatureChecks: 100,
+  maxNameComparisons: 1 << 20,
+};
+const MAX_ATTEMPTS_KEPT = 32;
+
+type PeerName = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
+
+class BudgetExceeded extends Error {}
+
+function normalisePeerName(n: PeerNameInput): PeerName {
+  if (typeof n === 'string') {
+    if (canonicalIp(n) !== undefined) return { type: 'ip', value: n };
+    if (n.includes('://')) return { type: 'uri', value: n };
+    if (n.includes('@')) return { type: 'email', value: n };
+    return { type: 'dns', value: n };
+  }
+  if (typeof n !== 'object' || n === null || typeof n.value !== 'string')
+    throw new TypeError(`peerName must be a string or { type, value }, received ${String(n)}`);
+  if (!['dns', 'ip', 'email', 'uri'].includes(n.type))
+    throw new TypeError(`peerName.type must be dns, ip, email or uri, received ${String(n.type)}`);
+  return { type: n.type, value: n.value };
+}
+
+/** Why `cert` does not carry `name`, or undefined when it does. Never falls back to the commonName. */
+function peerNameProblem(cert: Certificate, name: PeerName): string | undefined {
+  const sans = cert.subjectAltNames ?? [];
+  switch (name.type) {
+    case 'dns': {
+      const host = referenceHost(name.value);
+      if (host === undefined)
+        return `the expected name ${JSON.stringify(name.value)} is not a valid DNS name`;
+      if (sans.some((g) => g.type === 'dns' && matchesDnsName(g.value, host))) return undefined;
+      break;
+    }
+    case 'ip': {
+      const ip = canonicalIp(name.value);
+      if (ip === undefined)
+        return `the expected address ${JSON.stringify(name.value)} is not an IP address`;
+      if (sans.some((g) => g.type === 'ip' && g.value === ip)) return undefined;
+      break;
+    }
+    case 'email': {
+      const m = parseMailbox(name.value);
+      if (!m) return `the expected mailbox ${JSON.stringify(name.value)} is malformed`;
+      for (const g of sans) {
+        if (g.type !== 'email') continue;
+        const s = parseMailbox(g.value);
+        if (s && s.local === m.local && s.domain === m.domain) return undefined;
+      }
+      break;
+    }
+    case 'uri':
+      if (sans.some((g) => g.type === 'uri' && g.value === name.value)) return undefined;
+      break;
+  }
+  return `it does not carry the ${name.type === 'dns' ? 'DNS name' : name.type === 'ip' ? 'IP address' : name.type === 'email' ? 'mailbox' : 'URI'} ${JSON.stringify(name.value)} in its subjectAltName`;
+}
+
+const subjectText = (c: Certificate): string => {
+  try {
+    return formatName(c.subject) || '(empty subject)';
+  } catch {
+    return '(unprintable subject)';
+  }
+};
+
+interface CacheEntry {
+  readonly result: ValidatedPath;
+  readonly from: number;
+  readonly until: number;
+}
+
+/** Positive signature results, keyed by the exact child and issuer-key objects. Pure functions of bytes. */
+const verified = new WeakMap<Certificate, WeakSet<PublicKeyInfo>>();
+
+const PURPOSE_OID: Readonly<Record<ValidationPurpose, string | undefined>> = {
+  serverAuth: EKU.serverAuth,
+  clientAuth: EKU.clientAuth,
+  any: undefined,
+};
+
+/**
+ * Creates a validator for one trust context. Build it once (anchors are parsed and indexed here)
+ * and call `validate` per handshake: repeat validations hit the cache, and a new peer under a known
+ * intermediate costs one signature verification.
+ *
+ * @throws A parse error (`ERR_CERT_MALFORMED`, …) if an anchor or configured intermediate is unreadable;
+ *   `TypeError`/`RangeError` for bad options.
+ * @example
+ * const validator = createPathValidator({ anchors: [caPem] });
+ * const r = await validator.validate({ peer: leafDer, chain, purpose: 'serverAuth', peerName: 'api.example.com' });
+ * if (!r.ok) console.error(r.code, r.message);
+ */
+export function createPathValidator(options: PathValidatorOptions): PathValidator {
+  if (!options || !Array.isArray(options.anchors))
+    throw new TypeError('anchors must be an array of certificates');
+  const profile = options.profile ?? 'rfc5280';
+  if (profile !== 'rfc5280' && profile !== 'webpki')
+    throw new TypeError(`profile must be 'rfc5280' or 'webpki', received ${String(profile)}`);
+  const defaultDepth = checkDepth(options.maxDepth ?? 8);
+  const budget: WorkBudget = { ...DEFAULT_BUDGET, ...options.budget };
+  for (const [k, v] of Object.entries(budget))
+    if (!Number.isInteger(v) || v < 0)
+      throw new RangeError(`budget.${k} must be a non-negative integer, received ${v}`);
+  const cacheSize = options.cacheSize ?? 1024;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0)
+    throw new RangeError(`cacheSize must be a non-negative integer, received ${cacheSize}`);
+  const subtle = subtleOf(options);
+  const pool = new CertificatePool(cacheSize * 2);
+
+  const anchors = dedupe(options.anchors.map((a) => pool.get(a)));
+  const configured = dedupe((options.intermediates ?? []).map((c) => pool.get(c)));
+  const anchorBySubject = indexBySubject(anchors);
+  const configuredBySubject = indexBySubject(configured);
+  const anchorDer = new Map<number, Certificate[]>();
+  for (const a of anchors) push(anchorDer, hashBytes(a.der), a);
+  const anchorSet = new Set(anchors);
+  const isAnchorDer = (c: Certificate): Certificate | undefined => {
+    if (anchorSet.has(c)) return c;
+    return anchorDer.get(hashBytes(c.der))?.find((a) => equalBytes(a.der, c.der));
+  };
+
+  const results = new Map<string, CacheEntry>();
+
+  async function validate(input: ValidatePathInput): Promise<ValidatePathResult> {
+    if (!input || typeof input !== 'object') throw new TypeError('validate needs an input object');
+    if (!Object.hasOwn(PURPOSE_OID, input.purpose))
+      throw new TypeError(
+        `purpose must be 'serverAuth', 'clientAuth' or 'any', received ${String(input.purpose)}`,
+      );
+    const time = input.time ?? new Date();
+    if (!(time instanceof Date) || Number.isNaN(time.getTime()))
+      throw new TypeError('time must be a valid Date');
+    // Certificates carry whole seconds; compare at that granularity (RFC 5280 §4.1.2.5, limbo notafter-fractional).
+    const t = Math.floor(time.getTime() / 1000) * 1000;
+    const maxDepth = input.maxDepth === undefined ? defaultDepth : checkDepth(input.maxDepth);
+    const names = [
+      ...(input.peerName === undefined ? [] : [input.peerName]),
+      ...(input.peerNames ?? []),
+    ].map(normalisePeerName);
+    const purposeOid = PURPOSE_OID[input.purpose];
+    const required = [
+      ...(purposeOid ? [purposeOid] : []),
+      ...(input.requiredEkus ?? []).map((e) => ekuOid(e)),
+    ];
+    const kus = input.requiredKeyUsages ?? [];
+    const work: WorkDone = { candidates: 0, signatureChecks: 0, nameComparisons: 0 };
+
+    let peer: Certificate;
+    try {
+      peer = pool.get(input.peer);
+    } catch (e) {
+      const msg = e instanceof CertifiedError ? `${e.code}: ${e.message}` : String(e);
+      return refuse(
+        'ERR_CHAIN_PEER_MALFORMED',
+        `The peer certificate cannot be read (${msg}).`,
+        0,
+        [],
+        work,
+      );
+    }
+    // Presented certificates that cannot be parsed are skipped: they cannot be on any path we accept.
+    const presented: Certificate[] = [];
+    for (const list of [input.chain ?? [], input.intermediates ?? []])
+      for (const c of list) {
+        try {
+          const cert = pool.get(c);
+          if (cert !== peer && !presented.includes(cert) && !isAnchorDer(cert))
+            presented.push(cert);
+        } catch {
+          /* unreadable: not a candidate */
+        }
+      }
+
+    const key =
+      cacheSize === 0
+        ? ''
+        : `${input.purpose}|${maxDepth}|${required.join(',')}|${kus.join(',')}|${JSON.stringify(names)}|${idOf(peer)}|${presented.map(idOf).join(',')}`;
+    if (cacheSize > 0) {
+      const hit = results.get(key);
+      if (hit && hit.from <= t && t <= hit.until) return { ...hit.result, cached: true, work };
+    }
+
+    const attempts: PathAttempt[] = [];
+    let dropped = 0;
+    const fail = (path: readonly Certificate[], p: Problem, certIndex: number): void => {
+      if (attempts.length >= MAX_ATTEMPTS_KEPT) {
+        dropped++;
+        return;
+      }
+      const who = path[certIndex]!;
+      attempts.push({
+        path: path.map(subjectText),
+        code: p.code,
+        message: `${certIndex === 0 ? 'The peer certificate' : `Certificate ${certIndex} (${subjectText(who)})`}: ${p.message}.`,
+        certIndex,
+      });
+    };
+
+    // The peer on its own: profile, validity, EKU, key usage, names.
+    const peerIssue = peerChecks(peer, t, required, kus, names, input.purpose === 'serverAuth');
+    if (peerIssue) {
+      fail([peer], peerIssue, 0);
+      return refuse(peerIssue.code, attempts[0]!.message, 0, attempts, work);
+    }
+
+    let path: readonly Certificate[] | undefined;
+    try {
+      const pinned = isAnchorDer(peer);
+      path = pinned ? [peer] : await extend([peer], 0, 0);
+    } catch (e) {
+      if (!(e instanceof BudgetExceeded)) throw e;
+      return refuse('ERR_CHAIN_BUDGET', `Path building stopped: ${e.message}.`, 0, attempts, work);
+    }
+    if (!path) {
+      const chosen = attempts.find((a) => a.code !== 'ERR_CHAIN_NO_PATH') ?? attempts[0];
+      const more = dropped ? ` (${dropped} more attempts not listed)` : '';
+      return chosen
+        ? refuse(chosen.code, chosen.message + more, chosen.certIndex, attempts, work)
+        : refuse('ERR_CHAIN_NO_PATH', 'No path to a trust anchor.', 0, attempts, work);
+    }
+
+    let from = -Infinity;
+    let until = Infinity;
+    for (const c of path) {
+      from = Math.max(from, c.notBefore.getTime());
+      until = Math.min(until, c.notAfter.getTime());
+    }
+    const result: ValidatedPath = {
+      ok: true,
+      path,
+      anchor: path[path.length - 1]!,
+      peer: {
+        certificate: peer,
+        subject: peer.subject,
+        commonName: commonNameOf(peer.subject),
+        altNames: peer.subjectAltNames ?? [],
+      },
+      validFrom: new Date(from),
+      validUntil: new Date(until),
+      cached: false,
+      work,
+    };
+    if (cacheSize > 0) {
+      if (results.size >= cacheSize) results.delete(results.keys().next().value!);
+      results.set(key, { result, from, until });
+    }
+    return result;
+
+    // --- helpers closed over this call ---
+
+    function peerChecks(
+      cert: Certificate,
+      now: number,
+      ekus: readonly string[],
+      usages: readonly KeyUsage[],
+      expected: readonly PeerName[],
+      server: boolean,
+    ): Problem | undefined {
+      const validity = validityProblem(cert, now);
+      if (validity) return validity;
+      const p = asPeer(cert, profile, server);
+      if (p) return p;
+      const missing = missingEku(cert, ekus);
+      if (missing)
+        return {
+          code: 'ERR_CHAIN_EKU',
+          message: `its extKeyUsage does not allow ${ekuName(missing)}`,
+        };
+      const ku = cert.keyUsage;
+      const lacking = ku && usages.find((u) => !ku.includes(u));
+      if (lacking)
+        return { code: 'ERR_CHAIN_PROFILE', message: `its keyUsage does not assert ${lacking}` };
+      for (const n of expected) {
+        const why = peerNameProblem(cert, n);
+        if (why) return { code: 'ERR_CHAIN_PEER_NAME', message: why };
+      }
+      return undefined;
+    }
+
+    /**
+     * Depth-first search upwards from `path`'s last certificate. `cas` and `selfIssued` count the
+     * intermediates on `path` (excluding the peer) that are and are not self-issued.
+     */
+    async function extend(
+      path: readonly Certificate[],
+      cas: number,
+      selfIssued: number,
+    ): Promise<readonly Certificate[] | undefined> {
+      const child = path[path.length - 1]!;
+      const childIndex = path.length - 1;
+      const childNames = namesOf(child);
+      const kid = child.authorityKeyIdentifier?.keyIdentifier;
+      if (!kid && !childNames.selfIssued) {
+        fail(
+          path,
+          {
+            code: 'ERR_CHAIN_PROFILE',
+            message:
+              'it has no authorityKeyIdentifier keyIdentifier, which RFC 5280 requires of an issued certificate',
+          },
+          childIndex,
+        );
+        return undefined;
+      }
+      const candidates = candidatesFor(childNames.issuer, kid);
+      if (candidates.length === 0) {
+        fail(
+          path,
+          {
+            code: 'ERR_CHAIN_NO_PATH',
+            message: `no trust anchor or intermediate matches its issuer "${formatIssuer(child)}"${kid ? ' and authorityKeyIdentifier' : ''}`,
+          },
+          childIndex,
+        );
+        return undefined;
+      }
+      for (const [issuer, anchor] of candidates) {
+        if (++work.candidates > budget.maxCandidates)
+          throw new BudgetExceeded(`more than ${budget.maxCandidates} candidate issuers examined`);
+        const full = [...path, issuer];
+        const at = path.length;
+        const loop = path.some(
+          (p) =>
+            p === issuer ||
+            (namesOf(p).subject === namesOf(issuer).subject &&
+              equalBytes(p.publicKey.spki, issuer.publicKey.spki)),
+        );
+        if (loop) {
+          fail(
+            full,
+            { code: 'ERR_CHAIN_NO_PATH', message: 'it is already on this path (a cycle)' },
+            at,
+          );
+          continue;
+        }
+        const p =
+          asIssuer(issuer, anchor) ??
+          validityProblem(issuer, t) ??
+          ekuProblem(issuer) ??
+          depthProblem(issuer, anchor, cas, selfIssued) ??
+          pathLenProblem(issuer, cas);
+        if (p) {
+          fail(full, p, at);
+          continue;
+        }
+        const nc = constraintsProblem(issuer, path);
+        if (nc) {
+          fail(full, nc.problem, nc.index);
+          continue;
+        }
+        const sig = await signatureProblem(child, issuer);
+        if (sig) {
+          fail(full, sig, childIndex);
+          continue;
+        }
+        if (anchor) return full;
+        const self = namesOf(issuer).selfIssued;
+        const found = await extend(full, cas + (self ? 0 : 1), selfIssued + (self ? 1 : 0));
+        if (found) return found;
+      }
+      return undefined;
+    }
+
+    function candidatesFor(
+      issuerKey: string,
+      kid: Uint8Array | undefined,
+    ): [Certificate, boolean][] {
+      const out: [Certificate, boolean][] = [];
+      const fits = (c: Certificate): boolean =>
+        !kid || !c.subjectKeyIdentifier || equalBytes(kid, c.subjectKeyIdentifier);
+      for (const a of anchorBySubject.get(issuerKey) ?? []) if (fits(a)) out.push([a, true]);
+      for (const c of presented)
+        if (namesOf(c).subject === issuerKey && fits(c)) out.push([c, false]);
+      for (const c of configuredBySubject.get(issuerKey) ?? [])
+        if (fits(c) && !presented.includes(c) && !isAnchorDer(c)) out.push([c, false]);
+      return out;
+    }
+
+    function ekuProblem(cert: Certificate): Problem | undefined {
+      const missing = missingEku(cert, required);
+      return missing
+        ? {
+            code: 'ERR_CHAIN_EKU',
+            message: `its extKeyUsage does not allow ${ekuName(missing)}, which the path needs`,
+          }
+        : undefined;
+    }
+
+    function depthProblem(
+      issuer: Certificate,
+      anchor: boolean,
+      below: number,
+      selfBelow: number,
+    ): Problem | undefined {
+      if (anchor) return undefined;
+      const self = namesOf(issuer).selfIssued;
+      if (!self && below + 1 > maxDepth)
+        return {
+          code: 'ERR_CHAIN_TOO_DEEP',
+          message: `the path would need more than ${maxDepth} intermediates`,
+        };
+      if (self && selfBelow + 1 > maxDepth)
+        return {
+          code: 'ERR_CHAIN_TOO_DEEP',
+          message: `the path would need more than ${maxDepth} self-issued intermediates`,
+        };
+      return undefined;
+    }
+
+    async function signatureProblem(
+      child: Certificate,
+      issuer: Certificate,
+    ): Promise<Problem | undefined> {
+      const key = issuer.publicKey;
+      if (verified.get(child)?.has(key)) return undefined;
+      if (++work.signatureChecks > budget.maxSignatureChecks)
+        throw new BudgetExceeded(`more than ${budget.maxSignatureChecks} signature checks`);
+      let ok: boolean;
+      try {
+        ok = await verifyX509Signature(
+          key,
+          child.signatureAlgorithm,
+          child.tbs,
+          child.signature,
+          subtle,
+        );
+      } catch (e) {
+        const why = e instanceof CertifiedError ? e.message : String(e);
+        return {
+          code: 'ERR_CHAIN_ALGORITHM',
+          message: `its signature cannot be checked${e instanceof AlgorithmUnsupported ? '' : ' with its issuer key'}: ${why.replace(/\.$/, '')}`,
+        };
+      }
+      if (!ok)
+        return {
+          code: 'ERR_CHAIN_SIGNATURE_INVALID',
+          message: `its signature does not verify with the key of "${subjectText(issuer)}"`,
+        };
+      let set = verified.get(child);
+      if (!set) verified.set(child, (set = new WeakSet()));
+      set.add(key);
+      return undefined;
+    }
+
+    function constraintsProblem(
+      issuer: Certificate,
+      below: readonly Certificate[],
+    ): { problem: Problem; index: number } | undefined {
+      const nc = nameConstraintsOf(issuer);
+      if (!nc || nc instanceof Error) return undefined; // invalid ones were refused by asIssuer
+      for (let i = 0; i < below.length; i++) {
+        const c = below[i]!;
+        // RFC 5280 §6.1.4(b): constraints skip self-issued intermediates, but never the peer.
+        if (i > 0 && namesOf(c).selfIssued) continue;
+        const list = constrainedNames(c);
+        work.nameComparisons += comparisonCount(nc, list);
+        if (work.nameComparisons > budget.maxNameComparisons)
+          throw new BudgetExceeded(
+            `more than ${budget.maxNameComparisons} name-constraint comparisons`,
+          );
+        const why = checkNames(nc, list);
+        if (why)
+          return {
+            index: i,
+            problem: {
+              code: 'ERR_CHAIN_NAME_CONSTRAINTS',
+              message: `${why}, under the name constraints of "${subjectText(issuer)}"`,
+            },
+          };
+      }
+      return undefined;
+    }
+  }
+
+  return {
+    anchors,
+    profile,
+    validate,
+    async assertValid(input: ValidatePathInput): Promise<ValidatedPath> {
+      const r = await validate(input);
+      if (r.ok) return r;
+      throw new PathValidationError(r.code, r.message, {
+        certIndex: r.certIndex,
+        attempts: r.attempts,
+      });
+    },
+  };
+}
+
+/**
+ * Validates one peer once. For repeated validations against the same anchors, create a validator with
+ * {@link createPathValidator} and reuse it: it caches parsed certificates, signatures and results.
+ *
+ * @example
+ * const r = await validatePath({ anchors: [ca], peer: leaf, chain: [intermediate], purpose: 'clientAuth' });
+ * if (r.ok) console.log(r.peer.commonName);
+ */
+export function validatePath(
+  options: PathValidatorOptions & ValidatePathInput,
+): Promise<ValidatePathResult> {
+  return createPathValidator({ ...options, cacheSize: 0 }).validate(options);
+}
+
+/**
+ * Like {@link validatePath} but rejects with a {@link PathValidationError} when the path is refused.
+ *
+ * @example
+ * const { peer } = await assertValidPath({ anchors: [ca], peer: leaf, purpose: 'serverAuth', peerName: 'localhost' });
+ */
+export function assertValidPath(
+  options: PathValidatorOptions & ValidatePathInput,
+): Promise<ValidatedPath> {
+  return createPathValidator({ ...options, cacheSize: 0 }).assertValid(options);
+}
+
+// --- module helpers ---
+
+function checkDepth(d: number): number {
+  if (!Number.isInteger(d) || d < 0 || d > 64)
+    throw new RangeError(`maxDepth must be an integer from 0 to 64, received ${d}`);
+  return d;
+}
+
+function refuse(
+  code: PathValidationCode,
+  message: string,
+  certIndex: number,
+  attempts: readonly PathAttempt[],
+  work: WorkDone,
+): PathRefused {
+  return { ok: false, code, message, certIndex, attempts, work };
+}
+
+function validityProblem(cert: Certificate, t: number): Problem | undefined {
+  if (t < cert.notBefore.getTime())
+    return {
+      code: 'ERR_CHAIN_NOT_YET_VALID',
+      message: `it is not valid before ${cert.notBefore.toISOString()}`,
+    };
+  if (t > cert.notAfter.getTime())
+    return { code: 'ERR_CHAIN_EXPIRED', message: `it expired at ${cert.notAfter.toISOString()}` };
+  return undefined;
+}
+
+function pathLenProblem(issuer: Certificate, below: number): Problem | undefined {
+  const max = issuer.basicConstraints?.pathLength;
+  if (max !== undefined && below > max)
+    return {
+      code: 'ERR_CHAIN_PATH_LENGTH',
+      message: `its pathLenConstraint of ${max} allows ${max} intermediate${max === 1 ? '' : 's'} below it, and the path has ${below}`,
+    };
+  return undefined;
+}
+
+const EKU_NAMES = new Map<string, string>(Object.entries(EKU).map(([k, v]) => [v, k]));
+const ekuName = (oid: string): string => EKU_NAMES.get(oid) ?? oid;
+
+function formatIssuer(c: Certificate): string {
+  try {
+    return formatName(c.issuer);
+  } catch {
+    return '(unprintable)';
+  }
+}
+
+function dedupe(certs: Certificate[]): Certificate[] {
+  const out: Certificate[] = [];
+  for (const c of certs) if (!out.some((o) => o === c || equalBytes(o.der, c.der))) out.push(c);
+  return out;
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+function indexBySubject(certs: readonly Certificate[]): Map<string, Certificate[]> {
+  const m = new Map<string, Certificate[]>();
+  for (const c of certs) push(m, namesOf(c).subject, c);
+  return m;
+}
