@@ -71,6 +71,7 @@ export type {
   ExtendedKeyUsage,
   Extension,
   KeyUsage,
+  NameConstraintsSpec,
 } from './x509/extensions.js';
 export {
   decodeCertificate,

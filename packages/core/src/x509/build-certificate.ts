@@ -20,10 +20,12 @@ import {
   encodeExtension,
   extKeyUsageValue,
   keyUsageValue,
+  nameConstraintsValue,
   subjectAltNameValue,
   type Extension,
   type ExtendedKeyUsage,
   type KeyUsage,
+  type NameConstraintsSpec,
 } from './extensions.js';
 import type { GeneralName } from './general-name.js';
 import { encodeName, nameEquals, type Name } from './name.js';
@@ -268,6 +270,12 @@ export function identifierExtensions(
 
 export const CA_KEY_USAGE: readonly KeyUsage[] = ['digitalSignature', 'keyCertSign', 'cRLSign'];
 
+function nameConstraintsExtension(spec: NameConstraintsSpec | undefined): Extension[] {
+  return spec
+    ? [{ oid: OID.nameConstraints, critical: true, value: nameConstraintsValue(spec) }]
+    : [];
+}
+
 function checkPathLength(n: number | undefined): void {
   if (n !== undefined && (!Number.isSafeInteger(n) || n < 0))
     throw new RangeError(`pathLength must be a non-negative integer, received ${n}`);
@@ -283,6 +291,8 @@ export interface CreateSelfSignedCaOptions extends CryptoOptions, ValidityOption
   pathLength?: number;
   /** Optional subject alternative names. */
   altNames?: readonly GeneralName[];
+  /** Names this CA may vouch for (a critical nameConstraints extension); default unconstrained. */
+  nameConstraints?: NameConstraintsSpec;
 }
 
 /**
@@ -312,6 +322,7 @@ export async function createSelfSignedCa(options: CreateSelfSignedCaOptions): Pr
     },
     { oid: OID.keyUsage, critical: true, value: keyUsageValue(CA_KEY_USAGE) },
     ...identifierExtensions(publicKey, undefined, options.subject, options.altNames),
+    ...nameConstraintsExtension(options.nameConstraints),
   ];
   return signTbs(
     { issuerName: name, subjectName: name, publicKey, validity, extensions },
@@ -332,6 +343,8 @@ export interface IssueCaCertificateOptions extends CryptoOptions, ValidityOption
   pathLength?: number;
   /** Optional subject alternative names. */
   altNames?: readonly GeneralName[];
+  /** Names this CA may vouch for (a critical nameConstraints extension); default unconstrained. */
+  nameConstraints?: NameConstraintsSpec;
 }
 
 /** The pathLen a child CA gets under `parent` (RFC 5280 §4.2.1.9), or ERR_ISSUE_PATHLEN_EXHAUSTED. */
@@ -385,6 +398,7 @@ export async function issueCaCertificate(options: IssueCaCertificateOptions): Pr
     },
     { oid: OID.keyUsage, critical: true, value: keyUsageValue(CA_KEY_USAGE) },
     ...identifierExtensions(publicKey, parent, options.subject, options.altNames),
+    ...nameConstraintsExtension(options.nameConstraints),
   ];
   return signTbs(
     {

@@ -24,7 +24,12 @@ import {
   readRoot,
 } from '../internal/der.js';
 import { EKU } from '../internal/oids.js';
-import { decodeGeneralNames, encodeGeneralNames, type GeneralName } from './general-name.js';
+import {
+  decodeGeneralNames,
+  encodeGeneralName,
+  encodeGeneralNames,
+  type GeneralName,
+} from './general-name.js';
 
 /** One extension as it appears in a certificate or request. */
 export interface Extension {
@@ -123,6 +128,26 @@ export function authorityKeyIdentifierValue(keyId: Uint8Array): Uint8Array {
 
 export function subjectAltNameValue(names: readonly GeneralName[]): Uint8Array {
   return encodeGeneralNames(names);
+}
+
+/**
+ * What a CA may vouch for (RFC 5280 §4.2.1.10). DNS `example.com` covers it and every subdomain;
+ * IP ranges are `addr/prefix` (`10.0.0.0/8`); email `user@host`, `host` or `.domain`; URI `host` or
+ * `.domain`; dirName a name prefix.
+ */
+export interface NameConstraintsSpec {
+  readonly permitted?: readonly GeneralName[];
+  readonly excluded?: readonly GeneralName[];
+}
+
+/** Encodes a nameConstraints extension value; at least one list must be non-empty. */
+export function nameConstraintsValue(spec: NameConstraintsSpec): Uint8Array {
+  const subtrees = (tag: number, names: readonly GeneralName[] | undefined): Uint8Array[] =>
+    names?.length ? [tlv(tag, ...names.map((n) => seq(encodeGeneralName(n))))] : [];
+  const parts = [...subtrees(0xa0, spec.permitted), ...subtrees(0xa1, spec.excluded)];
+  if (parts.length === 0)
+    throw new RangeError('nameConstraints need at least one permitted or excluded name');
+  return seq(...parts);
 }
 
 // --- decoders ---
