@@ -9,7 +9,7 @@ import { children, Cursor, readOid, readRoot, TAG } from '../internal/der.js';
 import { EKU, OID } from '../internal/oids.js';
 import type { Certificate } from '../x509/certificate.js';
 import { decodeGeneralName } from '../x509/general-name.js';
-import { commonNameOf, nameKey } from '../x509/name.js';
+import { commonNameOf, nameEquals, nameKey } from '../x509/name.js';
 import {
   decodeNameConstraints,
   NameConstraintsInvalid,
@@ -161,24 +161,25 @@ function commonProblem(cert: Certificate): Problem | undefined {
   return keyProblem(cert);
 }
 
-const nameKeys = new WeakMap<
-  Certificate,
-  { issuer: string; subject: string; selfIssued: boolean }
->();
+const subjectKeys = new WeakMap<Certificate, string>();
+const selfIssuedCache = new WeakMap<Certificate, boolean>();
 
-/** Normalised issuer and subject keys, and whether the certificate is self-issued (RFC 5280 §6.1). */
-export function namesOf(cert: Certificate): {
-  issuer: string;
-  subject: string;
-  selfIssued: boolean;
-} {
-  let k = nameKeys.get(cert);
-  if (!k) {
-    const subject = nameKey(cert.subject);
-    const issuer = equalBytes(cert.issuerDer, cert.subjectDer) ? subject : nameKey(cert.issuer);
-    nameKeys.set(cert, (k = { issuer, subject, selfIssued: issuer === subject }));
-  }
+/** The normalised key of the subject name (RFC 5280 §7.1 comparison), memoised. */
+export function subjectKeyOf(cert: Certificate): string {
+  let k = subjectKeys.get(cert);
+  if (k === undefined) subjectKeys.set(cert, (k = nameKey(cert.subject)));
   return k;
+}
+
+/** Whether issuer and subject are the same name (RFC 5280 §6.1 "self-issued"), memoised. */
+export function isSelfIssued(cert: Certificate): boolean {
+  let s = selfIssuedCache.get(cert);
+  if (s === undefined)
+    selfIssuedCache.set(
+      cert,
+      (s = equalBytes(cert.issuerDer, cert.subjectDer) || nameEquals(cert.issuer, cert.subject)),
+    );
+  return s;
 }
 
 /** Rules for a certificate that issues another on the path (an intermediate or the anchor). */
@@ -214,11 +215,7 @@ function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined 
         'ERR_CHAIN_PROFILE',
         'its authorityKeyIdentifier names an issuer and serial, which a CA certificate must not',
       );
-    if (
-      anchor &&
-      namesOf(cert).selfIssued &&
-      !equalBytes(aki.keyIdentifier, cert.subjectKeyIdentifier)
-    )
+    if (anchor && isSelfIssued(cert) && !equalBytes(aki.keyIdentifier, cert.subjectKeyIdentifier))
       return problem(
         'ERR_CHAIN_PROFILE',
         'it is a self-issued root whose authorityKeyIdentifier differs from its subjectKeyIdentifier',

@@ -18,8 +18,8 @@ import type { PublicKeyInfo } from '../keys/public-key-info.js';
 import type { Certificate } from '../x509/certificate.js';
 import { ekuOid, type ExtendedKeyUsage, type KeyUsage } from '../x509/extensions.js';
 import type { GeneralName } from '../x509/general-name.js';
-import { commonNameOf, formatName, type Name } from '../x509/name.js';
-import { verifyX509Signature } from '../x509/signature.js';
+import { commonNameOf, formatName, nameKey, type Name } from '../x509/name.js';
+import { prepareVerifyKey, verifyX509Signature } from '../x509/signature.js';
 import { CertificatePool, hashBytes, idOf, type CertificateInput } from './certificate-pool.js';
 import { checkNames, comparisonCount, constrainedNames } from './name-constraints.js';
 import { canonicalIp, matchesDnsName, parseMailbox, referenceHost } from './names.js';
@@ -28,7 +28,8 @@ import {
   asPeer,
   missingEku,
   nameConstraintsOf,
-  namesOf,
+  isSelfIssued,
+  subjectKeyOf,
   type Problem,
   type ValidationProfile,
 } from './profile.js';
@@ -262,9 +263,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
   const pool = new CertificatePool(cacheSize * 2);
 
   const anchors = dedupe(options.anchors.map((a) => pool.get(a)));
-  const configured = dedupe((options.intermediates ?? []).map((c) => pool.get(c)));
-  const anchorBySubject = indexBySubject(anchors);
-  const configuredBySubject = indexBySubject(configured);
+  for (const a of anchors) prepareVerifyKey(a.publicKey, subtle);
   const anchorDer = new Map<number, Certificate[]>();
   for (const a of anchors) push(anchorDer, hashBytes(a.der), a);
   const anchorSet = new Set(anchors);
@@ -272,6 +271,14 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     if (anchorSet.has(c)) return c;
     return anchorDer.get(hashBytes(c.der))?.find((a) => equalBytes(a.der, c.der));
   };
+  // Configured intermediates that are also anchors are anchors only.
+  const configured = dedupe((options.intermediates ?? []).map((c) => pool.get(c))).filter(
+    (c) => !isAnchorDer(c),
+  );
+  const anchorBySubject = indexBySubject(anchors);
+  const configuredBySubject = indexBySubject(configured);
+  const anchorByDer = indexBySubjectDer(anchors);
+  const configuredByDer = indexBySubjectDer(configured);
 
   const results = new Map<string, CacheEntry>();
 
@@ -442,9 +449,8 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     ): Promise<readonly Certificate[] | undefined> {
       const child = path[path.length - 1]!;
       const childIndex = path.length - 1;
-      const childNames = namesOf(child);
       const kid = child.authorityKeyIdentifier?.keyIdentifier;
-      if (!kid && !childNames.selfIssued) {
+      if (!kid && !isSelfIssued(child)) {
         fail(
           path,
           {
@@ -456,7 +462,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
         );
         return undefined;
       }
-      const candidates = candidatesFor(childNames.issuer, kid);
+      const candidates = candidatesFor(child, kid);
       if (candidates.length === 0) {
         fail(
           path,
@@ -476,8 +482,9 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
         const loop = path.some(
           (p) =>
             p === issuer ||
-            (namesOf(p).subject === namesOf(issuer).subject &&
-              equalBytes(p.publicKey.spki, issuer.publicKey.spki)),
+            (equalBytes(p.publicKey.spki, issuer.publicKey.spki) &&
+              (equalBytes(p.subjectDer, issuer.subjectDer) ||
+                subjectKeyOf(p) === subjectKeyOf(issuer))),
         );
         if (loop) {
           fail(
@@ -502,31 +509,54 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
           fail(full, nc.problem, nc.index);
           continue;
         }
-        const sig = await signatureProblem(child, issuer);
+        // With a single candidate there is nothing to choose between, so the search above it runs
+        // while this signature verifies: a cold validation overlaps its verifications. With
+        // several candidates, the signature decides first, so a bad one costs no work above it.
+        const self = isSelfIssued(issuer);
+        const above = (): Promise<readonly Certificate[] | undefined> =>
+          extend(full, cas + (self ? 0 : 1), selfIssued + (self ? 1 : 0));
+        const sigCheck = signatureProblem(child, issuer);
+        let found: readonly Certificate[] | undefined;
+        if (!anchor && candidates.length === 1) {
+          sigCheck.catch(() => undefined);
+          found = await above();
+        }
+        const sig = await sigCheck;
         if (sig) {
           fail(full, sig, childIndex);
           continue;
         }
         if (anchor) return full;
-        const self = namesOf(issuer).selfIssued;
-        const found = await extend(full, cas + (self ? 0 : 1), selfIssued + (self ? 1 : 0));
+        if (candidates.length !== 1) found = await above();
         if (found) return found;
       }
       return undefined;
     }
 
+    /**
+     * Issuers whose subject matches `child`'s issuer name: byte for byte first (the common case,
+     * no normalisation), else by RFC 5280 §7.1 comparison. A keyIdentifier that differs from the
+     * candidate's subjectKeyIdentifier rules it out. Anchors come first: they end the path soonest.
+     */
     function candidatesFor(
-      issuerKey: string,
+      child: Certificate,
       kid: Uint8Array | undefined,
     ): [Certificate, boolean][] {
-      const out: [Certificate, boolean][] = [];
       const fits = (c: Certificate): boolean =>
         !kid || !c.subjectKeyIdentifier || equalBytes(kid, c.subjectKeyIdentifier);
-      for (const a of anchorBySubject.get(issuerKey) ?? []) if (fits(a)) out.push([a, true]);
-      for (const c of presented)
-        if (namesOf(c).subject === issuerKey && fits(c)) out.push([c, false]);
-      for (const c of configuredBySubject.get(issuerKey) ?? [])
-        if (fits(c) && !presented.includes(c) && !isAnchorDer(c)) out.push([c, false]);
+      const byBytes = (c: Certificate): boolean => equalBytes(c.subjectDer, child.issuerDer);
+      const h = hashBytes(child.issuerDer);
+      const out: [Certificate, boolean][] = [];
+      for (const a of anchorByDer.get(h) ?? []) if (byBytes(a) && fits(a)) out.push([a, true]);
+      for (const c of presented) if (byBytes(c) && fits(c)) out.push([c, false]);
+      for (const c of configuredByDer.get(h) ?? [])
+        if (byBytes(c) && fits(c) && !presented.includes(c)) out.push([c, false]);
+      if (out.length) return out;
+      const key = nameKey(child.issuer);
+      for (const a of anchorBySubject.get(key) ?? []) if (fits(a)) out.push([a, true]);
+      for (const c of presented) if (subjectKeyOf(c) === key && fits(c)) out.push([c, false]);
+      for (const c of configuredBySubject.get(key) ?? [])
+        if (fits(c) && !presented.includes(c)) out.push([c, false]);
       return out;
     }
 
@@ -547,7 +577,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
       selfBelow: number,
     ): Problem | undefined {
       if (anchor) return undefined;
-      const self = namesOf(issuer).selfIssued;
+      const self = isSelfIssued(issuer);
       if (!self && below + 1 > maxDepth)
         return {
           code: 'ERR_CHAIN_TOO_DEEP',
@@ -605,7 +635,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
       for (let i = 0; i < below.length; i++) {
         const c = below[i]!;
         // RFC 5280 §6.1.4(b): constraints skip self-issued intermediates, but never the peer.
-        if (i > 0 && namesOf(c).selfIssued) continue;
+        if (i > 0 && isSelfIssued(c)) continue;
         const list = constrainedNames(c);
         work.nameComparisons += comparisonCount(nc, list);
         if (work.nameComparisons > budget.maxNameComparisons)
@@ -729,8 +759,14 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
+function indexBySubjectDer(certs: readonly Certificate[]): Map<number, Certificate[]> {
+  const m = new Map<number, Certificate[]>();
+  for (const c of certs) push(m, hashBytes(c.subjectDer), c);
+  return m;
+}
+
 function indexBySubject(certs: readonly Certificate[]): Map<string, Certificate[]> {
   const m = new Map<string, Certificate[]>();
-  for (const c of certs) push(m, namesOf(c).subject, c);
+  for (const c of certs) push(m, subjectKeyOf(c), c);
   return m;
 }

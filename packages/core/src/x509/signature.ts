@@ -187,7 +187,8 @@ function importVerifyKey(
   p: VerifyParams,
   subtle: SubtleCrypto,
 ): Promise<CryptoKey> {
-  const cacheKey = `${p.kind}/${p.hash ?? ''}`;
+  // ECDSA and Ed25519 keys are imported without a hash, so one import serves every hash.
+  const cacheKey = p.kind === 'ecdsa' || p.kind === 'ed25519' ? p.kind : `${p.kind}/${p.hash}`;
   let perKey = keyCache.get(key);
   const hit = perKey?.get(cacheKey);
   if (hit) return hit;
@@ -219,6 +220,20 @@ function importVerifyKey(
   perKey.set(cacheKey, promise);
   promise.catch(() => perKey!.delete(cacheKey));
   return promise;
+}
+
+/**
+ * Starts importing an EC or Ed25519 key for verification ahead of need (a validator's anchors), so
+ * the first verification does not wait for it. RSA keys are imported per hash, on first use.
+ */
+export function prepareVerifyKey(key: PublicKeyInfo, subtle: SubtleCrypto): void {
+  const kind =
+    key.algorithm === 'Ed25519'
+      ? 'ed25519'
+      : key.algorithm === 'P-256' || key.algorithm === 'P-384' || key.algorithm === 'P-521'
+        ? 'ecdsa'
+        : undefined;
+  if (kind) importVerifyKey(key, { kind }, subtle).catch(() => undefined);
 }
 
 function keyFits(key: PublicKeyInfo, p: VerifyParams): boolean {
