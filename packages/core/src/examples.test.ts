@@ -17,4 +17,18 @@ describe('README example', () => {
     expect(out).toContain('DNS:notes.example.org');
     expect(out).toContain('-----BEGIN CERTIFICATE-----');
   });
+
+  it('validates a chain, refuses a wrong host name, and accepts a pinned peer', () => {
+    const script = fileURLToPath(new URL('../examples/validate-chain.mjs', import.meta.url));
+    const out = execFileSync(
+      process.execPath,
+      ['--conditions=@certified/source', '--import', 'tsx', script],
+      { encoding: 'utf8' },
+    );
+    expect(out).toContain(
+      'trusted: OU=Notes API,O=Example Org <- OU=Services CA,O=Example Org <- ',
+    );
+    expect(out).toContain('refused: ERR_CHAIN_PEER_NAME');
+    expect(out).toContain('pinned peer: Alice');
+  });
 });

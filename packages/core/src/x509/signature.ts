@@ -181,14 +181,19 @@ function verifyParams(alg: AlgorithmIdentifier): VerifyParams {
 }
 
 const keyCache = new WeakMap<PublicKeyInfo, Map<string, Promise<CryptoKey>>>();
+/** The same keys once imported, for a synchronous hand-off to `verify`. */
+const readyKeys = new WeakMap<PublicKeyInfo, Map<string, CryptoKey>>();
+
+// ECDSA and Ed25519 keys are imported without a hash, so one import serves every hash.
+const cacheKeyOf = (p: VerifyParams): string =>
+  p.kind === 'ecdsa' || p.kind === 'ed25519' ? p.kind : `${p.kind}/${p.hash}`;
 
 function importVerifyKey(
   key: PublicKeyInfo,
   p: VerifyParams,
   subtle: SubtleCrypto,
 ): Promise<CryptoKey> {
-  // ECDSA and Ed25519 keys are imported without a hash, so one import serves every hash.
-  const cacheKey = p.kind === 'ecdsa' || p.kind === 'ed25519' ? p.kind : `${p.kind}/${p.hash}`;
+  const cacheKey = cacheKeyOf(p);
   let perKey = keyCache.get(key);
   const hit = perKey?.get(cacheKey);
   if (hit) return hit;
@@ -218,7 +223,14 @@ function importVerifyKey(
   ]);
   if (!perKey) keyCache.set(key, (perKey = new Map()));
   perKey.set(cacheKey, promise);
-  promise.catch(() => perKey!.delete(cacheKey));
+  promise.then(
+    (k) => {
+      let ready = readyKeys.get(key);
+      if (!ready) readyKeys.set(key, (ready = new Map()));
+      ready.set(cacheKey, k);
+    },
+    () => perKey!.delete(cacheKey),
+  );
   return promise;
 }
 
@@ -259,26 +271,56 @@ function rsaSpkiFromPss(key: PublicKeyInfo): Uint8Array {
  * Resolves true/false; throws for unsupported or weak algorithms and for key/algorithm mismatches.
  * (Internal: public APIs wrap this and throw ERR_SIGNATURE_INVALID on false.)
  */
-export async function verifyX509Signature(
+export function verifyX509Signature(
   key: PublicKeyInfo,
   alg: AlgorithmIdentifier,
   data: Uint8Array,
   signature: Uint8Array,
   subtle: SubtleCrypto,
 ): Promise<boolean> {
-  const p = verifyParams(alg);
+  let p: VerifyParams;
+  try {
+    p = verifyParams(alg);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   // A key of another type cannot have made this signature: that is a failed verification, not bad input.
-  if (!keyFits(key, p)) return false;
-  const k = await importVerifyKey(key, p, subtle).catch((e: unknown) => {
-    throw new KeyMalformed(`The ${key.algorithm} public key could not be imported.`, { cause: e });
-  });
+  if (!keyFits(key, p)) return Promise.resolve(false);
+  // With the key already imported, the verification is handed to WebCrypto synchronously, so it
+  // starts before the caller's next synchronous step (a validator overlaps verifications this way).
+  const ready = readyKeys.get(key)?.get(cacheKeyOf(p));
+  if (ready) return dispatchVerify(ready, key, p, signature, data, subtle);
+  let imported: Promise<CryptoKey>;
+  try {
+    imported = importVerifyKey(key, p, subtle);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return imported.then(
+    (k) => dispatchVerify(k, key, p, signature, data, subtle),
+    (e: unknown) => {
+      throw new KeyMalformed(`The ${key.algorithm} public key could not be imported.`, {
+        cause: e,
+      });
+    },
+  );
+}
+
+function dispatchVerify(
+  k: CryptoKey,
+  key: PublicKeyInfo,
+  p: VerifyParams,
+  signature: Uint8Array,
+  data: Uint8Array,
+  subtle: SubtleCrypto,
+): Promise<boolean> {
   let sig = signature;
   let params: EcdsaParams | RsaPssParams | Algorithm;
   switch (p.kind) {
     case 'ecdsa': {
       const size = Math.ceil(key.bits / 8);
       const raw = derToP1363(signature, size);
-      if (!raw) return false;
+      if (!raw) return Promise.resolve(false);
       sig = raw;
       params = { name: 'ECDSA', hash: p.hash! };
       break;
@@ -292,17 +334,17 @@ export async function verifyX509Signature(
     default:
       params = { name: 'RSASSA-PKCS1-v1_5' };
   }
-  try {
-    return await subtle.verify(
-      params,
-      k,
-      sig as Uint8Array<ArrayBuffer>,
-      data as Uint8Array<ArrayBuffer>,
-    );
-  } catch (e) {
+  const refused = (e: unknown): never => {
     throw new CryptoFailure(`WebCrypto refused to verify a ${key.algorithm} signature.`, {
       cause: e,
     });
+  };
+  try {
+    return subtle
+      .verify(params, k, sig as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>)
+      .catch(refused);
+  } catch (e) {
+    return Promise.reject(refused(e));
   }
 }
 
