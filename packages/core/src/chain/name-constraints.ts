@@ -116,6 +116,7 @@ function subtrees(b: Uint8Array, t: Tlv): Subtree[] {
  */
 export function decodeNameConstraints(value: Uint8Array): NameConstraints {
   const root = readRoot(value, 'nameConstraints');
+  if (root.tag !== TAG.SEQUENCE) throw new NameConstraintsInvalid('it is not a SEQUENCE');
   const c = Cursor.of(value, root, 'nameConstraints');
   const p = c.optional(0xa0, 'permittedSubtrees');
   const e = c.optional(0xa1, 'excludedSubtrees');
@@ -254,14 +255,22 @@ function matches(c: Candidate, s: Subtree, mode: 'within' | 'meets'): boolean {
   }
 }
 
-/** Comparisons {@link checkNames} would make, for the work budget (computed before doing any). */
+const perKind = new WeakMap<NameConstraints, Map<string, number>>();
+
+/**
+ * Comparisons {@link checkNames} would make (names × subtrees of the same kind), for the work
+ * budget. Computed before doing any, in time linear in names plus subtrees.
+ */
 export function comparisonCount(nc: NameConstraints, names: readonly Candidate[]): number {
-  let n = 0;
-  for (const c of names) {
-    const t = typeOf(c);
-    for (const s of nc.permitted) if (s.type === t) n++;
-    for (const s of nc.excluded) if (s.type === t) n++;
+  let counts = perKind.get(nc);
+  if (!counts) {
+    counts = new Map();
+    for (const s of [...nc.permitted, ...nc.excluded])
+      counts.set(s.type, (counts.get(s.type) ?? 0) + 1);
+    perKind.set(nc, counts);
   }
+  let n = 0;
+  for (const c of names) n += counts.get(typeOf(c)) ?? 0;
   return n;
 }
 

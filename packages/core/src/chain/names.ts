@@ -74,9 +74,13 @@ export function parseMailbox(addr: string): { local: string; domain: string } | 
  * §4.2.1.10 makes such URIs fail any URI name constraint).
  */
 export function uriHost(uri: string): string | undefined {
-  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^:/?#[\]]*)(?::[0-9]*)?(?:[/?#]|$)/.exec(
-    uri,
-  );
+  // RFC 3986 characters only (no spaces, backslashes or non-ASCII, which URL parsers read differently),
+  // and a userinfo of unreserved, percent-encoded and sub-delimiter characters.
+  if (!/^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/.test(uri)) return undefined;
+  const m =
+    /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[A-Za-z0-9\-._~%!$&'()*+,;=:]*@)?([^:/?#[\]]*)(?::[0-9]*)?(?:[/?#]|$)/.exec(
+      uri,
+    );
   if (!m) return undefined;
   const host = asciiLower(m[1]!);
   return isHostName(host) ? host : undefined;

@@ -321,12 +321,18 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     }
     // Presented certificates that cannot be parsed are skipped: they cannot be on any path we accept.
     const presented: Certificate[] = [];
+    const seen = new Map<number, Certificate[]>();
     for (const list of [input.chain ?? [], input.intermediates ?? []])
       for (const c of list) {
         try {
           const cert = pool.get(c);
-          if (cert !== peer && !presented.includes(cert) && !isAnchorDer(cert))
-            presented.push(cert);
+          // Duplicates are dropped by bytes: with caching off, copies parse to distinct objects.
+          if (sameDer(cert, peer) || isAnchorDer(cert)) continue;
+          const h = hashBytes(cert.der);
+          const same = seen.get(h);
+          if (same?.some((p) => sameDer(p, cert))) continue;
+          push(seen, h, cert);
+          presented.push(cert);
         } catch {
           /* unreadable: not a candidate */
         }
@@ -475,8 +481,9 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
         return undefined;
       }
       for (const [issuer, anchor] of candidates) {
-        if (++work.candidates > budget.maxCandidates)
+        if (work.candidates >= budget.maxCandidates)
           throw new BudgetExceeded(`more than ${budget.maxCandidates} candidate issuers examined`);
+        work.candidates++;
         const full = [...path, issuer];
         const at = path.length;
         const loop = path.some(
@@ -588,8 +595,9 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     ): Promise<Problem | undefined> {
       const key = issuer.publicKey;
       if (verified.get(child)?.has(key)) return undefined;
-      if (++work.signatureChecks > budget.maxSignatureChecks)
+      if (work.signatureChecks >= budget.maxSignatureChecks)
         throw new BudgetExceeded(`more than ${budget.maxSignatureChecks} signature checks`);
+      work.signatureChecks++;
       let ok: boolean;
       try {
         ok = await verifyX509Signature(
@@ -628,11 +636,12 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
         // RFC 5280 §6.1.4(b): constraints skip self-issued intermediates, but never the peer.
         if (i > 0 && isSelfIssued(c)) continue;
         const list = constrainedNames(c);
-        work.nameComparisons += comparisonCount(nc, list);
-        if (work.nameComparisons > budget.maxNameComparisons)
+        const n = comparisonCount(nc, list);
+        if (work.nameComparisons + n > budget.maxNameComparisons)
           throw new BudgetExceeded(
             `more than ${budget.maxNameComparisons} name-constraint comparisons`,
           );
+        work.nameComparisons += n;
         const why = checkNames(nc, list);
         if (why)
           return {
@@ -737,6 +746,8 @@ function formatIssuer(c: Certificate): string {
     return '(unprintable)';
   }
 }
+
+const sameDer = (a: Certificate, b: Certificate): boolean => a === b || equalBytes(a.der, b.der);
 
 function dedupe(certs: Certificate[]): Certificate[] {
   const out: Certificate[] = [];

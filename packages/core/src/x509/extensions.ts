@@ -161,9 +161,17 @@ function bad(field: string, reason: string, cause?: unknown): CertificateMalform
 }
 
 /** Runs a decoder over an extension value that must be exactly one DER element. */
-function decodeValue<T>(field: string, value: Uint8Array, f: (b: Uint8Array, t: Tlv) => T): T {
+function decodeValue<T>(
+  field: string,
+  value: Uint8Array,
+  f: (b: Uint8Array, t: Tlv) => T,
+  tag: number = TAG.SEQUENCE,
+): T {
   try {
-    return f(value, readRoot(value, field));
+    const root = readRoot(value, field);
+    if (root.tag !== tag)
+      throw bad(field, `expected tag 0x${tag.toString(16)}, found 0x${root.tag.toString(16)}`);
+    return f(value, root);
   } catch (e) {
     if (e instanceof CertificateMalformed) throw e;
     throw bad(field, (e as { reason?: string }).reason ?? 'invalid DER', e);
@@ -183,13 +191,18 @@ export function decodeBasicConstraints(value: Uint8Array): BasicConstraints {
 }
 
 export function decodeKeyUsage(value: Uint8Array): KeyUsage[] {
-  return decodeValue('keyUsage', value, (b, t) => {
-    const { bytes } = readBitString(b, t);
-    const out: KeyUsage[] = [];
-    for (let i = 0; i < KEY_USAGES.length; i++)
-      if ((bytes[i >> 3] ?? 0) & (0x80 >> (i & 7))) out.push(KEY_USAGES[i]!);
-    return out;
-  });
+  return decodeValue(
+    'keyUsage',
+    value,
+    (b, t) => {
+      const { bytes } = readBitString(b, t);
+      const out: KeyUsage[] = [];
+      for (let i = 0; i < KEY_USAGES.length; i++)
+        if ((bytes[i >> 3] ?? 0) & (0x80 >> (i & 7))) out.push(KEY_USAGES[i]!);
+      return out;
+    },
+    TAG.BIT_STRING,
+  );
 }
 
 export function decodeExtKeyUsage(value: Uint8Array): string[] {
@@ -201,10 +214,14 @@ export function decodeExtKeyUsage(value: Uint8Array): string[] {
 }
 
 export function decodeSubjectKeyIdentifier(value: Uint8Array): Uint8Array {
-  return decodeValue('subjectKeyIdentifier', value, (b, t) => {
-    if (t.tag !== TAG.OCTET_STRING) throw bad('subjectKeyIdentifier', 'not an OCTET STRING');
-    return valueOf(b, t);
-  });
+  return decodeValue(
+    'subjectKeyIdentifier',
+    value,
+    (b, t) => {
+      return valueOf(b, t);
+    },
+    TAG.OCTET_STRING,
+  );
 }
 
 export function decodeAuthorityKeyIdentifier(value: Uint8Array): AuthorityKeyIdentifier {

@@ -1,0 +1,836 @@
+/**
+ * Hostile inputs to the path validator: every case must end in a refusal (or the one valid path)
+ * after bounded work. Work is asserted through `result.work` and, for signatures, through a
+ * WebCrypto wrapper that counts `subtle.verify` calls — never through wall time.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  createPathValidator,
+  createSelfSignedCa,
+  dnsName,
+  generateKeyPair,
+  issueCaCertificate,
+  issueEndEntityCertificate,
+  personName,
+  validatePath,
+  type Certificate,
+  type GeneralName,
+  type Issuer,
+  type Name,
+  type PathValidatorOptions,
+  type ValidatePathInput,
+  type ValidatePathResult,
+  type WorkBudget,
+} from '../index.js';
+import { tlv, TAG } from '../internal/der.js';
+import { OID } from '../internal/oids.js';
+import { CA_KEY_USAGE, keyIdentifier, signTbs, spkiOf } from '../x509/build-certificate.js';
+import {
+  authorityKeyIdentifierValue,
+  basicConstraintsValue,
+  keyUsageValue,
+} from '../x509/extensions.js';
+import { encodeName } from '../x509/name.js';
+import { nameConstraintsOf } from './profile.js';
+
+const DEFAULT_BUDGET: WorkBudget = {
+  maxCandidates: 1000,
+  maxSignatureChecks: 100,
+  maxNameComparisons: 1 << 20,
+};
+const DEFAULT_MAX_DEPTH = 8;
+
+const ISSUED = new Date('2030-01-01T00:00:00Z');
+const TIME = new Date('2030-01-02T00:00:00Z');
+const NOT_BEFORE = new Date('2029-01-01T00:00:00Z');
+const NOT_AFTER = new Date('2039-01-01T00:00:00Z');
+
+const cn = (commonName: string): Name => personName({ commonName });
+
+// --- helpers ---
+
+/** A WebCrypto whose `subtle.verify` calls are counted: the work a budget must bound. */
+function countingCrypto(): { crypto: Crypto; verifies: () => number } {
+  const real = globalThis.crypto.subtle;
+  let n = 0;
+  const subtle = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'verify')
+        return (...args: Parameters<SubtleCrypto['verify']>) => {
+          n++;
+          return real.verify(...args);
+        };
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { crypto: { subtle } as unknown as Crypto, verifies: () => n };
+}
+
+const der = (certs: readonly Certificate[]): Uint8Array[] => certs.map((c) => c.der);
+
+/**
+ * One-shot validation from DER, so no parsed certificate (and no cached signature) is shared with
+ * another test: the work counters are this call's alone.
+ */
+async function run(
+  input: Omit<PathValidatorOptions & ValidatePathInput, 'purpose' | 'anchors'> & {
+    anchors: readonly Certificate[];
+    peer: Certificate;
+    chain?: readonly Certificate[];
+  },
+): Promise<{ r: ValidatePathResult; verifies: number }> {
+  const counting = countingCrypto();
+  const r = await validatePath({
+    ...input,
+    anchors: der(input.anchors),
+    peer: input.peer.der,
+    chain: der(input.chain ?? []),
+    purpose: 'any',
+    time: TIME,
+    crypto: counting.crypto,
+  });
+  return { r, verifies: counting.verifies() };
+}
+
+function refused(r: ValidatePathResult): asserts r is Extract<ValidatePathResult, { ok: false }> {
+  if (r.ok) throw new Error(`expected a refusal, got a path of ${r.path.length}`);
+}
+
+async function newCa(name: string, pathLength = 60): Promise<Issuer> {
+  const keys = await generateKeyPair();
+  const certificate = await createSelfSignedCa({
+    subject: cn(name),
+    keyPair: keys,
+    pathLength,
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
+  return { certificate, privateKey: keys.privateKey };
+}
+
+async function subCa(
+  issuer: Issuer,
+  name: string,
+  keys?: CryptoKeyPair,
+): Promise<Issuer & { keys: CryptoKeyPair }> {
+  const k = keys ?? (await generateKeyPair());
+  const certificate = await issueCaCertificate({
+    issuer,
+    subject: cn(name),
+    publicKey: k.publicKey,
+    now: ISSUED,
+  });
+  return { certificate, privateKey: k.privateKey, keys: k };
+}
+
+/** `ca`'s name and key certified by `issuer` (a cross-certificate). */
+async function crossCertify(issuer: Issuer, ca: Certificate): Promise<Certificate> {
+  return issueCaCertificate({ issuer, subject: ca.subject, publicKey: ca.publicKey, now: ISSUED });
+}
+
+async function endEntity(
+  issuer: Issuer,
+  name = 'Leaf',
+  altNames: readonly GeneralName[] = [dnsName('leaf.example.com')],
+): Promise<Certificate> {
+  const k = await generateKeyPair();
+  return issueEndEntityCertificate({
+    issuer,
+    subject: cn(name),
+    publicKey: k.publicKey,
+    altNames,
+    now: ISSUED,
+  });
+}
+
+/**
+ * A CA certificate with hand-picked names and key identifiers (what an attacker can mint with any
+ * CA key, or with a key of their own): the builders would not let subject equal issuer, and always
+ * derive the subjectKeyIdentifier from the key.
+ */
+async function forgeCa(o: {
+  issuerName: Name;
+  signer: CryptoKey;
+  aki: Uint8Array;
+  subject: Name;
+  publicKey: CryptoKey;
+  ski?: Uint8Array;
+}): Promise<Certificate> {
+  const publicKey = await spkiOf(o.publicKey, globalThis.crypto.subtle);
+  return signTbs(
+    {
+      issuerName: encodeName(o.issuerName),
+      subjectName: encodeName(o.subject),
+      publicKey,
+      validity: { notBefore: NOT_BEFORE, notAfter: NOT_AFTER },
+      extensions: [
+        {
+          oid: OID.basicConstraints,
+          critical: true,
+          value: basicConstraintsValue({ ca: true, pathLength: 10 }),
+        },
+        { oid: OID.keyUsage, critical: true, value: keyUsageValue(CA_KEY_USAGE) },
+        {
+          oid: OID.subjectKeyIdentifier,
+          critical: false,
+          value: tlv(TAG.OCTET_STRING, o.ski ?? keyIdentifier(publicKey)),
+        },
+        {
+          oid: OID.authorityKeyIdentifier,
+          critical: false,
+          value: authorityKeyIdentifierValue(o.aki),
+        },
+      ],
+    },
+    o.signer,
+    {},
+  );
+}
+
+const skiOf = (c: Certificate): Uint8Array => c.subjectKeyIdentifier!;
+
+// --- fixtures shared by every block ---
+
+let root: Issuer; // the trust anchor, pathLength 60
+let unrelated: Issuer; // an anchor nothing below chains to
+
+beforeAll(async () => {
+  root = await newCa('Hostile Test Root');
+  unrelated = await newCa('Unrelated Anchor');
+});
+
+describe('a 50-deep chain', () => {
+  let levels: Certificate[];
+  let leaf: Certificate;
+
+  beforeAll(async () => {
+    levels = [];
+    let issuer: Issuer = root;
+    for (let i = 1; i <= 50; i++) {
+      issuer = await subCa(issuer, `Level ${i}`);
+      levels.push(issuer.certificate);
+    }
+    leaf = await endEntity(issuer);
+  });
+
+  it('is refused at the default maxDepth with ERR_CHAIN_TOO_DEEP after maxDepth signature checks', async () => {
+    const { r, verifies } = await run({ anchors: [root.certificate], peer: leaf, chain: levels });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_TOO_DEEP');
+    expect(r.message).toContain(`more than ${DEFAULT_MAX_DEPTH} intermediates`);
+    expect(r.certIndex).toBe(DEFAULT_MAX_DEPTH + 1);
+    expect(r.work.signatureChecks).toBeLessThanOrEqual(DEFAULT_MAX_DEPTH + 1);
+    expect(r.work.candidates).toBeLessThanOrEqual(DEFAULT_MAX_DEPTH + 1);
+    expect(verifies).toBe(r.work.signatureChecks);
+  });
+
+  it('validates with maxDepth 64 (a path of 52)', async () => {
+    const { r, verifies } = await run({
+      anchors: [root.certificate],
+      peer: leaf,
+      chain: [...levels].reverse(),
+      maxDepth: 64,
+    });
+    if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+    expect(r.path).toHaveLength(52);
+    expect(r.path[0]!.der).toEqual(leaf.der);
+    expect(r.anchor.der).toEqual(root.certificate.der);
+    expect(r.work).toEqual({ candidates: 51, signatureChecks: 51, nameComparisons: 0 });
+    expect(verifies).toBe(51);
+  });
+
+  it('counts intermediates exactly against maxDepth (50 passes, 49 does not)', async () => {
+    const ok = await run({ anchors: [root.certificate], peer: leaf, chain: levels, maxDepth: 50 });
+    expect(ok.r.ok).toBe(true);
+    const { r } = await run({
+      anchors: [root.certificate],
+      peer: leaf,
+      chain: levels,
+      maxDepth: 49,
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_TOO_DEEP');
+    expect(r.work.signatureChecks).toBe(49);
+  });
+
+  it('stops at a small signature budget even when maxDepth allows the path', async () => {
+    const { r, verifies } = await run({
+      anchors: [root.certificate],
+      peer: leaf,
+      chain: levels,
+      maxDepth: 64,
+      budget: { maxSignatureChecks: 20 },
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(r.message).toContain('more than 20 signature checks');
+    expect(verifies).toBe(20);
+  });
+});
+
+describe('1,000 intermediates with the same subject name', () => {
+  const N = 1000;
+  let mid: Issuer & { keys: CryptoKeyPair }; // the real issuer of `leaf`, under root
+  let leaf: Certificate;
+  let distinctSki: Certificate[]; // distinct keys, SKIs from their keys: pruned by AKI
+  let sameSki: Certificate[]; // distinct keys, all carrying mid's SKI: pruning cannot help
+  let sameKey: Certificate[]; // mid's own key, certified by an untrusted root: each verifies the leaf
+
+  beforeAll(async () => {
+    mid = await subCa(root, 'Mid');
+    leaf = await endEntity(mid);
+    const shadow = await newCa('Shadow Root');
+    const keys = await Promise.all(Array.from({ length: N }, () => generateKeyPair()));
+    distinctSki = [];
+    sameSki = [];
+    sameKey = [];
+    for (const k of keys) {
+      distinctSki.push((await subCa(root, 'Mid', k)).certificate);
+      sameSki.push(
+        await forgeCa({
+          issuerName: root.certificate.subject,
+          signer: root.privateKey,
+          aki: skiOf(root.certificate),
+          subject: cn('Mid'),
+          publicKey: k.publicKey,
+          ski: skiOf(mid.certificate),
+        }),
+      );
+      sameKey.push((await subCa(shadow, 'Mid', mid.keys)).certificate);
+    }
+  });
+
+  it('prunes by authorityKeyIdentifier: none issued the leaf → ERR_CHAIN_NO_PATH without work', async () => {
+    const { r, verifies } = await run({
+      anchors: [root.certificate],
+      peer: leaf,
+      chain: distinctSki,
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_NO_PATH');
+    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+    expect(verifies).toBe(0);
+  });
+
+  it('prunes by authorityKeyIdentifier: finds the real issuer last in the list', async () => {
+    const { r, verifies } = await run({
+      anchors: [root.certificate],
+      peer: leaf,
+      chain: [...distinctSki, mid.certificate],
+    });
+    expect(r.ok).toBe(true);
+    expect(r.work).toEqual({ candidates: 2, signatureChecks: 2, nameComparisons: 0 });
+    expect(verifies).toBe(2);
+  });
+
+  it('refuses 1,000 same-SKI impostors with ERR_CHAIN_BUDGET within the signature budget', async () => {
+    const { r, verifies } = await run({ anchors: [root.certificate], peer: leaf, chain: sameSki });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(r.message).toContain(`more than ${DEFAULT_BUDGET.maxSignatureChecks} signature checks`);
+    expect(verifies).toBe(DEFAULT_BUDGET.maxSignatureChecks);
+    expect(r.work.candidates).toBeLessThanOrEqual(DEFAULT_BUDGET.maxCandidates);
+    expect(r.work.signatureChecks).toBe(DEFAULT_BUDGET.maxSignatureChecks);
+    expect(r.attempts.length).toBeLessThanOrEqual(32);
+  });
+
+  it('gives up with ERR_CHAIN_BUDGET when the real issuer sits deep in the list', async () => {
+    const chain = [...sameSki.slice(0, N - 1), mid.certificate];
+    const { r, verifies } = await run({ anchors: [root.certificate], peer: leaf, chain });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(verifies).toBe(DEFAULT_BUDGET.maxSignatureChecks);
+  });
+
+  it('finds the real issuer when it sits within the budget', async () => {
+    const chain = [...sameSki.slice(0, 50), mid.certificate, ...sameSki.slice(50)];
+    const { r, verifies } = await run({ anchors: [root.certificate], peer: leaf, chain });
+    if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+    expect(r.path.map((c) => c.der)).toEqual([leaf.der, mid.certificate.der, root.certificate.der]);
+    // 50 impostors and the real issuer checked against the leaf, then the real issuer against root.
+    expect(r.work.signatureChecks).toBe(52);
+    expect(verifies).toBe(52);
+  });
+
+  it('respects a custom budget of 5 signature checks exactly', async () => {
+    const { r, verifies } = await run({
+      anchors: [root.certificate],
+      peer: leaf,
+      chain: sameSki,
+      budget: { maxSignatureChecks: 5 },
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(r.message).toContain('more than 5 signature checks');
+    expect(verifies).toBe(5);
+  });
+
+  it('refuses 1,000 certificates of the issuing key under an untrusted root within the budget', async () => {
+    const { r, verifies } = await run({ anchors: [root.certificate], peer: leaf, chain: sameKey });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(verifies).toBe(DEFAULT_BUDGET.maxSignatureChecks);
+    expect(r.work.candidates).toBeLessThanOrEqual(DEFAULT_BUDGET.maxCandidates);
+  });
+
+  it('bounds configured intermediates the same way as presented ones', async () => {
+    const counting = countingCrypto();
+    const validator = createPathValidator({
+      anchors: [root.certificate.der],
+      intermediates: der(sameSki),
+      crypto: counting.crypto,
+      budget: { maxSignatureChecks: 7 },
+    });
+    const r = await validator.validate({ peer: leaf.der, purpose: 'any', time: TIME });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(counting.verifies()).toBe(7);
+  });
+
+  // WorkDone is "the work one validation did", and the brief for these tests asks that it stay
+  // within the budget. The counter is incremented before the budget test
+  // (`++work.signatureChecks > budget.maxSignatureChecks`, validate-path.ts signatureProblem), so
+  // a refused validation reports maxSignatureChecks + 1 though only maxSignatureChecks were made.
+  it('reports no more signature checks than the budget allows (and than were made)', async () => {
+    const { r, verifies } = await run({
+      anchors: [root.certificate],
+      peer: leaf,
+      chain: sameSki,
+      budget: { maxSignatureChecks: 5 },
+    });
+    expect(verifies).toBe(5);
+    expect(r.work.signatureChecks).toBeLessThanOrEqual(5);
+  });
+
+  it('examines a certificate presented many times once, with a validator', async () => {
+    const counting = countingCrypto();
+    const validator = createPathValidator({
+      anchors: [unrelated.certificate.der],
+      crypto: counting.crypto,
+    });
+    const chain = Array.from({ length: N }, () => mid.certificate.der);
+    const r = await validator.validate({ peer: leaf.der, chain, purpose: 'any', time: TIME });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_NO_PATH');
+    expect(r.work).toEqual({ candidates: 1, signatureChecks: 1, nameComparisons: 0 });
+    expect(counting.verifies()).toBe(1);
+  });
+
+  // validatePath (cacheSize 0) parses every presented DER afresh, so `presented.includes(cert)`
+  // (identity) never sees the duplicates: each copy becomes a candidate with its own signature check
+  // and the answer turns from ERR_CHAIN_NO_PATH into ERR_CHAIN_BUDGET.
+  it('examines a certificate presented many times once, with validatePath', async () => {
+    const chain = Array.from({ length: N }, () => mid.certificate);
+    const { r, verifies } = await run({ anchors: [unrelated.certificate], peer: leaf, chain });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_NO_PATH');
+    expect(verifies).toBe(1);
+  });
+});
+
+describe('a lattice of interchangeable CAs', () => {
+  // 6 levels of 4 certificates; the 4 at a level share name and key, so each verifies every
+  // certificate of the level below: 4^6 = 4,096 paths, none to a trusted anchor.
+  const WIDTH = 4;
+  const LEVELS = 6;
+  let lattice: Certificate[];
+  let top: Issuer;
+  let leaf: Certificate;
+
+  beforeAll(async () => {
+    top = await newCa('Lattice Top');
+    lattice = [];
+    let above: Issuer = top;
+    for (let l = LEVELS; l >= 1; l--) {
+      const keys = await generateKeyPair();
+      const level: Certificate[] = [];
+      for (let i = 0; i < WIDTH; i++)
+        level.push((await subCa(above, `Lattice ${l}`, keys)).certificate);
+      lattice.push(...level);
+      above = { certificate: level[0]!, privateKey: keys.privateKey };
+    }
+    leaf = await endEntity(above);
+  });
+
+  it('is refused with ERR_CHAIN_BUDGET once maxCandidates are examined', async () => {
+    const { r, verifies } = await run({
+      anchors: [unrelated.certificate],
+      peer: leaf,
+      chain: lattice,
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(r.message).toContain(`more than ${DEFAULT_BUDGET.maxCandidates} candidate issuers`);
+    // Signatures are cached per (certificate, issuer key), so they stay far below their budget.
+    expect(r.work.signatureChecks).toBeLessThanOrEqual(DEFAULT_BUDGET.maxSignatureChecks);
+    expect(verifies).toBe(r.work.signatureChecks);
+    expect(r.work.candidates).toBeLessThanOrEqual(DEFAULT_BUDGET.maxCandidates + 1);
+  });
+
+  it('is still bounded by candidates when every signature is already cached', async () => {
+    const validator = createPathValidator({ anchors: [unrelated.certificate.der] });
+    const input = { peer: leaf.der, chain: der(lattice), purpose: 'any', time: TIME } as const;
+    const first = await validator.validate(input);
+    const second = await validator.validate(input);
+    refused(first);
+    refused(second);
+    expect(second.code).toBe('ERR_CHAIN_BUDGET');
+    expect(second.work.signatureChecks).toBe(0);
+    expect(second.work.candidates).toBeLessThanOrEqual(DEFAULT_BUDGET.maxCandidates + 1);
+  });
+
+  it('respects a small candidate budget', async () => {
+    const { r } = await run({
+      anchors: [unrelated.certificate],
+      peer: leaf,
+      chain: lattice,
+      budget: { maxCandidates: 10 },
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(r.message).toContain('more than 10 candidate issuers');
+    expect(r.work.signatureChecks).toBeLessThanOrEqual(10);
+  });
+
+  it('validates at once when the top is trusted', async () => {
+    const { r } = await run({ anchors: [top.certificate], peer: leaf, chain: lattice });
+    expect(r.ok).toBe(true);
+    expect(r.work).toEqual({
+      candidates: LEVELS + 1,
+      signatureChecks: LEVELS + 1,
+      nameComparisons: 0,
+    });
+  });
+
+  // Same off-by-one as for signatures: the candidate that broke the budget is counted, not examined.
+  it('reports no more candidates than the budget allows', async () => {
+    const { r } = await run({
+      anchors: [unrelated.certificate],
+      peer: leaf,
+      chain: lattice,
+      budget: { maxCandidates: 10 },
+    });
+    expect(r.work.candidates).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('loops and cycles', () => {
+  /** Every loop must end in ERR_CHAIN_NO_PATH after a handful of candidates. */
+  async function expectNoPath(
+    peer: Certificate,
+    chain: readonly Certificate[],
+    maxCandidates: number,
+  ): Promise<void> {
+    for (const maxDepth of [DEFAULT_MAX_DEPTH, 64]) {
+      const { r, verifies } = await run({
+        anchors: [unrelated.certificate],
+        peer,
+        chain,
+        maxDepth,
+      });
+      refused(r);
+      expect(r.code).toBe('ERR_CHAIN_NO_PATH');
+      expect(r.work.candidates).toBeLessThanOrEqual(maxCandidates);
+      expect(r.work.signatureChecks).toBeLessThanOrEqual(maxCandidates);
+      expect(verifies).toBe(r.work.signatureChecks);
+    }
+  }
+
+  it('ends when A and B cross-sign each other', async () => {
+    const a = await newCa('Cross A', 10);
+    const b = await newCa('Cross B', 10);
+    const aByB = await crossCertify(b, a.certificate);
+    const bByA = await crossCertify(a, b.certificate);
+    const leaf = await endEntity(a);
+    await expectNoPath(leaf, [aByB, bByA], 4);
+    // The cross-certificates are genuine: trusting B, the leaf chains through B's certificate for A.
+    const viaB = await run({ anchors: [b.certificate], peer: leaf, chain: [bByA, aByB] });
+    expect(viaB.r.ok).toBe(true);
+    // With both self-signed roots (untrusted) presented as well.
+    await expectNoPath(leaf, [aByB, bByA, a.certificate, b.certificate], 32);
+  });
+
+  it('ends when one CA key re-signs its own certificate', async () => {
+    const keys = await generateKeyPair();
+    const copies: Certificate[] = [];
+    for (let i = 0; i < 3; i++)
+      copies.push(
+        await createSelfSignedCa({
+          subject: cn('Self Loop'),
+          keyPair: keys,
+          pathLength: 10,
+          notBefore: NOT_BEFORE,
+          notAfter: NOT_AFTER,
+        }),
+      );
+    const leaf = await endEntity({ certificate: copies[0]!, privateKey: keys.privateKey });
+    // 3 candidates for the leaf, then 3 (all already on the path) above each.
+    await expectNoPath(leaf, copies, 12);
+  });
+
+  it('ends when two keys of one self-issued name certify each other', async () => {
+    const k1 = await generateKeyPair();
+    const k2 = await generateKeyPair();
+    const name = cn('Rollover Loop');
+    const id1 = keyIdentifier(await spkiOf(k1.publicKey, globalThis.crypto.subtle));
+    const id2 = keyIdentifier(await spkiOf(k2.publicKey, globalThis.crypto.subtle));
+    const oneByTwo = await forgeCa({
+      issuerName: name,
+      signer: k2.privateKey,
+      aki: id2,
+      subject: name,
+      publicKey: k1.publicKey,
+    });
+    const twoByOne = await forgeCa({
+      issuerName: name,
+      signer: k1.privateKey,
+      aki: id1,
+      subject: name,
+      publicKey: k2.publicKey,
+    });
+    const leaf = await endEntity({ certificate: oneByTwo, privateKey: k1.privateKey });
+    await expectNoPath(leaf, [oneByTwo, twoByOne], 3);
+  });
+
+  it('ends in a cycle of three CAs', async () => {
+    const a = await newCa('Cycle A', 10);
+    const b = await newCa('Cycle B', 10);
+    const c = await newCa('Cycle C', 10);
+    const aByC = await crossCertify(c, a.certificate);
+    const bByA = await crossCertify(a, b.certificate);
+    const cByB = await crossCertify(b, c.certificate);
+    const leaf = await endEntity(a);
+    await expectNoPath(leaf, [aByC, bByA, cByB], 4);
+    const viaB = await run({ anchors: [b.certificate], peer: leaf, chain: [aByC, bByA, cByB] });
+    if (!viaB.r.ok) throw new Error(`${viaB.r.code}: ${viaB.r.message}`);
+    expect(viaB.r.path).toHaveLength(4); // leaf, A by C, C by B, B
+    await expectNoPath(leaf, [cByB, bByA, aByC, a.certificate, b.certificate, c.certificate], 32);
+  });
+
+  it('ignores a leaf presented as its own intermediate', async () => {
+    const leaf = await endEntity(root);
+    // Its issuer (root) is neither presented nor an anchor here.
+    await expectNoPath(leaf, [leaf, leaf, leaf], 0);
+    const { r } = await run({ anchors: [root.certificate], peer: leaf, chain: [leaf, leaf] });
+    expect(r.ok).toBe(true);
+  });
+
+  it('ends when a self-signed peer presents itself as its issuer', async () => {
+    const keys = await generateKeyPair();
+    const self = await createSelfSignedCa({
+      subject: cn('Self Presenter'),
+      keyPair: keys,
+      notBefore: NOT_BEFORE,
+      notAfter: NOT_AFTER,
+    });
+    const validator = createPathValidator({ anchors: [unrelated.certificate.der] });
+    const r = await validator.validate({
+      peer: self.der,
+      chain: Array.from({ length: 100 }, () => self.der),
+      purpose: 'any',
+      time: TIME,
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_NO_PATH');
+    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+    // validatePath does not dedupe (see above), but each copy is caught as a cycle without a signature check.
+    const once = await run({
+      anchors: [unrelated.certificate],
+      peer: self,
+      chain: Array.from({ length: 100 }, () => self),
+    });
+    refused(once.r);
+    expect(once.r.code).toBe('ERR_CHAIN_NO_PATH');
+    expect(once.r.work.signatureChecks).toBe(0);
+    expect(once.r.work.candidates).toBeLessThanOrEqual(100);
+  });
+});
+
+describe('name-constraint blow-up', () => {
+  const N = 2000;
+  let constrained: Issuer;
+  let ncRoot: Issuer;
+  let leaf: Certificate;
+
+  beforeAll(async () => {
+    ncRoot = await newCa('Constraints Root', 1);
+    const keys = await generateKeyPair();
+    const certificate = await issueCaCertificate({
+      issuer: ncRoot,
+      subject: cn('Heavily Constrained'),
+      publicKey: keys.publicKey,
+      now: ISSUED,
+      nameConstraints: {
+        permitted: Array.from({ length: N }, (_, i) => dnsName(`p${i}.example.com`)),
+        excluded: Array.from({ length: N }, (_, i) => dnsName(`x${i}.example.net`)),
+      },
+    });
+    constrained = { certificate, privateKey: keys.privateKey };
+    // Every name is permitted (by the i-th subtree) and excluded by none.
+    leaf = await endEntity(
+      constrained,
+      'Many Names',
+      Array.from({ length: N }, (_, i) => dnsName(`h.p${i}.example.com`)),
+    );
+  });
+
+  const perCheck = N * (N + N); // names × subtrees of the same kind, for the one constrained issuer
+
+  it('is refused with ERR_CHAIN_BUDGET before any comparison or signature', async () => {
+    const { r, verifies } = await run({
+      anchors: [ncRoot.certificate],
+      peer: leaf,
+      chain: [constrained.certificate],
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(r.message).toContain(
+      `more than ${DEFAULT_BUDGET.maxNameComparisons} name-constraint comparisons`,
+    );
+    // The budget is checked before comparing: the refused certificate's comparisons are not made.
+    expect(r.work.nameComparisons).toBeLessThanOrEqual(DEFAULT_BUDGET.maxNameComparisons);
+    expect(r.work.signatureChecks).toBe(0);
+    expect(verifies).toBe(0);
+  });
+
+  it('completes when the comparison budget is raised', async () => {
+    const { r } = await run({
+      anchors: [ncRoot.certificate],
+      peer: leaf,
+      chain: [constrained.certificate],
+      budget: { maxNameComparisons: perCheck },
+    });
+    if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+    expect(r.path).toHaveLength(3);
+    expect(r.work).toEqual({ candidates: 2, signatureChecks: 2, nameComparisons: perCheck });
+  });
+
+  it('stops one comparison short of enough', async () => {
+    const { r } = await run({
+      anchors: [ncRoot.certificate],
+      peer: leaf,
+      chain: [constrained.certificate],
+      budget: { maxNameComparisons: perCheck - 1 },
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+  });
+
+  // comparisonCount (name-constraints.ts) sizes the work by looping over every name × every subtree
+  // of the whole extension before the budget is consulted, so the work done to *refuse* grows as
+  // names × subtrees however small the budget: with ~40,000 names and ~40,000 subtrees (both fit
+  // in 1 MB) one refused validation spends seconds of CPU. Counted here by instrumenting the
+  // decoded subtree arrays the validator iterates (the same objects, via nameConstraintsOf's cache).
+  it('does work bounded by the comparison budget to refuse', async () => {
+    const small = { maxNameComparisons: 1000 };
+    const nc = nameConstraintsOf(constrained.certificate);
+    if (!nc || nc instanceof Error) throw new Error('expected decoded constraints');
+    let visited = 0;
+    for (const list of [nc.permitted, nc.excluded])
+      Object.defineProperty(list, Symbol.iterator, {
+        configurable: true,
+        value: function* (this: readonly unknown[]) {
+          for (let i = 0; i < this.length; i++) {
+            visited++;
+            yield this[i];
+          }
+        },
+      });
+    try {
+      const r = await validatePath({
+        anchors: [ncRoot.certificate],
+        peer: leaf,
+        chain: [constrained.certificate],
+        purpose: 'any',
+        time: TIME,
+        budget: small,
+      });
+      refused(r);
+      expect(r.code).toBe('ERR_CHAIN_BUDGET');
+      expect(visited).toBeLessThanOrEqual(
+        small.maxNameComparisons + nc.permitted.length + nc.excluded.length,
+      );
+    } finally {
+      for (const list of [nc.permitted, nc.excluded])
+        delete (list as unknown as Record<symbol, unknown>)[Symbol.iterator];
+    }
+  });
+});
+
+describe('parse-level garbage', () => {
+  let mid: Issuer;
+  let leaf: Certificate;
+
+  beforeAll(async () => {
+    mid = await subCa(root, 'Garbage Mid');
+    leaf = await endEntity(mid);
+  });
+
+  const random = (n: number, first?: number): Uint8Array => {
+    const b = globalThis.crypto.getRandomValues(new Uint8Array(n));
+    if (first !== undefined) b[0] = first;
+    return b;
+  };
+
+  it.each<[string, () => Uint8Array | string]>([
+    ['random bytes', () => random(512, 0x17)],
+    ['random bytes that start like a SEQUENCE', () => random(512, 0x30)],
+    ['an empty buffer', () => new Uint8Array(0)],
+    ['a truncated certificate', () => leaf.der.subarray(0, leaf.der.length - 1)],
+    ['a certificate with a byte appended', () => new Uint8Array([...leaf.der, 0])],
+    ['a header claiming 16 MB', () => new Uint8Array([0x30, 0x84, 0x01, 0x00, 0x00, 0x00, 0x02])],
+    ['more than 1 MB', () => new Uint8Array(2 << 20).fill(0x30)],
+    ['text that is not PEM', () => 'not a certificate'],
+    ['an empty PEM block', () => '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----'],
+  ])('refuses %s as the peer with ERR_CHAIN_PEER_MALFORMED and no work', async (_, make) => {
+    const r = await validatePath({
+      anchors: [root.certificate.der],
+      peer: make(),
+      chain: [mid.certificate.der],
+      purpose: 'any',
+      time: TIME,
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_PEER_MALFORMED');
+    expect(r.certIndex).toBe(0);
+    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+  });
+
+  it('ignores truncated and random intermediates', async () => {
+    const m = mid.certificate.der;
+    const junk = [
+      ...Array.from({ length: 64 }, (_, i) => m.subarray(0, Math.floor((m.length * i) / 64))),
+      m.subarray(1),
+      random(300, 0x30),
+      random(300),
+      'garbage',
+      new Uint8Array([0x30, 0x80, 0x00, 0x00]),
+    ];
+    for (const validate of [
+      (chain: (Uint8Array | string)[]) =>
+        validatePath({
+          anchors: [root.certificate.der],
+          peer: leaf.der,
+          chain,
+          purpose: 'any',
+          time: TIME,
+        }),
+      (chain: (Uint8Array | string)[]) =>
+        createPathValidator({ anchors: [root.certificate.der] }).validate({
+          peer: leaf.der,
+          chain,
+          purpose: 'any',
+          time: TIME,
+        }),
+    ]) {
+      const ok = await validate([...junk, m, ...junk]);
+      expect(ok.ok).toBe(true);
+      expect(ok.work.signatureChecks).toBe(2);
+      const none = await validate(junk);
+      refused(none);
+      expect(none.code).toBe('ERR_CHAIN_NO_PATH');
+      expect(none.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+    }
+  });
+});
