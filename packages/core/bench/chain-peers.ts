@@ -218,9 +218,36 @@ export async function rawVerify(f: ChainFixture): Promise<() => Promise<boolean>
 const ANCHOR_NAME = organizationName({ organization: 'Bench', unit: 'Root CA' });
 const INTERMEDIATE_NAME = organizationName({ organization: 'Bench', unit: 'Issuing CA' });
 
+/**
+ * {@link makeFixture}'s chain plus `count` more leaves under the same intermediate (one key pair,
+ * distinct certificates): the steady-state handshake case, where every peer is new.
+ */
+export async function makeFixtureWithLeaves(
+  alg: FixtureAlgorithm,
+  count: number,
+): Promise<{ fixture: ChainFixture; leaves: Uint8Array[] }> {
+  const { fixture, intermediateIssuer } = await buildChain(alg);
+  const keys = await generateKeyPair({ algorithm: alg });
+  const leaves: Uint8Array[] = [];
+  for (let i = 0; i < count; i++)
+    leaves.push(
+      (
+        await issueEndEntityCertificate({
+          issuer: intermediateIssuer,
+          subject: personName({ commonName: `leaf ${i}` }),
+          publicKey: keys.publicKey,
+          altNames: [dnsName(HOSTNAME)],
+          notBefore: NOT_BEFORE,
+          notAfter: LEAF_NOT_AFTER,
+        })
+      ).der,
+    );
+  return { fixture, leaves };
+}
+
 async function buildChain(
   alg: FixtureAlgorithm,
-): Promise<{ fixture: ChainFixture; anchorIssuer: Issuer }> {
+): Promise<{ fixture: ChainFixture; anchorIssuer: Issuer; intermediateIssuer: Issuer }> {
   const anchorKeys = await generateKeyPair({ algorithm: alg });
   // pathLength 1: the default 0 would forbid issuing the intermediate.
   const anchor = await createSelfSignedCa({
@@ -239,10 +266,8 @@ async function buildChain(
     notBefore: NOT_BEFORE,
     notAfter: CA_NOT_AFTER,
   });
-  const leaf = await issueLeaf(alg, {
-    certificate: intermediate,
-    privateKey: intermediateKeys.privateKey,
-  });
+  const intermediateIssuer = { certificate: intermediate, privateKey: intermediateKeys.privateKey };
+  const leaf = await issueLeaf(alg, intermediateIssuer);
   return {
     fixture: {
       anchor: anchor.der,
@@ -252,6 +277,7 @@ async function buildChain(
       hostname: HOSTNAME,
     },
     anchorIssuer,
+    intermediateIssuer,
   };
 }
 

@@ -45,7 +45,7 @@ export type PathValidationCode =
   | 'ERR_CHAIN_SIGNATURE_INVALID'
   /** A signature algorithm or public key is refused (SHA-1, weak RSA, unknown curve, …). */
   | 'ERR_CHAIN_ALGORITHM'
-  /** An issuer is not a CA allowed to sign certificates (basicConstraints, keyUsage). */
+  /** An issuer is not a CA (no basicConstraints, or cA not asserted). */
   | 'ERR_CHAIN_ISSUER_NOT_CA'
   /** A CA's pathLenConstraint is exceeded. */
   | 'ERR_CHAIN_PATH_LENGTH'

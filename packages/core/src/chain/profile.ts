@@ -197,8 +197,7 @@ function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined 
       'ERR_CHAIN_PROFILE',
       'its basicConstraints extension is not critical, as RFC 5280 requires of a CA',
     );
-  if (cert.keyUsage && !cert.keyUsage.includes('keyCertSign'))
-    return problem('ERR_CHAIN_ISSUER_NOT_CA', 'its keyUsage does not allow keyCertSign');
+  // A keyUsage without keyCertSign on a CA is refused by the common rules (ERR_CHAIN_PROFILE).
   if (cert.subject.length === 0)
     return problem('ERR_CHAIN_PROFILE', 'it is a CA with an empty subject');
   if (!cert.subjectKeyIdentifier)

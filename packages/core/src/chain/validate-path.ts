@@ -226,6 +226,7 @@ interface CacheEntry {
 
 /** Positive signature results, keyed by the exact child and issuer-key objects. Pure functions of bytes. */
 const verified = new WeakMap<Certificate, WeakSet<PublicKeyInfo>>();
+const verifiedBy = (c: Certificate): boolean => verified.has(c);
 
 const PURPOSE_OID: Readonly<Record<ValidationPurpose, string | undefined>> = {
   serverAuth: EKU.serverAuth,
@@ -277,10 +278,20 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
   );
   const anchorBySubject = indexBySubject(anchors);
   const configuredBySubject = indexBySubject(configured);
-  const anchorByDer = indexBySubjectDer(anchors);
-  const configuredByDer = indexBySubjectDer(configured);
 
   const results = new Map<string, CacheEntry>();
+
+  // Normalised issuer names, remembered by their DER: every leaf under one CA repeats the same bytes.
+  const issuerKeys = new Map<number, { der: Uint8Array; key: string }[]>();
+  const issuerKeyOf = (c: Certificate): string => {
+    const h = hashBytes(c.issuerDer);
+    const hit = issuerKeys.get(h)?.find((e) => equalBytes(e.der, c.issuerDer));
+    if (hit) return hit.key;
+    const key = equalBytes(c.issuerDer, c.subjectDer) ? subjectKeyOf(c) : nameKey(c.issuer);
+    if (issuerKeys.size >= 256) issuerKeys.delete(issuerKeys.keys().next().value!);
+    push(issuerKeys, h, { der: c.issuerDer.slice(), key });
+    return key;
+  };
 
   async function validate(input: ValidatePathInput): Promise<ValidatePathResult> {
     if (!input || typeof input !== 'object') throw new TypeError('validate needs an input object');
@@ -363,6 +374,27 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
       });
     };
 
+    // Start verifying the peer's signature under its likeliest issuer now, so the threadpool works
+    // while the peer's own checks run on this thread; the search below picks the result up.
+    let prefetch: { child: Certificate; key: PublicKeyInfo; ok: Promise<boolean> } | undefined;
+    const pinned = isAnchorDer(peer);
+    if (!pinned && !verifiedBy(peer) && budget.maxSignatureChecks > 0) {
+      const kid = peer.authorityKeyIdentifier?.keyIdentifier;
+      const first = kid ? candidatesFor(peer, kid)[0]?.[0] : undefined;
+      if (first && !asIssuer(first, false)) {
+        const ok = verifyX509Signature(
+          first.publicKey,
+          peer.signatureAlgorithm,
+          peer.tbs,
+          peer.signature,
+          subtle,
+        );
+        ok.catch(() => undefined);
+        work.signatureChecks++; // counted now: it is spent even if the peer fails its own checks
+        prefetch = { child: peer, key: first.publicKey, ok };
+      }
+    }
+
     // The peer on its own: profile, validity, EKU, key usage, names.
     const peerIssue = peerChecks(peer, t, required, kus, names, input.purpose === 'serverAuth');
     if (peerIssue) {
@@ -372,7 +404,6 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
 
     let path: readonly Certificate[] | undefined;
     try {
-      const pinned = isAnchorDer(peer);
       path = pinned ? [peer] : await extend([peer], 0, 0);
     } catch (e) {
       if (!(e instanceof BudgetExceeded)) throw e;
@@ -532,9 +563,9 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     }
 
     /**
-     * Issuers whose subject matches `child`'s issuer name: byte for byte first (the common case,
-     * no normalisation), else by RFC 5280 §7.1 comparison. A keyIdentifier that differs from the
-     * candidate's subjectKeyIdentifier rules it out. Anchors come first: they end the path soonest.
+     * Issuers whose subject matches `child`'s issuer name by RFC 5280 §7.1 comparison. A
+     * keyIdentifier that differs from the candidate's subjectKeyIdentifier rules it out. Anchors
+     * come first: they end the path soonest.
      */
     function candidatesFor(
       child: Certificate,
@@ -542,19 +573,12 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     ): [Certificate, boolean][] {
       const fits = (c: Certificate): boolean =>
         !kid || !c.subjectKeyIdentifier || equalBytes(kid, c.subjectKeyIdentifier);
-      const byBytes = (c: Certificate): boolean => equalBytes(c.subjectDer, child.issuerDer);
-      const h = hashBytes(child.issuerDer);
+      const key = issuerKeyOf(child);
       const out: [Certificate, boolean][] = [];
-      for (const a of anchorByDer.get(h) ?? []) if (byBytes(a) && fits(a)) out.push([a, true]);
-      for (const c of presented) if (byBytes(c) && fits(c)) out.push([c, false]);
-      for (const c of configuredByDer.get(h) ?? [])
-        if (byBytes(c) && fits(c) && !presented.includes(c)) out.push([c, false]);
-      if (out.length) return out;
-      const key = nameKey(child.issuer);
       for (const a of anchorBySubject.get(key) ?? []) if (fits(a)) out.push([a, true]);
       for (const c of presented) if (subjectKeyOf(c) === key && fits(c)) out.push([c, false]);
       for (const c of configuredBySubject.get(key) ?? [])
-        if (fits(c) && !presented.includes(c)) out.push([c, false]);
+        if (fits(c) && !presented.some((p) => sameDer(p, c))) out.push([c, false]);
       return out;
     }
 
@@ -595,18 +619,16 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     ): Promise<Problem | undefined> {
       const key = issuer.publicKey;
       if (verified.get(child)?.has(key)) return undefined;
-      if (work.signatureChecks >= budget.maxSignatureChecks)
+      const pre =
+        prefetch && prefetch.child === child && prefetch.key === key ? prefetch.ok : undefined;
+      if (pre) prefetch = undefined;
+      else if (work.signatureChecks >= budget.maxSignatureChecks)
         throw new BudgetExceeded(`more than ${budget.maxSignatureChecks} signature checks`);
-      work.signatureChecks++;
+      else work.signatureChecks++;
       let ok: boolean;
       try {
-        ok = await verifyX509Signature(
-          key,
-          child.signatureAlgorithm,
-          child.tbs,
-          child.signature,
-          subtle,
-        );
+        ok = await (pre ??
+          verifyX509Signature(key, child.signatureAlgorithm, child.tbs, child.signature, subtle));
       } catch (e) {
         const why = e instanceof CertifiedError ? e.message : String(e);
         return {
@@ -679,10 +701,10 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
  * const r = await validatePath({ anchors: [ca], peer: leaf, chain: [intermediate], purpose: 'clientAuth' });
  * if (r.ok) console.log(r.peer.commonName);
  */
-export function validatePath(
+export async function validatePath(
   options: PathValidatorOptions & ValidatePathInput,
 ): Promise<ValidatePathResult> {
-  return createPathValidator({ ...options, cacheSize: 0 }).validate(options);
+  return oneShot(options).validate(options);
 }
 
 /**
@@ -691,10 +713,17 @@ export function validatePath(
  * @example
  * const { peer } = await assertValidPath({ anchors: [ca], peer: leaf, purpose: 'serverAuth', peerName: 'localhost' });
  */
-export function assertValidPath(
+export async function assertValidPath(
   options: PathValidatorOptions & ValidatePathInput,
 ): Promise<ValidatedPath> {
-  return createPathValidator({ ...options, cacheSize: 0 }).assertValid(options);
+  return oneShot(options).assertValid(options);
+}
+
+/** A validator for one call: `intermediates` are the call's (untrusted, unreadable ones skipped). */
+function oneShot(options: PathValidatorOptions & ValidatePathInput): PathValidator {
+  const { intermediates: _perCall, ...rest } = options;
+  void _perCall;
+  return createPathValidator({ ...rest, cacheSize: 0 });
 }
 
 // --- module helpers ---
@@ -759,12 +788,6 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);
   if (list) list.push(v);
   else m.set(k, [v]);
-}
-
-function indexBySubjectDer(certs: readonly Certificate[]): Map<number, Certificate[]> {
-  const m = new Map<number, Certificate[]>();
-  for (const c of certs) push(m, hashBytes(c.subjectDer), c);
-  return m;
 }
 
 function indexBySubject(certs: readonly Certificate[]): Map<string, Certificate[]> {

@@ -1,0 +1,167 @@
+/**
+ * Path-validation benchmarks: validations/s of a three-certificate chain (anchor → intermediate →
+ * leaf) for P-256 and Ed25519, beside raw WebCrypto verify/s and other libraries in the same run.
+ *
+ * - cold:   a fresh validator per validation, nothing cached (anchors are prepared when a validator
+ *           is created, so that happens before the clock starts; "cold + construction" includes it).
+ * - steady: one validator, a new leaf every time under the same intermediate and anchor (the
+ *           handshake case: one signature to verify).
+ * - warm:   the same chain again (served from the validator's cache).
+ *
+ * Limits: the two-verification limit is raw verify/s ÷ 2 (a cold chain has two signatures); the
+ * one-verification limit is raw verify/s. Rows compared with each other run in interleaved rounds;
+ * ratios are medians of per-round ratios. BENCH_MS / BENCH_ROUNDS as in run.ts.
+ */
+import { createPathValidator, type PathValidator } from '@certified/core';
+import {
+  makeFixtureWithLeaves,
+  nodeNative,
+  peculiarX509,
+  pkijsEngine,
+  rawVerify,
+} from './chain-peers.js';
+
+const MS = Number(process.env.BENCH_MS ?? 400);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+};
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US').padStart(9);
+const row = (name: string, r: number, note = ''): void =>
+  console.log(`${name.padEnd(48)} ${fmt(r)}/s  ${note}`);
+
+/** ops/s of `fn(i)` called sequentially for MS (after `setup`, which is not timed). */
+async function rate(fn: (i: number) => Promise<unknown>, ms = MS): Promise<number> {
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let k = 0; k < 10; k++) await fn(n++);
+    t = performance.now();
+  }
+  return (n * 1000) / (t - t0);
+}
+
+function mustPass(r: { ok: boolean }): void {
+  if (!r.ok) throw new Error(`bench chain refused: ${JSON.stringify(r)}`);
+}
+
+const summary: Record<string, number> = {};
+console.log(
+  `@certified/core path validation bench — Node ${process.versions.node}, ${ROUNDS} interleaved rounds × ${MS} ms, medians\n`,
+);
+
+for (const alg of ['P-256', 'Ed25519'] as const) {
+  console.log(`— ${alg}: anchor → intermediate → leaf —`);
+  // Enough distinct leaves that the steady rows never see one twice.
+  const { fixture: f, leaves } = await makeFixtureWithLeaves(alg, 6000);
+  const input = (peer: Uint8Array): Parameters<PathValidator['validate']>[0] => ({
+    // Fresh copies, as a socket hands over new buffers per handshake.
+    peer: peer.slice(),
+    chain: [f.intermediate.slice()],
+    purpose: 'serverAuth',
+    peerName: f.hostname,
+    time: f.time,
+  });
+  const raw = await rawVerify(f);
+  const peers: Record<string, (() => Promise<void>) | undefined> = {
+    'PKI.js CertificateChainValidationEngine': await pkijsEngine(f),
+    '@peculiar/x509 X509ChainBuilder': await peculiarX509(f),
+    'node:crypto X509Certificate (native)': await nodeNative(f),
+  };
+
+  const warmValidator = createPathValidator({ anchors: [f.anchor] });
+  mustPass(await warmValidator.validate(input(f.leaf)));
+  let leafAt = 0;
+
+  const r: Record<string, number[]> = {};
+  const record = (k: string, v: number): void => void (r[k] ??= []).push(v);
+  for (let round = 0; round < ROUNDS; round++) {
+    record('raw', await rate(() => raw()));
+    // cold: validators created (and their anchor keys imported) before the clock starts.
+    const fresh = Array.from({ length: 4000 }, () => createPathValidator({ anchors: [f.anchor] }));
+    await new Promise((done) => setTimeout(done, 20));
+    record(
+      'cold',
+      await rate(async (i) => mustPass(await fresh[i % fresh.length]!.validate(input(f.leaf)))),
+    );
+    fresh.length = 0;
+    record(
+      'coldCtor',
+      await rate(async () =>
+        mustPass(await createPathValidator({ anchors: [f.anchor] }).validate(input(f.leaf))),
+      ),
+    );
+    // steady: a validator that has seen the intermediate once, then a new leaf per validation.
+    const steady = createPathValidator({ anchors: [f.anchor] });
+    mustPass(await steady.validate(input(f.leaf)));
+    leafAt = 0;
+    record(
+      'steady',
+      await rate(async () => {
+        if (leafAt >= leaves.length)
+          throw new Error('steady: more validations than distinct leaves');
+        mustPass(await steady.validate(input(leaves[leafAt++]!)));
+      }),
+    );
+    record('warm', await rate(async () => mustPass(await warmValidator.validate(input(f.leaf)))));
+    for (const [name, peer] of Object.entries(peers))
+      if (peer) record(name, await rate(peer, MS / 2));
+  }
+
+  const per = (k: string, base: (i: number) => number): number =>
+    median(r[k]!.map((v, i) => v / base(i)));
+  const limit2 = (i: number): number => r.raw![i]! / 2;
+  const limit1 = (i: number): number => r.raw![i]!;
+  const node = (i: number): number => r['node:crypto X509Certificate (native)']![i]!;
+
+  row('raw WebCrypto verify (leaf TBS)', median(r.raw!));
+  row('limit: two verifications (raw ÷ 2)', median(r.raw!) / 2);
+  row(
+    'ours, cold (fresh validator, nothing cached)',
+    median(r.cold!),
+    `${per('cold', limit2).toFixed(2)}× limit (goal ≥ 0.50×); ${per('cold', node).toFixed(2)}× Node native`,
+  );
+  row(
+    'ours, cold + creating the validator',
+    median(r.coldCtor!),
+    `${per('coldCtor', limit2).toFixed(2)}× limit; ${per('coldCtor', node).toFixed(2)}× Node native`,
+  );
+  row(
+    'ours, steady (new leaf, known intermediate)',
+    median(r.steady!),
+    `${per('steady', limit1).toFixed(2)}× one-verification limit (goal ≥ 0.80×)`,
+  );
+  row(
+    'ours, warm (same chain again, cached)',
+    median(r.warm!),
+    `goal ≥ 100,000/s; ${(median(r.warm!) / median(r.raw!)).toFixed(0)}× one verify`,
+  );
+  for (const [name, peer] of Object.entries(peers)) {
+    if (!peer) {
+      row(`peer: ${name}`, 0, 'cannot verify Ed25519 (PKI.js 4.0.0 has no Ed25519 support)');
+      continue;
+    }
+    row(
+      `peer: ${name}`,
+      median(r[name]!),
+      `${per(name, limit2).toFixed(2)}× limit; ours cold is ${median(r.cold!.map((v, i) => v / r[name]![i]!)).toFixed(1)}× this`,
+    );
+  }
+  summary[`${alg}.coldVsLimit`] = per('cold', limit2);
+  summary[`${alg}.coldWithConstructionVsLimit`] = per('coldCtor', limit2);
+  summary[`${alg}.steadyVsOneVerify`] = per('steady', limit1);
+  summary[`${alg}.warmPerSecond`] = median(r.warm!);
+  summary[`${alg}.coldVsNodeNative`] = per('cold', node);
+  console.log('');
+}
+console.log(
+  JSON.stringify({
+    bench: 'chain',
+    ...Object.fromEntries(
+      Object.entries(summary).map(([k, v]) => [k, Math.round(v * 1000) / 1000]),
+    ),
+  }),
+);
