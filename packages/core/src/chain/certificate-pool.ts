@@ -15,6 +15,15 @@ export function hashBytes(b: Uint8Array): number {
   return h >>> 0;
 }
 
+const derHashes = new WeakMap<Certificate, number>();
+
+/** {@link hashBytes} of the certificate's DER, memoised per object. */
+export function derHashOf(cert: Certificate): number {
+  let h = derHashes.get(cert);
+  if (h === undefined) derHashes.set(cert, (h = hashBytes(cert.der)));
+  return h;
+}
+
 let nextId = 1;
 const ids = new WeakMap<Certificate, number>();
 
@@ -55,6 +64,7 @@ export class CertificatePool {
     }
     // Copy: callers may reuse their buffer (a socket's), and cached certificates must not change.
     const cert = decodeCertificate(der.slice());
+    derHashes.set(cert, h);
     if (bucket) bucket.push(cert);
     else this.#buckets.set(h, [cert]);
     if (++this.#size > this.#limit) {

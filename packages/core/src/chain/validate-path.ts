@@ -20,7 +20,13 @@ import { ekuOid, type ExtendedKeyUsage, type KeyUsage } from '../x509/extensions
 import type { GeneralName } from '../x509/general-name.js';
 import { commonNameOf, formatName, nameKey, type Name } from '../x509/name.js';
 import { prepareVerifyKey, verifyX509Signature } from '../x509/signature.js';
-import { CertificatePool, hashBytes, idOf, type CertificateInput } from './certificate-pool.js';
+import {
+  CertificatePool,
+  derHashOf,
+  hashBytes,
+  idOf,
+  type CertificateInput,
+} from './certificate-pool.js';
 import { checkNames, comparisonCount, constrainedNames } from './name-constraints.js';
 import { canonicalIp, matchesDnsName, parseMailbox, referenceHost } from './names.js';
 import {
@@ -266,11 +272,11 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
   const anchors = dedupe(options.anchors.map((a) => pool.get(a)));
   for (const a of anchors) prepareVerifyKey(a.publicKey, subtle);
   const anchorDer = new Map<number, Certificate[]>();
-  for (const a of anchors) push(anchorDer, hashBytes(a.der), a);
+  for (const a of anchors) push(anchorDer, derHashOf(a), a);
   const anchorSet = new Set(anchors);
   const isAnchorDer = (c: Certificate): Certificate | undefined => {
     if (anchorSet.has(c)) return c;
-    return anchorDer.get(hashBytes(c.der))?.find((a) => equalBytes(a.der, c.der));
+    return anchorDer.get(derHashOf(c))?.find((a) => equalBytes(a.der, c.der));
   };
   // Configured intermediates that are also anchors are anchors only.
   const configured = dedupe((options.intermediates ?? []).map((c) => pool.get(c))).filter(
@@ -305,16 +311,6 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     // Certificates carry whole seconds; compare at that granularity (RFC 5280 §4.1.2.5, limbo notafter-fractional).
     const t = Math.floor(time.getTime() / 1000) * 1000;
     const maxDepth = input.maxDepth === undefined ? defaultDepth : checkDepth(input.maxDepth);
-    const names = [
-      ...(input.peerName === undefined ? [] : [input.peerName]),
-      ...(input.peerNames ?? []),
-    ].map(normalisePeerName);
-    const purposeOid = PURPOSE_OID[input.purpose];
-    const required = [
-      ...(purposeOid ? [purposeOid] : []),
-      ...(input.requiredEkus ?? []).map((e) => ekuOid(e)),
-    ];
-    const kus = input.requiredKeyUsages ?? [];
     const work: WorkDone = { candidates: 0, signatureChecks: 0, nameComparisons: 0 };
 
     let peer: Certificate;
@@ -339,7 +335,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
           const cert = pool.get(c);
           // Duplicates are dropped by bytes: with caching off, copies parse to distinct objects.
           if (sameDer(cert, peer) || isAnchorDer(cert)) continue;
-          const h = hashBytes(cert.der);
+          const h = derHashOf(cert);
           const same = seen.get(h);
           if (same?.some((p) => sameDer(p, cert))) continue;
           push(seen, h, cert);
@@ -349,10 +345,9 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
         }
       }
 
-    const key =
-      cacheSize === 0
-        ? ''
-        : `${input.purpose}|${maxDepth}|${required.join(',')}|${kus.join(',')}|${JSON.stringify(names)}|${idOf(peer)}|${presented.map(idOf).join(',')}`;
+    // Keyed on the inputs as given (a hit means an identical, valid call was answered before), so
+    // nothing is normalised before the lookup: a warm validation stays cheap.
+    const key = cacheSize === 0 ? '' : cacheKey(input, maxDepth, peer, presented);
     if (cacheSize > 0) {
       const hit = results.get(key);
       if (hit && hit.from <= t && t <= hit.until) return { ...hit.result, cached: true, work };
@@ -394,6 +389,17 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
         prefetch = { child: peer, key: first.publicKey, ok };
       }
     }
+
+    const names = [
+      ...(input.peerName === undefined ? [] : [input.peerName]),
+      ...(input.peerNames ?? []),
+    ].map(normalisePeerName);
+    const purposeOid = PURPOSE_OID[input.purpose];
+    const required = [
+      ...(purposeOid ? [purposeOid] : []),
+      ...(input.requiredEkus ?? []).map((e) => ekuOid(e)),
+    ];
+    const kus = input.requiredKeyUsages ?? [];
 
     // The peer on its own: profile, validity, EKU, key usage, names.
     const peerIssue = peerChecks(peer, t, required, kus, names, input.purpose === 'serverAuth');
@@ -727,6 +733,28 @@ function oneShot(options: PathValidatorOptions & ValidatePathInput): PathValidat
 }
 
 // --- module helpers ---
+
+const SEP = '\u0000';
+const nameText = (n: PeerNameInput): string =>
+  typeof n === 'string' ? `s${n}` : `o${String(n?.type)}:${String(n?.value)}`;
+
+/** The result-cache key: the call's inputs as given, and the certificates by object identity. */
+function cacheKey(
+  input: ValidatePathInput,
+  maxDepth: number,
+  peer: Certificate,
+  presented: readonly Certificate[],
+): string {
+  let k = `${input.purpose}|${maxDepth}|${idOf(peer)}|`;
+  for (const c of presented) k += `${idOf(c)},`;
+  if (input.peerName !== undefined) k += SEP + nameText(input.peerName);
+  for (const n of input.peerNames ?? []) k += SEP + nameText(n);
+  k += '|';
+  for (const e of input.requiredEkus ?? []) k += e + SEP;
+  k += '|';
+  for (const u of input.requiredKeyUsages ?? []) k += u + SEP;
+  return k;
+}
 
 function checkDepth(d: number): number {
   if (!Number.isInteger(d) || d < 0 || d > 64)
