@@ -348,9 +348,10 @@ describe('1,000 intermediates with the same subject name', () => {
     const { r, verifies } = await run({ anchors: [root.certificate], peer: leaf, chain });
     if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
     expect(r.path.map((c) => c.der)).toEqual([leaf.der, mid.certificate.der, root.certificate.der]);
-    // 50 impostors and the real issuer checked against the leaf, then the real issuer against root.
-    expect(r.work.signatureChecks).toBe(52);
-    expect(verifies).toBe(52);
+    // 50 impostors and the real issuer checked against the leaf, then the real issuer against root,
+    // plus the first impostor against root, verified ahead while the leaf's checks ran.
+    expect(r.work.signatureChecks).toBe(53);
+    expect(verifies).toBe(53);
   });
 
   it('respects a custom budget of 5 signature checks exactly', async () => {
@@ -691,8 +692,9 @@ describe('name-constraint blow-up', () => {
     // The budget is checked before comparing: the refused certificate's comparisons are not made.
     expect(r.work.nameComparisons).toBeLessThanOrEqual(DEFAULT_BUDGET.maxNameComparisons);
 
-    // At most the peer's own signature, verified while its checks run (and counted in work).
-    expect(verifies).toBeLessThanOrEqual(1);
+    // At most the likeliest path's two signatures, verified while the peer's checks run (and
+    // counted in work).
+    expect(verifies).toBeLessThanOrEqual(2);
     expect(r.work.signatureChecks).toBe(verifies);
   });
 

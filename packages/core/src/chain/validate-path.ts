@@ -371,22 +371,35 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
 
     // Start verifying the peer's signature under its likeliest issuer now, so the threadpool works
     // while the peer's own checks run on this thread; the search below picks the result up.
-    let prefetch: { child: Certificate; key: PublicKeyInfo; ok: Promise<boolean> } | undefined;
+    // Start verifying the likeliest path's signatures now (at most two links), so the threadpool
+    // works while the peer's own checks run here; the search below picks the results up. Links are
+    // dispatched top down: the upper one's key is usually imported already (an anchor's is
+    // prepared with the validator), so it starts while the lower key is being imported.
+    const prefetched = new Map<Certificate, { key: PublicKeyInfo; ok: Promise<boolean> }>();
     const pinned = isAnchorDer(peer);
-    if (!pinned && !verifiedBy(peer) && budget.maxSignatureChecks > 0) {
-      const kid = peer.authorityKeyIdentifier?.keyIdentifier;
-      const first = kid ? candidatesFor(peer, kid)[0]?.[0] : undefined;
-      if (first && !asIssuer(first, false)) {
+    if (!pinned) {
+      const links: [Certificate, Certificate][] = [];
+      let child: Certificate = peer;
+      while (links.length < 2 && !verifiedBy(child)) {
+        const kid = child.authorityKeyIdentifier?.keyIdentifier;
+        const first = kid ? candidatesFor(child, kid)[0] : undefined;
+        if (!first || asIssuer(first[0], first[1])) break;
+        links.push([child, first[0]]);
+        if (first[1]) break;
+        child = first[0];
+      }
+      for (const [c, issuer] of links.reverse()) {
+        if (work.signatureChecks >= budget.maxSignatureChecks) break;
         const ok = verifyX509Signature(
-          first.publicKey,
-          peer.signatureAlgorithm,
-          peer.tbs,
-          peer.signature,
+          issuer.publicKey,
+          c.signatureAlgorithm,
+          c.tbs,
+          c.signature,
           subtle,
         );
         ok.catch(() => undefined);
-        work.signatureChecks++; // counted now: it is spent even if the peer fails its own checks
-        prefetch = { child: peer, key: first.publicKey, ok };
+        work.signatureChecks++; // counted now: it is spent even if the path is refused sooner
+        prefetched.set(c, { key: issuer.publicKey, ok });
       }
     }
 
@@ -625,9 +638,9 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     ): Promise<Problem | undefined> {
       const key = issuer.publicKey;
       if (verified.get(child)?.has(key)) return undefined;
-      const pre =
-        prefetch && prefetch.child === child && prefetch.key === key ? prefetch.ok : undefined;
-      if (pre) prefetch = undefined;
+      const p = prefetched.get(child);
+      const pre = p?.key === key ? p.ok : undefined;
+      if (pre) prefetched.delete(child);
       else if (work.signatureChecks >= budget.maxSignatureChecks)
         throw new BudgetExceeded(`more than ${budget.maxSignatureChecks} signature checks`);
       else work.signatureChecks++;
