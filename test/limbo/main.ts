@@ -26,12 +26,18 @@ try {
   console.error(`limbo: cannot read ${file}: ${(e as Error).message}`);
   process.exit(2);
 }
-const summary = await runLimbo(limbo, profile, (r) => {
-  if (values.verbose || r.outcome === 'falseAccept' || r.outcome === 'falseReject')
-    console.error(
-      `${r.outcome.padEnd(11)} ${r.id}${r.features.length ? ` [${r.features.join(',')}]` : ''}${r.detail ? `  ${r.detail}` : ''}`,
-    );
-});
+let summary: Awaited<ReturnType<typeof runLimbo>>;
+try {
+  summary = await runLimbo(limbo, profile, (r) => {
+    if (values.verbose || r.outcome === 'falseAccept' || r.outcome === 'falseReject')
+      console.error(
+        `${r.outcome.padEnd(11)} ${r.id}${r.features.length ? ` [${r.features.join(',')}]` : ''}${r.detail ? `  ${r.detail}` : ''}`,
+      );
+  });
+} catch (e) {
+  console.error(`limbo: ${file}: ${(e as Error).message}`);
+  process.exit(2);
+}
 console.error(
   `profile ${profile}: ${summary.passed}/${summary.total} passed, ${summary.failed} failed (${summary.falseAccepts.length} false accepts, ${summary.falseRejects.length} false rejects), ${summary.skipped} skipped`,
 );
