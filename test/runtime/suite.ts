@@ -141,6 +141,28 @@ async function chain(alg: core.SigningKeyAlgorithm): Promise<void> {
     view.publicKey.algorithm === alg && view.fingerprints.sha256.length === 95,
     'inspect must describe the leaf',
   );
+
+  // Our own path validation, on this runtime's WebCrypto.
+  const validator = core.createPathValidator({
+    anchors: [core.encodePem('CERTIFICATE', root.der)],
+  });
+  const input = { peer: leaf.der, chain: [inter.der], purpose: 'serverAuth' } as const;
+  const ok = await validator.validate({ ...input, peerName: 'xn--caf-dma.example.com' });
+  assert(ok.ok && ok.path.length === 3, `the chain must validate: ${JSON.stringify(ok)}`);
+  const again = await validator.validate({ ...input, peerName: 'xn--caf-dma.example.com' });
+  assert(again.ok && again.cached, 'a repeated validation must come from the cache');
+  const wrongName = await validator.validate({ ...input, peerName: 'other.example.com' });
+  assert(!wrongName.ok && wrongName.code === 'ERR_CHAIN_PEER_NAME', 'a wrong name must be refused');
+  const forged = await validator.validate({ ...input, peer: tampered });
+  assert(
+    !forged.ok && forged.code === 'ERR_CHAIN_SIGNATURE_INVALID',
+    `a tampered leaf must be refused, got ${forged.ok ? 'ok' : forged.code}`,
+  );
+  const late = await validator.validate({
+    ...input,
+    time: new Date(leaf.notAfter.getTime() + 1000),
+  });
+  assert(!late.ok && late.code === 'ERR_CHAIN_EXPIRED', 'an expired leaf must be refused');
 }
 
 /** The cases, in run order. */
@@ -205,9 +227,18 @@ export const suite: SuiteCase[] = [
       await expectCode('ERR_SAN_INVALID', () => core.ipAddress('256.1.1.1'));
     },
   },
-  { name: 'core: CA → intermediate → leaf from a CSR (Ed25519)', run: () => chain('Ed25519') },
-  { name: 'core: CA → intermediate → leaf from a CSR (P-256)', run: () => chain('P-256') },
-  { name: 'core: CA → intermediate → leaf from a CSR (P-384)', run: () => chain('P-384') },
+  {
+    name: 'core: CA → intermediate → leaf from a CSR, then path validation (Ed25519)',
+    run: () => chain('Ed25519'),
+  },
+  {
+    name: 'core: CA → intermediate → leaf from a CSR, then path validation (P-256)',
+    run: () => chain('P-256'),
+  },
+  {
+    name: 'core: CA → intermediate → leaf from a CSR, then path validation (P-384)',
+    run: () => chain('P-384'),
+  },
   {
     name: 'core: malformed input gives coded errors',
     async run() {
