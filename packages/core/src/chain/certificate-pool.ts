@@ -44,6 +44,11 @@ export class CertificatePool {
     this.#limit = Math.max(0, limit);
   }
 
+  /** The remembered certificate with exactly these DER bytes, without parsing on a miss. */
+  peek(der: Uint8Array): Certificate | undefined {
+    return this.#buckets.get(hashBytes(der))?.find((c) => equalBytes(c.der, der));
+  }
+
   /** The parsed certificate for `input`; parses (and remembers) it on a miss. Throws parse errors. */
   get(input: CertificateInput): Certificate {
     if (typeof input === 'object' && !(input instanceof Uint8Array)) return input;

@@ -1889,6 +1889,27 @@ describe('result cache', () => {
     expect(r.work.signatureChecks).toBe(1);
     expect(r.work.candidates).toBe(2);
   });
+
+  it('refuses a new leaf with a bad signature under a known intermediate (verified ahead)', async () => {
+    const v = createPathValidator({ anchors: [root.cert.der] });
+    expectAccepted(
+      await v.validate({ ...base, peer: leaf.der, chain: [int.cert.der] }),
+      3,
+      root.cert,
+    );
+    const next = await leafUnder(int, { publicKey: keys.other.publicKey });
+    const tampered = next.der.slice();
+    tampered[tampered.length - 3]! ^= 0x40;
+    const r = await v.validate({ ...base, peer: tampered, chain: [int.cert.der] });
+    expectRefused(r, 'ERR_CHAIN_SIGNATURE_INVALID', 0);
+    expect(r.work.signatureChecks).toBe(1);
+    // The genuine bytes still validate.
+    expectAccepted(
+      await v.validate({ ...base, peer: next.der, chain: [int.cert.der] }),
+      3,
+      root.cert,
+    );
+  });
 });
 
 describe('assertValid, assertValidPath and hostile input', () => {

@@ -6,20 +6,33 @@
  */
 import {
   AlgorithmUnsupported,
+  CertificateMalformed,
   CertifiedError,
   PathValidationError,
   type PathAttempt,
   type PathValidationCode,
 } from '../errors.js';
 import { equalBytes } from '../internal/bytes.js';
-import { EKU } from '../internal/oids.js';
+import { bytesOf, Cursor, TAG } from '../internal/der.js';
+import { EKU, OID } from '../internal/oids.js';
 import { subtleOf, type CryptoOptions } from '../keys/keys.js';
 import type { PublicKeyInfo } from '../keys/public-key-info.js';
 import type { Certificate } from '../x509/certificate.js';
-import { ekuOid, type ExtendedKeyUsage, type KeyUsage } from '../x509/extensions.js';
+import {
+  decodeAuthorityKeyIdentifier,
+  decodeExtensions,
+  ekuOid,
+  type ExtendedKeyUsage,
+  type KeyUsage,
+} from '../x509/extensions.js';
 import type { GeneralName } from '../x509/general-name.js';
 import { commonNameOf, formatName, nameKey, type Name } from '../x509/name.js';
-import { prepareVerifyKey, verifyX509Signature } from '../x509/signature.js';
+import {
+  decodeSigned,
+  prepareVerifyKey,
+  verifyX509Signature,
+  type AlgorithmIdentifier,
+} from '../x509/signature.js';
 import {
   CertificatePool,
   derHashOf,
@@ -287,6 +300,49 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
 
   const results = new Map<string, CacheEntry>();
 
+  /**
+   * For DER not yet seen whose issuer name is already known (remembered by its bytes) and matched
+   * by exactly one usable CA among the presented chain, configured intermediates and anchors: start
+   * verifying the signature. The full parse that follows covers the same bytes, synchronously.
+   */
+  function earlyVerify(
+    der: Uint8Array,
+    chain: readonly CertificateInput[] | undefined,
+  ): { key: PublicKeyInfo; ok: Promise<boolean> } | undefined {
+    if (der[0] !== 0x30 || pool.peek(der)) return undefined;
+    let light: ReturnType<typeof lightRead>;
+    try {
+      light = lightRead(der);
+    } catch {
+      return undefined; // the full parse reports it
+    }
+    const known = issuerKeys
+      .get(hashBytes(light.issuerDer))
+      ?.find((e) => equalBytes(e.der, light.issuerDer));
+    if (!known || !light.kid) return undefined;
+    const matches: [Certificate, boolean][] = [];
+    for (const c of chain ?? []) {
+      const cert = c instanceof Uint8Array && c[0] === 0x30 ? pool.peek(c) : undefined;
+      if (cert && subjectKeyOf(cert) === known.key) matches.push([cert, !!isAnchorDer(cert)]);
+    }
+    for (const a of anchorBySubject.get(known.key) ?? []) matches.push([a, true]);
+    for (const c of configuredBySubject.get(known.key) ?? []) matches.push([c, false]);
+    const fitting = matches.filter(
+      ([c]) => c.subjectKeyIdentifier && equalBytes(c.subjectKeyIdentifier, light.kid!),
+    );
+    if (fitting.length !== 1 || asIssuer(fitting[0]![0], fitting[0]![1])) return undefined;
+    const issuer = fitting[0]![0];
+    const ok = verifyX509Signature(
+      issuer.publicKey,
+      light.signatureAlgorithm,
+      light.tbs,
+      light.signature,
+      subtle,
+    );
+    ok.catch(() => undefined);
+    return { key: issuer.publicKey, ok };
+  }
+
   // Normalised issuer names, remembered by their DER: every leaf under one CA repeats the same bytes.
   const issuerKeys = new Map<number, { der: Uint8Array; key: string }[]>();
   const issuerKeyOf = (c: Certificate): string => {
@@ -312,6 +368,13 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     const t = Math.floor(time.getTime() / 1000) * 1000;
     const maxDepth = input.maxDepth === undefined ? defaultDepth : checkDepth(input.maxDepth);
     const work: WorkDone = { candidates: 0, signatureChecks: 0, nameComparisons: 0 };
+
+    // A new peer under a known issuer (the handshake case): start verifying its signature from a
+    // light read of its bytes, before the full parse, so the threadpool works while we parse.
+    const early =
+      cacheSize > 0 && budget.maxSignatureChecks > 0 && input.peer instanceof Uint8Array
+        ? earlyVerify(input.peer, input.chain)
+        : undefined;
 
     let peer: Certificate;
     try {
@@ -376,11 +439,15 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     // dispatched top down: the upper one's key is usually imported already (an anchor's is
     // prepared with the validator), so it starts while the lower key is being imported.
     const prefetched = new Map<Certificate, { key: PublicKeyInfo; ok: Promise<boolean> }>();
+    if (early) {
+      prefetched.set(peer, early);
+      work.signatureChecks++;
+    }
     const pinned = isAnchorDer(peer);
     if (!pinned) {
       const links: [Certificate, Certificate][] = [];
       let child: Certificate = peer;
-      while (links.length < 2 && !verifiedBy(child)) {
+      while (links.length < 2 && !verifiedBy(child) && !prefetched.has(child)) {
         const kid = child.authorityKeyIdentifier?.keyIdentifier;
         const first = kid ? candidatesFor(child, kid)[0] : undefined;
         if (!first || asIssuer(first[0], first[1])) break;
@@ -746,6 +813,50 @@ function oneShot(options: PathValidatorOptions & ValidatePathInput): PathValidat
 }
 
 // --- module helpers ---
+
+/** What verifying a certificate's signature needs: its TBS, algorithm, signature, issuer and AKI. */
+function lightRead(der: Uint8Array): {
+  tbs: Uint8Array;
+  signatureAlgorithm: AlgorithmIdentifier;
+  signature: Uint8Array;
+  issuerDer: Uint8Array;
+  kid: Uint8Array | undefined;
+} {
+  const { body, signatureAlgorithm, signature } = decodeSigned(
+    der,
+    {
+      root: 'certificate',
+      body: 'tbsCertificate',
+      signature: 'signatureValue',
+      what: 'certificate',
+    },
+    CertificateMalformed,
+  );
+  const c = Cursor.of(der, body);
+  if (c.peekTag() === 0xa0) c.next();
+  c.next(TAG.INTEGER);
+  c.next(TAG.SEQUENCE);
+  const issuer = c.next(TAG.SEQUENCE);
+  c.next(TAG.SEQUENCE); // validity
+  c.next(TAG.SEQUENCE); // subject
+  c.next(TAG.SEQUENCE); // subjectPublicKeyInfo
+  let kid: Uint8Array | undefined;
+  while (!c.done) {
+    const t = c.next();
+    if (t.tag !== 0xa3) continue;
+    const list = Cursor.of(der, t).next(TAG.SEQUENCE);
+    for (const e of decodeExtensions(der, list))
+      if (e.oid === OID.authorityKeyIdentifier)
+        kid = decodeAuthorityKeyIdentifier(e.value).keyIdentifier;
+  }
+  return {
+    tbs: bytesOf(der, body),
+    signatureAlgorithm,
+    signature,
+    issuerDer: bytesOf(der, issuer),
+    kid,
+  };
+}
 
 const SEP = '\u0000';
 const nameText = (n: PeerNameInput): string =>
