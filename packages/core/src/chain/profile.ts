@@ -220,6 +220,13 @@ function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined 
         'it is a self-issued root whose authorityKeyIdentifier differs from its subjectKeyIdentifier',
       );
   }
+  // RFC 5280 requires it critical; the CA/B Forum tolerates non-critical. We refuse: x509-limbo
+  // pairs the two readings, and of a wrong accept and a wrong refusal we take the refusal.
+  if (cert.extensions.some((e) => e.oid === OID.nameConstraints && !e.critical))
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'its nameConstraints extension is not critical, as RFC 5280 requires',
+    );
   const nc = nameConstraintsOf(cert);
   if (nc instanceof Error)
     return problem('ERR_CHAIN_NAME_CONSTRAINTS', `its nameConstraints are invalid: ${nc.message}`);

@@ -1205,6 +1205,28 @@ describe('name constraints', () => {
     );
   });
 
+  it('refuses a CA whose nameConstraints are not critical (RFC 5280), and accepts them critical', async () => {
+    const spec = { permitted: [dns('example.com')] };
+    const nonCritical = await forgeCa(root, org('NC Non-critical'), keys.int2, {
+      nameConstraints: spec,
+      extensions: (list) =>
+        list.map((e) => (e.oid === '2.5.29.30' ? { ...e, critical: false } : e)),
+    });
+    const critical = await forgeCa(root, org('NC Critical'), keys.int2, { nameConstraints: spec });
+    const leafOf = (ca: Ca): Promise<Certificate> =>
+      leafUnder(ca, { altNames: [dns('a.example.com')] });
+    expectRefused(
+      await check({ peer: await leafOf(nonCritical), chain: [nonCritical.cert] }),
+      'ERR_CHAIN_PROFILE',
+      1,
+    );
+    expectAccepted(
+      await check({ peer: await leafOf(critical), chain: [critical.cert] }),
+      3,
+      root.cert,
+    );
+  });
+
   it('exempts self-issued intermediates from constraints above them', async () => {
     const ca = await subCa(root, 'NC Rollover', keys.int, {
       nameConstraints: { permitted: [dns('example.com')] },
