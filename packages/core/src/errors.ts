@@ -26,7 +26,30 @@ export type CertifiedErrorCode =
   | 'ERR_ISSUE_VALIDITY'
   | 'ERR_ISSUE_PROFILE_VIOLATION'
   | 'ERR_CRYPTO_FAILURE'
+  | IntroCode
   | PathValidationCode;
+
+/**
+ * Why an introduction letter (ORNL certified's `introduce` / `add-intro` JSON) was refused, or could
+ * not be made. See `parseIntroLetter`, `verifyIntroLetter`, `createIntroLetter`.
+ */
+export type IntroCode =
+  /** The letter is not JSON, lacks `signed_cert`/`ca_cert`, has bad base64 or DER, or bad `services`. */
+  | 'ERR_INTRO_MALFORMED'
+  /** `signed_cert` was not signed by `ca_cert` (signature or issuer name does not match). */
+  | 'ERR_INTRO_SIGNATURE_INVALID'
+  /** `ca_cert` is not a CA certificate, so it cannot vouch for anyone. */
+  | 'ERR_INTRO_ISSUER_NOT_CA'
+  /** `signed_cert` carries a different public key than ours: a letter for another key. */
+  | 'ERR_INTRO_KEY_MISMATCH'
+  /** A CA certificate where an identity (end-entity) certificate belongs. */
+  | 'ERR_INTRO_NOT_IDENTITY'
+  /** `signed_cert` or `ca_cert` has expired at the verification time. */
+  | 'ERR_INTRO_EXPIRED'
+  /** `signed_cert` or `ca_cert` is not yet valid at the verification time. */
+  | 'ERR_INTRO_NOT_YET_VALID'
+  /** The subject's certificate or CSR given to `createIntroLetter` is unreadable, forged or unusable. */
+  | 'ERR_INTRO_SUBJECT_INVALID';
 
 /**
  * Why a certificate path was refused (see `validatePath`). One code per condition; the message and
@@ -198,6 +221,39 @@ export class CryptoFailure extends CertifiedError {
   readonly code = 'ERR_CRYPTO_FAILURE' as const;
 }
 
+/** An introduction letter that is not well-formed (`field` names the JSON field). */
+export class IntroMalformed extends CertifiedError {
+  readonly code = 'ERR_INTRO_MALFORMED' as const;
+}
+/** A letter whose `signed_cert` was not issued by its `ca_cert`. */
+export class IntroSignatureInvalid extends CertifiedError {
+  readonly code = 'ERR_INTRO_SIGNATURE_INVALID' as const;
+}
+/** A letter whose `ca_cert` is not a CA. */
+export class IntroIssuerNotCa extends CertifiedError {
+  readonly code = 'ERR_INTRO_ISSUER_NOT_CA' as const;
+}
+/** A letter issued for another public key than ours. */
+export class IntroKeyMismatch extends CertifiedError {
+  readonly code = 'ERR_INTRO_KEY_MISMATCH' as const;
+}
+/** A CA certificate offered or delivered as an identity. */
+export class IntroNotIdentity extends CertifiedError {
+  readonly code = 'ERR_INTRO_NOT_IDENTITY' as const;
+}
+/** A letter certificate that has expired (`field` says which: `signed_cert` or `ca_cert`). */
+export class IntroExpired extends CertifiedError {
+  readonly code = 'ERR_INTRO_EXPIRED' as const;
+}
+/** A letter certificate that is not yet valid (`field` says which: `signed_cert` or `ca_cert`). */
+export class IntroNotYetValid extends CertifiedError {
+  readonly code = 'ERR_INTRO_NOT_YET_VALID' as const;
+}
+/** A subject certificate or CSR that cannot be introduced (unreadable, bad signature, unsupported key). */
+export class IntroSubjectInvalid extends CertifiedError {
+  readonly code = 'ERR_INTRO_SUBJECT_INVALID' as const;
+}
+
 /** One path the validator tried, and why it failed. */
 export interface PathAttempt {
   /** Subjects (RFC 4514) from the peer towards the anchor, as far as the attempt got. */
@@ -259,6 +315,14 @@ export type AnyCertifiedError =
   | ValidityInvalid
   | ProfileViolation
   | CryptoFailure
+  | IntroMalformed
+  | IntroSignatureInvalid
+  | IntroIssuerNotCa
+  | IntroKeyMismatch
+  | IntroNotIdentity
+  | IntroExpired
+  | IntroNotYetValid
+  | IntroSubjectInvalid
   | PathValidationError;
 
 /**

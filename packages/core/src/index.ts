@@ -124,3 +124,12 @@ export type {
   WorkBudget,
   WorkDone,
 } from './chain/validate-path.js';
+export { ornlName } from './intro/ornl-name.js';
+export { createIntroLetter, parseIntroLetter, verifyIntroLetter } from './intro/intro-letter.js';
+export type {
+  CreateIntroLetterOptions,
+  IntroLetter,
+  ParsedIntroLetter,
+  VerifiedIntroLetter,
+  VerifyIntroLetterOptions,
+} from './intro/intro-letter.js';
