@@ -78,7 +78,7 @@ export type PathValidationCode =
   | 'ERR_CHAIN_NAME_CONSTRAINTS'
   /** A certificate's extended key usage does not allow the purpose. */
   | 'ERR_CHAIN_EKU'
-  /** A certificate carries a critical extension we do not process. */
+  /** A certificate carries a critical extension we do not handle. */
   | 'ERR_CHAIN_CRITICAL_EXTENSION'
   /** A certificate breaks the profile (RFC 5280, or CA/B Forum rules under the webpki profile). */
   | 'ERR_CHAIN_PROFILE'
