@@ -230,18 +230,7 @@ export async function makeFixtureWithLeaves(
   const keys = await generateKeyPair({ algorithm: alg });
   const leaves: Uint8Array[] = [];
   for (let i = 0; i < count; i++)
-    leaves.push(
-      (
-        await issueEndEntityCertificate({
-          issuer: intermediateIssuer,
-          subject: personName({ commonName: `leaf ${i}` }),
-          publicKey: keys.publicKey,
-          altNames: [dnsName(HOSTNAME)],
-          notBefore: NOT_BEFORE,
-          notAfter: LEAF_NOT_AFTER,
-        })
-      ).der,
-    );
+    leaves.push(await issueLeaf(alg, intermediateIssuer, `leaf ${i}`, keys));
   return { fixture, leaves };
 }
 
@@ -281,12 +270,18 @@ async function buildChain(
   };
 }
 
-async function issueLeaf(alg: FixtureAlgorithm, issuer: Issuer): Promise<Uint8Array> {
-  const keys = await generateKeyPair({ algorithm: alg });
+/** A leaf for `leaf.example.com` under `issuer`; a fresh key pair unless one is given. */
+async function issueLeaf(
+  alg: FixtureAlgorithm,
+  issuer: Issuer,
+  commonName = 'leaf',
+  keys?: CryptoKeyPair,
+): Promise<Uint8Array> {
+  const publicKey = (keys ?? (await generateKeyPair({ algorithm: alg }))).publicKey;
   const leaf = await issueEndEntityCertificate({
     issuer,
-    subject: personName({ commonName: 'leaf' }),
-    publicKey: keys.publicKey,
+    subject: personName({ commonName }),
+    publicKey,
     altNames: [dnsName(HOSTNAME)],
     notBefore: NOT_BEFORE,
     notAfter: LEAF_NOT_AFTER,
