@@ -27,7 +27,9 @@ export type CertifiedErrorCode =
   | 'ERR_ISSUE_PROFILE_VIOLATION'
   | 'ERR_CRYPTO_FAILURE'
   | IntroCode
-  | PathValidationCode;
+  | PathValidationCode
+  | StoreCode
+  | IdentityCode;
 
 /**
  * Why an introduction letter (ORNL certified's `introduce` / `add-intro` JSON) was refused, or could
@@ -50,6 +52,44 @@ export type IntroCode =
   | 'ERR_INTRO_NOT_YET_VALID'
   /** The subject's certificate or CSR given to `createIntroLetter` is unreadable, forged or unusable. */
   | 'ERR_INTRO_SUBJECT_INVALID';
+
+/** Why reading or writing an identity directory failed (see `IdentityStore`). */
+export type StoreCode =
+  /** A file exists and the change would replace it without `overwrite`. */
+  | 'ERR_STORE_EXISTS'
+  /** The directory (or a file it needs) is not readable or writable: permissions or a read-only mount. */
+  | 'ERR_STORE_PERMISSION'
+  /** The disk or quota is full. */
+  | 'ERR_STORE_NO_SPACE'
+  /** A path that must be a directory is a file, or the reverse. */
+  | 'ERR_STORE_NOT_DIRECTORY'
+  /** A path is not a plain relative path inside the directory (`..`, absolute, empty segment). */
+  | 'ERR_STORE_PATH_INVALID'
+  /** Any other I/O failure; `cause` carries the system error. */
+  | 'ERR_STORE_IO';
+
+/** Why an identity directory, or an operation on it, was refused. */
+export type IdentityCode =
+  /** The directory holds no identity (`certified init` has not run there). */
+  | 'ERR_IDENTITY_NOT_FOUND'
+  /** `init` would replace an existing identity without `overwrite`. */
+  | 'ERR_IDENTITY_EXISTS'
+  /** A file of the identity is unreadable: a corrupt key or certificate (`field` names the file). */
+  | 'ERR_IDENTITY_FILE_INVALID'
+  /** A private key does not belong to the certificate beside it (`id.key` vs `id.crt`). */
+  | 'ERR_IDENTITY_KEY_MISMATCH'
+  /** The operation needs the signing CA (`CA.key`), which this directory does not hold (after `set-org`). */
+  | 'ERR_IDENTITY_NO_SIGNER'
+  /** A client or service name that cannot be a file name (`/`, `..`, control characters, empty). */
+  | 'ERR_IDENTITY_NAME_INVALID'
+  /** Bad input for an identity operation: a certificate that cannot be read, conflicting options. */
+  | 'ERR_IDENTITY_INPUT_INVALID'
+  /** `known_servers/<alias>.yaml` is unreadable or lacks a valid `url` (`field` names the key). */
+  | 'ERR_SERVICE_INVALID'
+  /** No `known_servers/<alias>.yaml` for the alias asked for. */
+  | 'ERR_SERVICE_UNKNOWN'
+  /** None of our certificates is signed by a signer the service accepts (its `auths`). */
+  | 'ERR_SERVICE_NO_CHAIN';
 
 /**
  * Why a certificate path was refused (see `validatePath`). One code per condition; the message and
@@ -254,6 +294,24 @@ export class IntroSubjectInvalid extends CertifiedError {
   readonly code = 'ERR_INTRO_SUBJECT_INVALID' as const;
 }
 
+/** An identity-directory read or write failed; `field` is the path inside the directory. */
+export class StoreError extends CertifiedError {
+  readonly code: StoreCode;
+  constructor(code: StoreCode, message: string, details: CertifiedErrorDetails = {}) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+/** An identity operation was refused; `field` names the file or option at fault. */
+export class IdentityError extends CertifiedError {
+  readonly code: IdentityCode;
+  constructor(code: IdentityCode, message: string, details: CertifiedErrorDetails = {}) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
 /** One path the validator tried, and why it failed. */
 export interface PathAttempt {
   /** Subjects (RFC 4514) from the peer towards the anchor, as far as the attempt got. */
@@ -323,6 +381,8 @@ export type AnyCertifiedError =
   | IntroExpired
   | IntroNotYetValid
   | IntroSubjectInvalid
+  | StoreError
+  | IdentityError
   | PathValidationError;
 
 /**
