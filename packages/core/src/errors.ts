@@ -29,7 +29,8 @@ export type CertifiedErrorCode =
   | IntroCode
   | PathValidationCode
   | StoreCode
-  | IdentityCode;
+  | IdentityCode
+  | NetworkCode;
 
 /**
  * Why an introduction letter (ORNL certified's `introduce` / `add-intro` JSON) was refused, or could
@@ -67,6 +68,19 @@ export type StoreCode =
   | 'ERR_STORE_PATH_INVALID'
   /** Any other I/O failure; `cause` carries the system error. */
   | 'ERR_STORE_IO';
+
+/** Why a connection to a peer failed before our validator could judge it (adapters raise these). */
+export type NetworkCode =
+  /** The peer could not be reached: refused, unreachable, unknown host, reset before the handshake. */
+  | 'ERR_NET_CONNECT'
+  /** The peer did not answer in time. */
+  | 'ERR_NET_TIMEOUT'
+  /** The TLS handshake failed: the peer refused our certificate, no common protocol, or a bad alert. */
+  | 'ERR_NET_TLS'
+  /** The peer broke the protocol after the handshake (malformed HTTP, closed mid-response). */
+  | 'ERR_NET_PROTOCOL'
+  /** The URL cannot be used: not https, no host, or a bad port. */
+  | 'ERR_NET_URL';
 
 /** Why an identity directory, or an operation on it, was refused. */
 export type IdentityCode =
@@ -312,6 +326,15 @@ export class IdentityError extends CertifiedError {
   }
 }
 
+/** A connection failed before or outside chain validation; `cause` carries the system error. */
+export class NetworkError extends CertifiedError {
+  readonly code: NetworkCode;
+  constructor(code: NetworkCode, message: string, details: CertifiedErrorDetails = {}) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
 /** One path the validator tried, and why it failed. */
 export interface PathAttempt {
   /** Subjects (RFC 4514) from the peer towards the anchor, as far as the attempt got. */
@@ -383,6 +406,7 @@ export type AnyCertifiedError =
   | IntroSubjectInvalid
   | StoreError
   | IdentityError
+  | NetworkError
   | PathValidationError;
 
 /**

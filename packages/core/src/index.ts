@@ -10,6 +10,7 @@ export {
   fromBase64Der,
   readDerInput,
   toBase64Der,
+  toOrnlBase64Der,
   MAX_TEXT_LENGTH,
 } from './encoding/pem.js';
 export type { InputEncoding, PemBlock } from './encoding/pem.js';
@@ -125,6 +126,8 @@ export type {
   WorkDone,
 } from './chain/validate-path.js';
 export { ornlName } from './intro/ornl-name.js';
+export { checkStorePath, createMemoryStore } from './identity/store.js';
+export type { IdentityStore, StoreChange, StoreEntry } from './identity/store.js';
 export { createIntroLetter, parseIntroLetter, verifyIntroLetter } from './intro/intro-letter.js';
 export type {
   CreateIntroLetterOptions,

@@ -8,6 +8,7 @@ import {
   MAX_TEXT_LENGTH,
   readDerInput,
   toBase64Der,
+  toOrnlBase64Der,
 } from './pem.js';
 import { thrown } from '../../test/thrown.js';
 
@@ -229,7 +230,7 @@ describe('readDerInput', () => {
   it('rejects text that is neither DER, PEM nor base64 with ERR_PEM_MALFORMED', () => {
     for (const input of [
       'not a certificate!',
-      'MIIB-_',
+      'MIIB*~',
       enc.encode('{"kty":"EC"}'),
       new Uint8Array([0x02, 0x01, 0x00]),
     ]) {
@@ -253,5 +254,24 @@ describe('readDerInput', () => {
     const e2 = thrown(() => readDerInput(big));
     expect(e2.code).toBe('ERR_INPUT_TOO_LARGE');
     expect(e2.message).toContain('bytes');
+  });
+});
+
+describe('ORNL base64 alphabet', () => {
+  it('reads base64-DER written with - and _ (ORNL certified letters) as the standard alphabet', () => {
+    const der = new Uint8Array(300).map((_, i) => (i * 37 + 251) & 0xff);
+    der[0] = 0x30;
+    const ornl = toOrnlBase64Der(der);
+    expect(ornl).toMatch(/[-_]/);
+    expect(ornl).not.toMatch(/[+/]/);
+    expect(fromBase64Der(ornl)).toEqual(der);
+    expect(readDerInput(ornl).blocks[0]!.der).toEqual(der);
+    expect(fromBase64Der(toBase64Der(der))).toEqual(der);
+  });
+
+  it('rejects a text mixing both alphabets with ERR_BASE64_MALFORMED', () => {
+    const e = thrown(() => fromBase64Der('ab+c-d/_'));
+    expect(e.code).toBe('ERR_BASE64_MALFORMED');
+    expect(e.message).toMatch(/mixes/);
   });
 });

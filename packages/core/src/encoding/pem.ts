@@ -1,7 +1,7 @@
 /**
  * @module encoding/pem — PEM (RFC 7468) blocks and bundles, base64-DER, and input sniffing.
  */
-import { InputTooLarge, PemLabelMismatch, PemMalformed } from '../errors.js';
+import { Base64Malformed, InputTooLarge, PemLabelMismatch, PemMalformed } from '../errors.js';
 import { fromBase64, toBase64 } from '../internal/bytes.js';
 
 /** Largest PEM/base64 text accepted (a long chain bundle fits easily). */
@@ -148,7 +148,8 @@ export function toBase64Der(der: Uint8Array): string {
 }
 
 /**
- * Decodes base64-DER (whitespace allowed).
+ * Decodes base64-DER (whitespace allowed), in the standard alphabet or ORNL certified's (`-` and `_` for
+ * `+` and `/`, as its letters and YAML files carry). Mixing the two in one text is refused.
  *
  * @throws ERR_BASE64_MALFORMED when the text is not base64.
  * @example
@@ -156,7 +157,27 @@ export function toBase64Der(der: Uint8Array): string {
  */
 export function fromBase64Der(text: string): Uint8Array {
   checkSize(text);
-  return fromBase64(text);
+  return fromBase64(fromUrlAlphabet(text));
+}
+
+/**
+ * Turns DER into base64 in ORNL certified's alphabet (`-` and `_` for `+` and `/`, padded), as its
+ * `get-ident`, `introduce` and `known_servers/*.yaml` write it.
+ *
+ * @example
+ * const line = toOrnlBase64Der(cert.der); // what `certified get-ident` prints
+ */
+export function toOrnlBase64Der(der: Uint8Array): string {
+  return toBase64(der).replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+function fromUrlAlphabet(text: string): string {
+  const url = /[-_]/.test(text);
+  if (url && /[+/]/.test(text))
+    throw new Base64Malformed('The text mixes the standard and URL-safe base64 alphabets.', {
+      field: 'base64',
+    });
+  return url ? text.replace(/-/g, '+').replace(/_/g, '/') : text;
 }
 
 /** How a piece of input was encoded. */
@@ -210,10 +231,10 @@ export function readDerInput(
   }
   const trimmed = text.trim();
   if (trimmed === '') throw new PemMalformed('The input is empty.', { reason: 'empty' });
-  if (!/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) {
+  if (!/^[A-Za-z0-9+/_=\s-]+$/.test(trimmed)) {
     throw new PemMalformed('The input is neither DER, PEM nor base64-DER.', {
       reason: 'unrecognised encoding',
     });
   }
-  return { encoding: 'base64', blocks: [{ label: '', der: fromBase64(trimmed) }] };
+  return { encoding: 'base64', blocks: [{ label: '', der: fromBase64(fromUrlAlphabet(trimmed)) }] };
 }

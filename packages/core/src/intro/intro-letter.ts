@@ -15,7 +15,7 @@ import {
   IntroSignatureInvalid,
   IntroSubjectInvalid,
 } from '../errors.js';
-import { fromBase64Der, MAX_TEXT_LENGTH, readDerInput, toBase64Der } from '../encoding/pem.js';
+import { fromBase64Der, MAX_TEXT_LENGTH, readDerInput, toOrnlBase64Der } from '../encoding/pem.js';
 import { equalBytes } from '../internal/bytes.js';
 import { subtleOf, type CryptoOptions } from '../keys/keys.js';
 import type { PublicKeyInfo } from '../keys/public-key-info.js';
@@ -185,8 +185,8 @@ export async function createIntroLetter(options: CreateIntroLetterOptions): Prom
     ...(options.crypto ? { crypto: options.crypto } : {}),
   });
   return {
-    signed_cert: toOrnlBase64(signed.der),
-    ca_cert: toOrnlBase64(options.issuer.certificate.der),
+    signed_cert: toOrnlBase64Der(signed.der),
+    ca_cert: toOrnlBase64Der(options.issuer.certificate.der),
     ...(services ? { services } : {}),
   };
 }
@@ -312,17 +312,10 @@ export async function verifyIntroLetter(
 
 // --- internal ---
 
-/** ORNL's `der_to_b64`: base64 with `-` and `_` for `+` and `/`, padded. */
-function toOrnlBase64(der: Uint8Array): string {
-  return toBase64Der(der).replace(/\+/g, '-').replace(/\//g, '_');
-}
 
 /** Either alphabet, padded to a multiple of four, nothing else — what python's `b64decode(validate=True)` takes. */
 const STRICT_BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
-function fromOrnlBase64(text: string): Uint8Array {
-  return fromBase64Der(text.replace(/-/g, '+').replace(/_/g, '/'));
-}
 
 function readCertificateField(
   record: Record<string, unknown>,
@@ -349,7 +342,7 @@ function readCertificateField(
     });
   let der: Uint8Array;
   try {
-    der = fromOrnlBase64(v);
+    der = fromBase64Der(v);
   } catch (e) {
     throw new IntroMalformed(`The letter's "${field}" is not valid base64.`, {
       field,
@@ -422,7 +415,7 @@ function readSubject(input: Uint8Array | string): SubjectInput {
         : { kind: 'csr', csr: decodeCsr(der) };
     }
     // base64-DER as `certified get-ident` prints it (ORNL's alphabet), or the standard one.
-    return sniffDer(fromOrnlBase64(text.trim()));
+    return sniffDer(fromBase64Der(text.trim()));
   } catch (e) {
     if (e instanceof IntroSubjectInvalid || !(e instanceof CertifiedError)) throw e;
     throw new IntroSubjectInvalid(
