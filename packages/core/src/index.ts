@@ -128,6 +128,54 @@ export type {
 export { ornlName } from './intro/ornl-name.js';
 export { checkStorePath, createMemoryStore } from './identity/store.js';
 export type { IdentityStore, StoreChange, StoreEntry } from './identity/store.js';
+export {
+  checkEntryName,
+  IDENTITY_KEY_TYPES,
+  initIdentity,
+  loadIdentity,
+  loadService,
+  parseService,
+  serviceYaml,
+} from './identity/identity.js';
+export type {
+  CertificateFile,
+  Identity,
+  IdentityKeyType,
+  IdentityProblem,
+  InitIdentityOptions,
+  KeyedCertificate,
+  KnownService,
+} from './identity/identity.js';
+export {
+  addClient,
+  addIntro,
+  addService,
+  getIdent,
+  getSigner,
+  introduce,
+  setOrg,
+} from './identity/operations.js';
+export type {
+  AddIntroOptions,
+  AddServiceOptions,
+  IntroduceOptions,
+  OperationResult,
+  OverwriteOptions,
+} from './identity/operations.js';
+export {
+  clientAnchors,
+  clientCredentials,
+  resolveServiceUrl,
+  serverAnchors,
+  serverCredentials,
+} from './identity/credentials.js';
+export type { Credentials, ResolvedUrl } from './identity/credentials.js';
+export { checkIdentity, describeIdentity, summarize } from './identity/check.js';
+export type {
+  CertificateSummary,
+  CheckIdentityOptions,
+  IdentityDescription,
+} from './identity/check.js';
 export { createIntroLetter, parseIntroLetter, verifyIntroLetter } from './intro/intro-letter.js';
 export type {
   CreateIntroLetterOptions,

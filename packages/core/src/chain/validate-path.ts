@@ -194,6 +194,11 @@ function normalisePeerName(n: PeerNameInput): PeerName {
   return { type: n.type, value: n.value };
 }
 
+/** True when `cert` carries `name` (RFC 6125 DNS wildcards, IP exact, email, URI); no commonName fallback. */
+export function matchesPeerName(cert: Certificate, name: PeerNameInput): boolean {
+  return peerNameProblem(cert, normalisePeerName(name)) === undefined;
+}
+
 /** Why `cert` does not carry `name`, or undefined when it does. Never falls back to the commonName. */
 function peerNameProblem(cert: Certificate, name: PeerName): string | undefined {
   const sans = cert.subjectAltNames ?? [];

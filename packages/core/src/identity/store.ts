@@ -60,11 +60,17 @@ export function checkStorePath(path: string, allowRoot = false): string {
   if (
     path.length === 0 ||
     path.length > 4096 ||
-    segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\\') || s.includes('\0'))
+    segments.some(
+      (s) => s === '' || s === '.' || s === '..' || s.includes('\\') || s.includes('\0'),
+    )
   ) {
-    throw new StoreError('ERR_STORE_PATH_INVALID', `"${path}" is not a path inside the directory.`, {
-      field: path,
-    });
+    throw new StoreError(
+      'ERR_STORE_PATH_INVALID',
+      `"${path}" is not a path inside the directory.`,
+      {
+        field: path,
+      },
+    );
   }
   return path;
 }
@@ -115,7 +121,8 @@ export function createMemoryStore(
       for (const c of changes) {
         checkStorePath(c.path);
         if (c.op === 'remove') {
-          for (const p of [...next.keys()]) if (p === c.path || p.startsWith(`${c.path}/`)) next.delete(p);
+          for (const p of [...next.keys()])
+            if (p === c.path || p.startsWith(`${c.path}/`)) next.delete(p);
           continue;
         }
         if (next.has(c.path) && c.overwrite !== true)
@@ -126,7 +133,9 @@ export function createMemoryStore(
           );
         if (options.failOn === c.path)
           return Promise.reject(
-            new StoreError('ERR_STORE_NO_SPACE', `No space left to write ${c.path}.`, { field: c.path }),
+            new StoreError('ERR_STORE_NO_SPACE', `No space left to write ${c.path}.`, {
+              field: c.path,
+            }),
           );
         next.set(c.path, { data: c.data.slice(), mode: c.mode ?? 0o644 });
       }

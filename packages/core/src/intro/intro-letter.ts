@@ -304,7 +304,7 @@ export async function verifyIntroLetter(
   const ours: PublicKeyInfo = await spkiOf(options.publicKey, subtleOf(options));
   if (!equalBytes(signedCert.publicKey.spki, ours.spki))
     throw new IntroKeyMismatch(
-      `The letter's signed_cert is for a ${signedCert.publicKey.algorithm} key that is not ours: a letter for another key.`,
+      `The letter's signed_cert is for another ${signedCert.publicKey.algorithm} key than ours: a letter for someone else.`,
       { field: 'signed_cert', reason: 'key mismatch' },
     );
   return { ...parsed, signerName: ornlName(caCert.subject) };

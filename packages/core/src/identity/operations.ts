@@ -1,0 +1,291 @@
+/**
+ * @module identity/operations — what ORNL certified's commands do to an identity directory: trust a client,
+ * add a service, introduce someone, install an introduction, join an organisation, export our certificates.
+ * Every operation checks its input fully, then commits all its files at once (all or nothing).
+ */
+import { IdentityError } from '../errors.js';
+import { toOrnlBase64Der } from '../encoding/pem.js';
+import {
+  createIntroLetter,
+  verifyIntroLetter,
+  type IntroLetter,
+  type VerifiedIntroLetter,
+} from '../intro/intro-letter.js';
+import type { CryptoOptions } from '../keys/keys.js';
+import type { Certificate } from '../x509/certificate.js';
+import {
+  checkEntryName,
+  pemOf,
+  readCertificateInput,
+  remove,
+  serviceYaml,
+  signerNameOf,
+  write,
+  type Identity,
+} from './identity.js';
+import type { StoreChange } from './store.js';
+
+/** Options shared by operations that may replace files. */
+export interface OverwriteOptions {
+  /** Replace existing files; default false (an existing file fails with ERR_STORE_EXISTS, nothing written). */
+  overwrite?: boolean;
+}
+
+/** What an operation wrote or removed, relative to the directory. */
+export interface OperationResult {
+  readonly written: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/**
+ * Trusts a client: saves its certificate (a CA — everyone it signs may call us — or an end-entity
+ * certificate, pinned) as `known_clients/<name>.crt`.
+ *
+ * @param certificate - PEM (one or a bundle), DER, base64-DER, or JSON with `ca_cert`.
+ * @throws ERR_IDENTITY_NAME_INVALID, ERR_IDENTITY_INPUT_INVALID, ERR_STORE_EXISTS without overwrite.
+ * @example
+ * await addClient(me, 'ada', await readFile('ada-CA.crt'));
+ */
+export async function addClient(
+  identity: Identity,
+  name: string,
+  certificate: Uint8Array | string,
+  options: OverwriteOptions = {},
+): Promise<OperationResult & { certificates: readonly Certificate[] }> {
+  checkEntryName(name, 'client name');
+  const certificates = readCertificateInput(certificate, 'client certificate');
+  const file = `known_clients/${name}.crt`;
+  await identity.store.commit([write(file, pemOf(certificates), options.overwrite === true)]);
+  return { written: [file], removed: [], certificates };
+}
+
+/** Options for {@link addService}. */
+export interface AddServiceOptions extends OverwriteOptions {
+  /** More signer names (RFC 4514, ORNL's form) the service accepts; the certificate's own is always added. */
+  auths?: readonly string[];
+  /** Where the service really is, when the name is only an alias; default `https://<name>`. */
+  url?: string;
+}
+
+/**
+ * Adds a service we call: `known_servers/<alias>.yaml` with `url`, the pinned `cert` (base64-DER) and
+ * `auths`. As ORNL certified, `name` is `host[:port][/prefix]` and the URL defaults to `https://<name>`;
+ * the alias (file name) is the part before any `/`. The certificate's subject is appended to `auths`.
+ *
+ * @param certificate - the service's CA (or its own certificate): PEM, DER, base64-DER, or JSON with `ca_cert`.
+ * @throws ERR_IDENTITY_NAME_INVALID, ERR_IDENTITY_INPUT_INVALID (bad certificate or URL), ERR_STORE_EXISTS.
+ * @example
+ * await addService(me, 'notes', signerJson, { url: 'https://127.0.0.1:8443' });
+ */
+export async function addService(
+  identity: Identity,
+  name: string,
+  certificate: Uint8Array | string,
+  options: AddServiceOptions = {},
+): Promise<OperationResult & { alias: string; url: string; auths: readonly string[] }> {
+  if (typeof name !== 'string' || name === '')
+    throw new IdentityError('ERR_IDENTITY_NAME_INVALID', 'The service name must not be empty.', {
+      field: 'service name',
+    });
+  const alias = checkEntryName(name.split('/')[0]!, 'service alias');
+  const url = checkServiceUrl(options.url ?? `https://${name}`);
+  const [cert] = readCertificateInput(certificate, 'service certificate');
+  const auths = [...(options.auths ?? [])];
+  const own = signerNameOf(cert!);
+  if (!auths.includes(own)) auths.push(own);
+  const file = `known_servers/${alias}.yaml`;
+  await identity.store.commit([
+    write(file, serviceYaml({ url, cert, auths }), options.overwrite === true),
+  ]);
+  return { written: [file], removed: [], alias, url, auths };
+}
+
+/** Options for {@link introduce}. */
+export interface IntroduceOptions extends CryptoOptions {
+  /** Services (alias → https URL) to list in the letter, so `add-intro` configures them too. */
+  services?: Readonly<Record<string, string>>;
+  /** Lifetime of the signed identity in days; default 365 (clamped to our CA's). */
+  days?: number;
+  now?: Date;
+}
+
+/**
+ * Vouches for someone: signs their identity certificate or CSR with our CA and returns the introduction
+ * letter (`{ signed_cert, ca_cert, services? }`) for them to install with {@link addIntro}.
+ *
+ * @param subject - their `id.crt` or a CSR: PEM, DER, or base64-DER as `get-ident` prints it.
+ * @throws ERR_IDENTITY_NO_SIGNER when we hold no CA key; ERR_INTRO_SUBJECT_INVALID, ERR_INTRO_NOT_IDENTITY.
+ * @example
+ * const letter = await introduce(me, await readFile('their-id.crt', 'utf8'), { services: { notes: 'https://127.0.0.1:8443' } });
+ */
+export async function introduce(
+  identity: Identity,
+  subject: Uint8Array | string,
+  options: IntroduceOptions = {},
+): Promise<IntroLetter> {
+  const signer = requireSigner(identity, 'introduce someone');
+  return createIntroLetter({
+    issuer: { certificate: signer.certificate, privateKey: signer.privateKey },
+    subject,
+    ...(options.services === undefined ? {} : { services: options.services }),
+    ...(options.days === undefined ? {} : { days: options.days }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.crypto === undefined ? {} : { crypto: options.crypto }),
+  });
+}
+
+/** Options for {@link addIntro} and {@link setOrg}. */
+export interface AddIntroOptions extends OverwriteOptions, CryptoOptions {
+  /** When to check the letter's validity; default now. */
+  now?: Date;
+}
+
+/**
+ * Installs an introduction letter: checks that `signed_cert` was signed by `ca_cert`, is an identity (not a
+ * CA), is valid now and carries our `id.key`'s public key; then saves it as `id/<signer>.crt` (with the
+ * signer's CA after it) and writes `known_servers/<alias>.yaml` for each service in the letter, pinned to
+ * the signer's CA with the signer in `auths`.
+ *
+ * @param letter - the letter JSON (text, bytes or object).
+ * @throws ERR_INTRO_* codes (a letter for another key is ERR_INTRO_KEY_MISMATCH), ERR_STORE_EXISTS.
+ * @example
+ * const { signerName } = await addIntro(me, await readFile('letter.json', 'utf8'));
+ */
+export async function addIntro(
+  identity: Identity,
+  letter: Uint8Array | string | object,
+  options: AddIntroOptions = {},
+): Promise<OperationResult & { letter: VerifiedIntroLetter }> {
+  const verified = await verifyLetter(identity, letter, options);
+  const over = options.overwrite === true;
+  const file = `id/${checkEntryName(verified.signerName, 'signer name')}.crt`;
+  const changes: StoreChange[] = [write(file, pemOf([verified.signedCert, verified.caCert]), over)];
+  changes.push(...serviceChanges(verified, over));
+  await identity.store.commit(changes);
+  return { written: changes.map((c) => c.path), removed: [], letter: verified };
+}
+
+/**
+ * Joins an organisation (ORNL certified's `set-org`): the letter's certificate becomes `id.crt`, the
+ * organisation's CA is trusted as `known_clients/org.crt` and `known_servers/org.crt`, and our own CA
+ * (`CA.key`, `CA.crt`, `CA/`, `known_*\/self.crt`) and old signatures (`id/`) are removed — signing is the
+ * organisation's job from now on. Needs `overwrite`, as it replaces files.
+ *
+ * @throws ERR_IDENTITY_INPUT_INVALID without overwrite; ERR_INTRO_* codes for a bad letter.
+ * @example
+ * await setOrg(service, orgLetterJson, { overwrite: true });
+ */
+export async function setOrg(
+  identity: Identity,
+  letter: Uint8Array | string | object,
+  options: AddIntroOptions = {},
+): Promise<OperationResult & { letter: VerifiedIntroLetter }> {
+  if (options.overwrite !== true)
+    throw new IdentityError(
+      'ERR_IDENTITY_INPUT_INVALID',
+      "set-org removes this identity's CA and replaces id.crt; pass --overwrite to confirm.",
+      { field: 'overwrite' },
+    );
+  const verified = await verifyLetter(identity, letter, options);
+  const orgPem = pemOf([verified.caCert]);
+  const removed = [
+    'id',
+    'CA',
+    'CA.key',
+    'CA.crt',
+    'known_servers/self.crt',
+    'known_clients/self.crt',
+  ];
+  const changes: StoreChange[] = [
+    ...removed.map(remove),
+    write('known_clients/org.crt', orgPem, true),
+    write('known_servers/org.crt', orgPem, true),
+    write('id.crt', pemOf([verified.signedCert, verified.caCert]), true),
+    ...serviceChanges(verified, true),
+  ];
+  await identity.store.commit(changes);
+  return {
+    written: changes.filter((c) => c.op === 'write').map((c) => c.path),
+    removed,
+    letter: verified,
+  };
+}
+
+/**
+ * Our identity certificate as one line of base64-DER in ORNL's alphabet — what `certified get-ident`
+ * prints and `introduce` reads.
+ *
+ * @example
+ * console.log(getIdent(me));
+ */
+export function getIdent(identity: Identity): string {
+  return toOrnlBase64Der(identity.id.certificate.der);
+}
+
+/**
+ * Our CA certificate as ORNL's `get-signer` JSON, `{ "ca_cert": base64-DER }`, for `add-service`/`add-client`.
+ *
+ * @throws ERR_IDENTITY_NO_SIGNER after `set-org` (there is no CA of our own).
+ * @example
+ * console.log(JSON.stringify(getSigner(me)));
+ */
+export function getSigner(identity: Identity): { ca_cert: string } {
+  return { ca_cert: toOrnlBase64Der(requireSigner(identity, 'export a signer').certificate.der) };
+}
+
+// --- internal ---
+
+function requireSigner(identity: Identity, what: string) {
+  if (!identity.signer)
+    throw new IdentityError(
+      'ERR_IDENTITY_NO_SIGNER',
+      `${identity.location} has no CA.key/CA.crt (it joined an organisation with set-org), so it cannot ${what}.`,
+      { field: 'CA.key' },
+    );
+  return identity.signer;
+}
+
+function verifyLetter(
+  identity: Identity,
+  letter: Uint8Array | string | object,
+  options: AddIntroOptions,
+): Promise<VerifiedIntroLetter> {
+  const input = letter instanceof Uint8Array ? new TextDecoder().decode(letter) : letter;
+  return verifyIntroLetter(input, {
+    publicKey: identity.id.certificate.publicKey,
+    ...(options.now === undefined ? {} : { time: options.now }),
+    ...(options.crypto === undefined ? {} : { crypto: options.crypto }),
+  });
+}
+
+function serviceChanges(letter: VerifiedIntroLetter, overwrite: boolean): StoreChange[] {
+  return Object.entries(letter.services).map(([alias, url]) =>
+    write(
+      `known_servers/${checkEntryName(alias, 'service alias')}.yaml`,
+      serviceYaml({ url, cert: letter.caCert, auths: [letter.signerName] }),
+      overwrite,
+    ),
+  );
+}
+
+function checkServiceUrl(url: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !parsed ||
+    parsed.protocol !== 'https:' ||
+    parsed.hostname === '' ||
+    parsed.search ||
+    parsed.hash
+  )
+    throw new IdentityError(
+      'ERR_IDENTITY_INPUT_INVALID',
+      `The service URL ${JSON.stringify(url)} must be https://host[:port][/prefix].`,
+      { field: 'url' },
+    );
+  return url;
+}
