@@ -379,7 +379,7 @@ describe('verifyIntroLetter', () => {
       verifyIntroLetter(letter, { publicKey: otherKeys.publicKey, time: NOW }),
     );
     expect(e.code).toBe('ERR_INTRO_KEY_MISMATCH');
-    expect(e.message).toMatch(/a letter for another key\.$/);
+    expect(e.message).toMatch(/a letter for someone else\.$/);
   });
 
   it('rejects a CA certificate posing as an identity with ERR_INTRO_NOT_IDENTITY', async () => {
