@@ -1,6 +1,6 @@
 /**
  * @module vitest.config — one Vitest run for the whole monorepo: a project per workspace package
- * under packages/* plus the `test/` workspace (@certified/test). The `@certified/source` export
+ * under packages/* and apps/* plus the `test/` workspace (@certified/test). The `@certified/source` export
  * condition makes workspace imports (`@certified/core`) resolve to their TypeScript sources, so
  * tests never need a prior build.
  */
@@ -28,9 +28,11 @@ function workspaceProject(dir: string): TestProjectInlineConfiguration {
   };
 }
 
-const packageDirs = readdirSync(join(rootDir, 'packages'), { withFileTypes: true })
-  .filter((d) => d.isDirectory() && existsSync(join(rootDir, 'packages', d.name, 'package.json')))
-  .map((d) => `packages/${d.name}`);
+const packageDirs = ['packages', 'apps'].flatMap((group) =>
+  readdirSync(join(rootDir, group), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(rootDir, group, d.name, 'package.json')))
+    .map((d) => `${group}/${d.name}`),
+);
 
 export default defineConfig({
   // `resolve` covers browser-like environments; Vitest runs node tests in Vite's SSR environment,

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+/** @module bin/message — `message URL [JSON]`; the only code that reads argv and exits. */
+import process from 'node:process';
+import { messageMain } from '../main.js';
+import { nodeIo } from '../runtime/node.js';
+
+process.exit(await messageMain(process.argv.slice(2), nodeIo()));

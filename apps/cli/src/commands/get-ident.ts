@@ -1,0 +1,29 @@
+/** @module commands/get-ident — `certified get-ident` / `get-signer`: our certificates for others. */
+import { getIdent, getSigner } from '@certified/core';
+import type { Command } from '../cli.js';
+import { loadMe } from './shared.js';
+
+export const getIdentCommand: Command = {
+  name: 'get-ident',
+  summary: 'Print your identity certificate as base64-DER, for someone to `introduce`.',
+  positionals: [],
+  options: {},
+  examples: ['certified get-ident > my-id.b64'],
+  async run(ctx) {
+    ctx.io.stdout(`${getIdent(await loadMe(ctx))}\n`);
+    return 0;
+  },
+};
+
+export const getSignerCommand: Command = {
+  name: 'get-signer',
+  summary:
+    'Print your CA certificate as JSON {"ca_cert": …}, for `add-service` or `add-client` elsewhere.',
+  positionals: [],
+  options: {},
+  examples: ['certified get-signer > my-signer.json'],
+  async run(ctx) {
+    ctx.io.stdout(`${JSON.stringify(getSigner(await loadMe(ctx)))}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,135 @@
+/** @module commands/message — `message URL [JSON]`: one request to an mTLS API, the server judged by our validator. */
+import {
+  clientCredentials,
+  createPathValidator,
+  formatName,
+  loadIdentity,
+  resolveServiceUrl,
+  serverAnchors,
+} from '@certified/core';
+import { parse as parseYaml } from 'yaml';
+import { CliError, list, str, usage, type Command } from '../cli.js';
+import { readText } from './shared.js';
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
+
+export const messageCommand: Command = {
+  name: 'message',
+  summary: 'Send a JSON message to an mTLS-authenticated HTTPS API and print the response body.',
+  description:
+    'https://ALIAS/path resolves through known_servers/ALIAS.yaml: the request goes to its url, with the client chain the service accepts (its auths), and the server must chain to its pinned certificate (else to known_servers/*.crt) and carry the host name. A body makes the default method POST. A non-2xx status exits 1.',
+  positionals: [
+    { name: 'URL', required: true, description: 'https://ALIAS-or-host[:port]/path?query' },
+    { name: 'JSON', required: false, description: 'A JSON body, e.g. \'{"message": "hello"}\'.' },
+  ],
+  options: {
+    X: {
+      type: 'string',
+      short: 'X',
+      placeholder: 'METHOD',
+      description: 'HTTP method; default GET, or POST with a body.',
+    },
+    H: {
+      type: 'string',
+      short: 'H',
+      multiple: true,
+      placeholder: "'Name: value'",
+      description: 'A request header, as curl takes it.',
+    },
+    json: { type: 'string', placeholder: 'FILE', description: 'Send this JSON file as the body.' },
+    yaml: {
+      type: 'string',
+      placeholder: 'FILE',
+      description: 'Send this YAML file, converted to JSON, as the body.',
+    },
+    pp: { type: 'boolean', description: 'Pretty-print a JSON response.' },
+  },
+  examples: [
+    'message https://notes/items',
+    'message https://notes/items \'{"message": "hello"}\'',
+    'message -X DELETE https://127.0.0.1:8443/items/1 -H "X-Trace: 1" -v',
+  ],
+  async run(ctx) {
+    const [url, inline] = ctx.positionals as [string, string | undefined];
+    const jsonFile = str(ctx.values, 'json');
+    const yamlFile = str(ctx.values, 'yaml');
+    if ([inline, jsonFile, yamlFile].filter((x) => x !== undefined).length > 1)
+      usage('Give only one of a JSON argument, --json FILE or --yaml FILE.');
+    let body: string | undefined;
+    try {
+      if (inline !== undefined) body = JSON.stringify(JSON.parse(inline));
+      else if (jsonFile !== undefined)
+        body = JSON.stringify(JSON.parse(await readText(ctx, jsonFile)));
+      else if (yamlFile !== undefined)
+        body = JSON.stringify(parseYaml(await readText(ctx, yamlFile)) ?? null);
+    } catch (e) {
+      if (e instanceof CliError) throw e;
+      throw new CliError(
+        'ERR_BODY_INVALID',
+        `The body is not valid ${yamlFile ? 'YAML' : 'JSON'}: ${(e as Error).message}`,
+        { exitCode: 2 },
+      );
+    }
+    const method = (str(ctx.values, 'X') ?? (body === undefined ? 'GET' : 'POST')).toUpperCase();
+    if (!METHODS.includes(method))
+      usage(`-X must be one of ${METHODS.join(', ')}; received ${JSON.stringify(method)}.`);
+    const headers = new Headers();
+    if (body !== undefined) headers.set('content-type', 'application/json');
+    headers.set('accept', 'application/json, */*;q=0.5');
+    for (const h of list(ctx.values, 'H')) {
+      const colon = h.indexOf(':');
+      if (colon <= 0) usage(`-H ${JSON.stringify(h)} must be "Name: value".`);
+      try {
+        headers.set(h.slice(0, colon).trim(), h.slice(colon + 1).trim());
+      } catch {
+        usage(`-H ${JSON.stringify(h)} is not a valid header.`);
+      }
+    }
+
+    const me = await loadIdentity(ctx.store());
+    const resolved = resolveServiceUrl(me, url);
+    const service = resolved.service;
+    const creds = clientCredentials(me, service);
+    const anchors = serverAnchors(me, service);
+    if (anchors.length === 0)
+      throw new CliError(
+        'ERR_CHECK_FAILED',
+        `Nothing to judge ${new URL(resolved.url).host} by: no service file pins a certificate and known_servers/ has no *.crt.`,
+      );
+    ctx.debug(
+      `${method} ${resolved.url}${service ? ` (service ${service.alias}, ${service.file})` : ''}`,
+    );
+    ctx.debug(
+      `presenting ${creds.via}: ${creds.certificates.map((c) => formatName(c.subject)).join(' <- ')}`,
+    );
+    ctx.debug(`server must chain to: ${anchors.map((a) => formatName(a.subject)).join('; ')}`);
+    const fetch = ctx.io.createFetch({
+      key: creds.keyPem,
+      certificates: creds.certificates.map((c) => c.der),
+      validator: createPathValidator({ anchors }),
+    });
+    const res = await fetch(resolved.url, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    ctx.debug(`HTTP ${res.status} ${res.statusText}`);
+    if (ctx.verbose) res.headers.forEach((v, k) => ctx.debug(`  ${k}: ${v}`));
+    let text = method === 'HEAD' ? '' : await res.text();
+    if (ctx.values['pp'] === true && text !== '') {
+      try {
+        text = JSON.stringify(JSON.parse(text), null, 2);
+      } catch {
+        // not JSON: print as received
+      }
+    }
+    if (res.status < 200 || res.status > 299) {
+      ctx.io.stderr(
+        `message: ERR_HTTP_STATUS: ${resolved.url} answered ${res.status} ${res.statusText}${text ? `: ${text.trim()}` : ''}\n`,
+      );
+      return 1;
+    }
+    if (text !== '') ctx.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,101 @@
+/** @module commands/serve — `certified serve MODULE[:export] [URL]`: an app over mTLS with this identity. */
+import { clientAnchors, createPathValidator, formatName, serverCredentials } from '@certified/core';
+import { CliError, usage, type Command } from '../cli.js';
+import { loadMe } from './shared.js';
+
+type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
+
+/** `path/to/app.mjs:name` → module and export; a drive letter's colon is not a separator. */
+export function splitModuleSpec(spec: string): { module: string; exportName: string | undefined } {
+  const m = /^(.+?):([A-Za-z_$][\w$]*)$/.exec(spec);
+  if (m && !/^[A-Za-z]$/.test(m[1]!)) return { module: m[1]!, exportName: m[2]! };
+  return { module: spec, exportName: undefined };
+}
+
+/** A Hono app (anything with `fetch`) or a bare fetch handler, from a module's exports. */
+export function pickHandler(
+  mod: Record<string, unknown>,
+  exportName: string | undefined,
+  spec: string,
+): FetchHandler {
+  const names = exportName ? [exportName] : ['default', 'app'];
+  for (const n of names) {
+    const v = mod[n] as { fetch?: unknown } | FetchHandler | undefined;
+    if (v && typeof v === 'object' && typeof v.fetch === 'function')
+      return (v.fetch as FetchHandler).bind(v);
+    if (typeof v === 'function') return v as FetchHandler;
+  }
+  throw new CliError(
+    'ERR_MODULE_LOAD',
+    `${spec} exports no ${names.map((n) => (n === 'default' ? 'default export' : `"${n}"`)).join(' or ')} that is a Hono app or a fetch handler.`,
+  );
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary:
+    'Serve a Hono app (or fetch handler) over mutual TLS with this identity; callers are judged by our validator against known_clients.',
+  description:
+    'Clients must present a chain that our validator accepts against known_clients/*.crt (CAs or pinned certificates), else the connection is closed before any HTTP byte is read. Stops cleanly on Ctrl-C.',
+  positionals: [
+    {
+      name: 'MODULE[:export]',
+      required: true,
+      description: 'A module exporting a Hono app or fetch handler (default export, or "app").',
+    },
+    {
+      name: 'URL',
+      required: false,
+      description: 'Where to listen; default https://0.0.0.0:4433 (port 0 picks a free one).',
+    },
+  ],
+  options: {},
+  examples: [
+    'certified serve ./notes-api.mjs https://127.0.0.1:8443',
+    'certified serve ./server.mjs:app',
+  ],
+  async run(ctx) {
+    const spec = ctx.positionals[0]!;
+    const url = ctx.positionals[1] ?? 'https://0.0.0.0:4433';
+    if (!/^https:\/\//.test(url))
+      usage(`URL must be https://host:port; received ${JSON.stringify(url)}.`);
+    const me = await loadMe(ctx);
+    const anchors = clientAnchors(me);
+    if (anchors.length === 0)
+      throw new CliError(
+        'ERR_CHECK_FAILED',
+        `known_clients/ in ${me.location} is empty, so no one could call; add a client with \`certified add-client\`.`,
+      );
+    const { module, exportName } = splitModuleSpec(spec);
+    let mod: Record<string, unknown>;
+    try {
+      mod = await ctx.io.importModule(module);
+    } catch (e) {
+      throw new CliError('ERR_MODULE_LOAD', `Cannot load ${module}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    const handler = pickHandler(mod, exportName, spec);
+    const creds = serverCredentials(me);
+    const server = await ctx.io.serve({
+      fetch: handler,
+      key: creds.keyPem,
+      certificates: creds.certificates.map((c) => c.der),
+      validator: createPathValidator({ anchors }),
+      url,
+      onConnection: (event) => {
+        if (event.type === 'refused' || ctx.verbose) {
+          const { path: _path, ...rest } = event as typeof event & { path?: unknown };
+          ctx.io.stderr(`${JSON.stringify({ time: new Date().toISOString(), ...rest })}\n`);
+        }
+      },
+    });
+    ctx.io.stdout(
+      `Serving ${spec} at ${server.url} as ${formatName(me.id.certificate.subject)}; trusting ${anchors.length} client certificate(s) from known_clients/.\n`,
+    );
+    const signal = await ctx.io.waitForShutdown();
+    ctx.debug(`${signal}: closing`);
+    await server.close();
+    return 0;
+  },
+};

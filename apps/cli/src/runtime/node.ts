@@ -1,0 +1,80 @@
+/**
+ * @module runtime/node — the CLI's {@link Io} on the Node APIs that Node, Deno and Bun all provide
+ * (node:fs, node:process, node:tls through @certified/node).
+ */
+import { readFile } from 'node:fs/promises';
+import process from 'node:process';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createFileStore, createMtlsFetch, resolveConfigDir, serve } from '@certified/node';
+import { CliError, type Io } from '../cli.js';
+
+declare const Deno: { version: { deno: string } } | undefined;
+declare const Bun: { version: string } | undefined;
+
+function runtimeName(): string {
+  if (typeof Deno !== 'undefined') return `Deno ${Deno.version.deno}`;
+  if (typeof Bun !== 'undefined') return `Bun ${Bun.version}`;
+  return `Node ${process.versions.node}`;
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Uint8Array);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+const READ_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+};
+
+/** The process's Io. */
+export function nodeIo(): Io {
+  const cwd = process.cwd();
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    env: process.env,
+    cwd,
+    runtime: runtimeName(),
+    async readFile(path) {
+      try {
+        return path === '-'
+          ? await readStdin()
+          : new Uint8Array(await readFile(resolve(cwd, path)));
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? '';
+        throw new CliError(
+          'ERR_FILE_READ',
+          `Cannot read ${path}: ${READ_REASONS[code] ?? (e as Error).message}.`,
+          { cause: e },
+        );
+      }
+    },
+    openStore: (dir) => createFileStore(dir),
+    resolveConfigDir: (config) => resolveConfigDir(config === undefined ? {} : { config }),
+    createFetch: (options) => createMtlsFetch(options),
+    serve: (options) => serve(options),
+    importModule(specifier) {
+      const path =
+        specifier.startsWith('.') || isAbsolute(specifier) || /\.[cm]?[jt]sx?$/.test(specifier);
+      return import(path ? pathToFileURL(resolve(cwd, specifier)).href : specifier) as Promise<
+        Record<string, unknown>
+      >;
+    },
+    waitForShutdown: () =>
+      new Promise((done) => {
+        const stop = (signal: string) => done(signal);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }),
+  };
+}
