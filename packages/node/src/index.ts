@@ -10,3 +10,14 @@ export type {
   ResolveConfigDirOptions,
   ResolveConfigDirResult,
 } from './config-dir.js';
+export { peerOf, serve } from './tls/server.js';
+export type {
+  ConnectionEvent,
+  MtlsServer,
+  PeerSource,
+  ServeEnv,
+  ServeFetch,
+  ServeOptions,
+} from './tls/server.js';
+export { createMtlsFetch } from './tls/client.js';
+export type { MtlsFetch, MtlsFetchOptions } from './tls/client.js';
