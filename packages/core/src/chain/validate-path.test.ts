@@ -1660,6 +1660,16 @@ describe('anchors and path building', () => {
     expectRefused(await check({ peer: l0 }), 'ERR_CHAIN_NO_PATH', 0);
   });
 
+  it('refuses a chain ending at an untrusted self-signed root with ERR_CHAIN_NO_PATH, naming the root', async () => {
+    // What a stranger presents: its identity and its own (self-signed) CA.
+    const stranger = await selfSignedCa('Stranger Root', keys.other);
+    const l0 = await leafUnder(stranger);
+    const r = expectRefused(await check({ peer: l0, chain: [stranger.cert] }), 'ERR_CHAIN_NO_PATH', 1);
+    expect(r.message).toMatch(/O=Stranger Root/);
+    expect(r.message).toMatch(/self-signed root that is not one of the trust anchors/);
+    expect(r.message).not.toMatch(/cycle/);
+  });
+
   it('refuses a path whose only way up is a cycle with ERR_CHAIN_NO_PATH', async () => {
     // Two CAs that certify each other, neither an anchor.
     const aKeys = keys.int2;

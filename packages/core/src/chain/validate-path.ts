@@ -616,10 +616,17 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
                 subjectKeyOf(p) === subjectKeyOf(issuer))),
         );
         if (loop) {
+          // A root that names itself as issuer is where an untrusted chain ends: say that, not "cycle".
+          const root = issuer === child;
           fail(
-            full,
-            { code: 'ERR_CHAIN_NO_PATH', message: 'it is already on this path (a cycle)' },
-            at,
+            root ? path : full,
+            {
+              code: 'ERR_CHAIN_NO_PATH',
+              message: root
+                ? 'it is a self-signed root that is not one of the trust anchors'
+                : 'it is already on this path (a cycle)',
+            },
+            root ? childIndex : at,
           );
           continue;
         }
