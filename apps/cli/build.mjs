@@ -1,6 +1,7 @@
 // Bundles each bin into one self-contained ES module that runs as `node FILE`, `deno run -A FILE` and
 // `bun FILE`: workspace packages and npm dependencies are inlined, Node builtins stay `node:` imports.
-import { chmod } from 'node:fs/promises';
+// Each file is written to a temp name and renamed, so a test building concurrently never reads half a file.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import * as esbuild from 'esbuild';
 
 const banner = [
@@ -9,9 +10,10 @@ const banner = [
   'const require = __certifiedRequire(import.meta.url);',
 ].join('\n');
 
+await mkdir('dist', { recursive: true });
 for (const name of ['certified', 'message']) {
   const outfile = `dist/${name}.mjs`;
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: [`src/bin/${name}.ts`],
     outfile,
     bundle: true,
@@ -22,6 +24,9 @@ for (const name of ['certified', 'message']) {
     banner: { js: banner },
     legalComments: 'none',
     logLevel: 'warning',
+    write: false,
   });
-  await chmod(outfile, 0o755);
+  const tmp = `${outfile}.${process.pid}.tmp`;
+  await writeFile(tmp, result.outputFiles[0].contents, { mode: 0o755 });
+  await rename(tmp, outfile);
 }

@@ -1,31 +1,77 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const demoDir = mkdtempSync(join(tmpdir(), 'certified-demo-'));
+afterAll(() => rmSync(demoDir, { recursive: true, force: true }));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function hasCurl(): boolean {
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('npm start demo', () => {
-  it('makes identities, introduces one, and prints certificates openssl reads', () => {
-    const main = fileURLToPath(new URL('../../apps/demo/src/main.mjs', import.meta.url));
-    const out = execFileSync(
-      process.execPath,
-      ['--conditions=@certified/source', '--import', 'tsx', main],
-      {
-        encoding: 'utf8',
-      },
-    );
-    expect(out).toContain('All signatures verified.');
-    expect(out).toContain('# service id as introduced by the person');
-    const pems = out.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g) ?? [];
-    expect(pems).toHaveLength(5);
-    let openssl: string | undefined;
-    try {
-      openssl = execFileSync('openssl', ['x509', '-noout', '-subject'], {
-        input: pems[4],
-        encoding: 'utf8',
+  it('serves the notes API over mTLS and the printed message and curl commands reach it', async () => {
+    execFileSync(process.execPath, ['build.mjs'], { cwd: join(root, 'apps/cli') });
+    const port = await freePort();
+    const demo = spawn(process.execPath, [join(root, 'apps/demo/src/main.mjs')], {
+      env: { ...process.env, CERTIFIED_DEMO_DIR: demoDir, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    demo.stdout.setEncoding('utf8');
+    demo.stdout.on('data', (c: string) => (out += c));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`demo did not come up:\n${out}`)), 20_000);
+      demo.stdout.on('data', () => {
+        if (out.includes('Ctrl-C stops the server')) {
+          clearTimeout(t);
+          resolve();
+        }
       });
-    } catch (e) {
-      if (process.env.CI === 'true') throw e;
-      console.warn('SKIPPED openssl check: openssl is not installed');
+      demo.once('exit', (code) => reject(new Error(`demo exited ${code}:\n${out}`)));
+    });
+    try {
+      const commands = out.split('\n').map((l) => l.trim());
+      const message = commands.find((l) => l.startsWith('node ') && l.includes('https://notes/ '))!;
+      expect(message).toBeDefined();
+      const args = message.split(' ').slice(1);
+      const body = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })) as {
+        hello: string | null;
+      };
+      expect(body).toHaveProperty('notes');
+      const curl = commands.find((l) => l.startsWith('curl '))!;
+      if (hasCurl()) {
+        const res = execFileSync('curl', [...curl.split(' ').slice(1), '-sS', '--fail'], {
+          encoding: 'utf8',
+        });
+        expect(JSON.parse(res)).toHaveProperty('notes');
+      } else if (process.env.CI === 'true') throw new Error('curl is not installed');
+      else console.warn('SKIPPED curl check: curl is not installed');
+    } finally {
+      const exited = new Promise<number | null>((r) => demo.once('exit', (code) => r(code)));
+      demo.kill('SIGTERM');
+      expect(await exited).toBe(0);
     }
-    if (openssl !== undefined) expect(openssl).toContain('OU = Notes API');
-  });
+  }, 60_000);
 });
