@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 
 const notes = [];
 const app = new Hono();
-const caller = (c) => c.env?.peer?.peer.commonName ?? c.env?.peer?.peer.subjectText ?? null;
+const caller = (c) => c.env?.peer?.peer.commonName ?? null;
 
 app.get('/', (c) => c.json({ hello: caller(c), notes: notes.length }));
 app.get('/notes', (c) => c.json(notes));

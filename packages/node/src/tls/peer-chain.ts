@@ -1,0 +1,127 @@
+/**
+ * @module tls/peer-chain — internal glue shared by the mTLS server and client: reading the chain a
+ * peer presented from a `node:tls` socket, our certificates as PEM, and describing a peer for
+ * messages. Not exported from the package.
+ */
+import type { TLSSocket } from 'node:tls';
+import {
+  AlgorithmUnsupported,
+  encodePem,
+  exportPublicKey,
+  formatName,
+  importPrivateKey,
+  KeyMismatch,
+  parseCertificate,
+} from '@certified/core';
+
+/** Most certificates we read from one peer: more than any sane chain, few enough to stay cheap. */
+const MAX_CHAIN = 16;
+
+/** Node's `getPeerCertificate(true)` object, reduced to what we read. */
+interface DetailedPeerCertificate {
+  readonly raw?: Uint8Array;
+  readonly issuerCertificate?: DetailedPeerCertificate;
+}
+
+/**
+ * The certificates the peer presented, peer first, as DER copies; empty when it presented none.
+ * Node rebuilds the chain as an `issuerCertificate` linked list that points to itself at a
+ * self-signed root; Deno and Bun imitate that shape.
+ */
+export function peerChainOf(socket: TLSSocket): Uint8Array[] {
+  let cert: DetailedPeerCertificate | undefined;
+  try {
+    cert = socket.getPeerCertificate(true) as DetailedPeerCertificate | undefined;
+  } catch {
+    return [];
+  }
+  const out: Uint8Array[] = [];
+  const seen = new Set<DetailedPeerCertificate>();
+  while (cert && cert.raw instanceof Uint8Array && cert.raw.byteLength > 0 && !seen.has(cert)) {
+    if (out.length >= MAX_CHAIN) break;
+    seen.add(cert);
+    out.push(new Uint8Array(cert.raw)); // a copy: never keep views into runtime-owned buffers
+    cert = cert.issuerCertificate;
+  }
+  return out;
+}
+
+/** Our chain (DER, end entity first) as one PEM bundle for `node:tls`. */
+export function chainPem(certificates: readonly Uint8Array[], what: string): string {
+  if (!Array.isArray(certificates) || certificates.length === 0)
+    throw new TypeError(
+      `${what}.certificates must be a non-empty array of DER certificates (ours first), received ${describe(certificates)}`,
+    );
+  return certificates
+    .map((der, i) => {
+      if (!(der instanceof Uint8Array))
+        throw new TypeError(
+          `${what}.certificates[${i}] must be a Uint8Array (DER), received ${describe(der)}`,
+        );
+      return encodePem('CERTIFICATE', der);
+    })
+    .join('');
+}
+
+/** Checks the private key option is PEM text (PKCS#8); `node:tls` reports worse errors later. */
+export function checkKeyPem(key: unknown, what: string): string {
+  if (typeof key !== 'string' || !key.includes('-----BEGIN'))
+    throw new TypeError(
+      `${what}.key must be a PEM private key (PKCS#8), received ${describe(key)}`,
+    );
+  return key;
+}
+
+/**
+ * Checks that `key` is the private half of the key in `certificate`, so a mismatched identity fails
+ * up front with ERR_KEY_MISMATCH on every runtime (Deno's node:tls only fails at handshake time,
+ * and then obscurely). Keys we cannot sign with (RSA) are left for node:tls to judge.
+ */
+export async function checkKeyMatches(
+  key: string,
+  certificate: Uint8Array,
+  what: string,
+): Promise<void> {
+  const cert = parseCertificate(certificate);
+  let publicKey: CryptoKey;
+  try {
+    ({ publicKey } = await importPrivateKey(key));
+  } catch (e) {
+    if (e instanceof AlgorithmUnsupported) return;
+    throw e;
+  }
+  const spki = await exportPublicKey(publicKey, { format: 'der' });
+  const same =
+    spki.byteLength === cert.publicKey.spki.byteLength &&
+    spki.every((b, i) => b === cert.publicKey.spki[i]);
+  if (!same)
+    throw new KeyMismatch(
+      `${what}: the private key does not belong to the certificate of ${formatName(cert.subject) || '(empty subject)'}.`,
+      { field: 'key' },
+    );
+}
+
+/** The subject of a certificate as RFC 4514 text, or undefined when it cannot be read. */
+export function subjectOf(der: Uint8Array | undefined): string | undefined {
+  if (!der) return undefined;
+  try {
+    return formatName(parseCertificate(der).subject);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `host:port`, bracketing IPv6 literals. */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** A short description of a value for TypeError messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v instanceof Uint8Array) return `${v.constructor.name}(${v.byteLength})`;
+  if (typeof v === 'object') return v.constructor?.name ?? 'an object';
+  if (typeof v === 'string') return v.length > 40 ? 'a string' : JSON.stringify(v);
+  return String(v);
+}

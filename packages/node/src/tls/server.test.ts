@@ -1,0 +1,494 @@
+/**
+ * @module tls/server.test — `serve` over real TLS on 127.0.0.1: our client and real curl as callers,
+ * trusted, stranger, pinned, expired and certificate-less clients, handler errors, listen errors
+ * and closing.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { createPathValidator, encodePem, NetworkError, type PathValidator } from '@certified/core';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTlsPki,
+  issueClient,
+  issueExpiredClient,
+  issueServer,
+  type TlsAlgorithm,
+  type TlsIdentity,
+  type TlsPki,
+} from '../../test/tls-identities.js';
+import { createMtlsFetch } from './client.js';
+import { peerOf, serve, type ConnectionEvent, type MtlsServer, type ServeEnv } from './server.js';
+
+const isCI = process.env.CI === 'true';
+
+interface Fixture {
+  pki: TlsPki;
+  strangers: TlsPki;
+  server: TlsIdentity;
+  ada: TlsIdentity;
+  mallory: TlsIdentity;
+  expired: TlsIdentity;
+}
+
+async function fixture(algorithm: TlsAlgorithm): Promise<Fixture> {
+  const pki = await createTlsPki(algorithm, `Server test ${algorithm}`);
+  const strangers = await createTlsPki(algorithm, `Strangers ${algorithm}`);
+  return {
+    pki,
+    strangers,
+    server: await issueServer(pki),
+    ada: await issueClient(pki, 'Ada'),
+    mallory: await issueClient(strangers, 'Mallory'),
+    expired: await issueExpiredClient(pki, 'Old Ada'),
+  };
+}
+
+/** A Hono app that greets the caller by CN and echoes JSON. */
+function app(): Hono<{ Bindings: ServeEnv }> {
+  const a = new Hono<{ Bindings: ServeEnv }>();
+  a.get('/hello', (c) => c.text(`hello ${peerOf(c.env)?.peer.commonName ?? '(nobody)'}`));
+  a.post('/echo', async (c) =>
+    c.json({ from: peerOf(c)?.peer.commonName, got: await c.req.json<unknown>() }),
+  );
+  // No import needed: the server puts the validated path on the env it hands the app.
+  a.get('/env-peer', (c) =>
+    c.json({ cn: c.env.peer?.peer.commonName ?? null, anchor: c.env.peer?.anchor.subject.length }),
+  );
+  return a;
+}
+
+function clientOf(f: Fixture, me: TlsIdentity) {
+  return createMtlsFetch({
+    key: me.key,
+    certificates: me.certificates,
+    validator: f.pki.validator(),
+    timeoutMs: 5_000,
+  });
+}
+
+/**
+ * Resolves with the first connection event matching `where` (events arrive after the client's
+ * promise settles, and a stray one may precede them, so match on content, not position).
+ */
+async function nextEvent(
+  events: ConnectionEvent[],
+  where: Partial<Record<'type' | 'code' | 'subject', string | undefined>>,
+): Promise<ConnectionEvent> {
+  const matches = (e: ConnectionEvent): boolean =>
+    Object.entries(where).every(([k, v]) => (e as unknown as Record<string, unknown>)[k] === v);
+  await expect.poll(() => events.some(matches), { timeout: 3_000, interval: 10 }).toBe(true);
+  return events.find(matches)!;
+}
+
+describe.each(['Ed25519', 'P-256'] as const)('serve (%s)', (algorithm) => {
+  let f: Fixture;
+  let server: MtlsServer;
+  const events: ConnectionEvent[] = [];
+
+  beforeAll(async () => {
+    f = await fixture(algorithm);
+    server = await serve({
+      url: 'https://127.0.0.1:0',
+      key: f.server.key,
+      certificates: f.server.certificates,
+      validator: f.pki.validator(),
+      fetch: app().fetch,
+      onConnection: (e) => events.push(e),
+    });
+  });
+  afterAll(() => server?.close());
+
+  it('reports the actual port in url', () => {
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.url).toBe(`https://127.0.0.1:${server.port}`);
+    expect(server.address).toBe('127.0.0.1');
+  });
+
+  it('answers a trusted client, which the handler sees through peerOf', async () => {
+    events.length = 0;
+    const res = await clientOf(f, f.ada)(`${server.url}/hello`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('hello Ada');
+    const accepted = await nextEvent(events, { type: 'accepted' });
+    expect(accepted).toMatchObject({
+      type: 'accepted',
+      remoteAddress: '127.0.0.1',
+      commonName: 'Ada',
+      subject: 'CN=Ada',
+    });
+  });
+
+  it('hands the app the validated peer as env.peer', async () => {
+    const res = await clientOf(f, f.ada)(`${server.url}/env-peer`);
+    expect(await res.json()).toEqual({ cn: 'Ada', anchor: expect.any(Number) as unknown });
+  });
+
+  it('round-trips a JSON POST', async () => {
+    const res = await clientOf(f, f.ada)(`${server.url}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 1, s: 'é' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await res.json()).toEqual({ from: 'Ada', got: { n: 1, s: 'é' } });
+  });
+
+  it('refuses a stranger with ERR_CHAIN_NO_PATH before any HTTP', async () => {
+    events.length = 0;
+    const err = await clientOf(f, f.mallory)(`${server.url}/hello`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as NetworkError).code).toBe('ERR_NET_TLS');
+    expect((err as NetworkError).message).toMatch(/may not trust our certificate/);
+    const refused = await nextEvent(events, { subject: 'CN=Mallory' });
+    expect(refused).toMatchObject({ type: 'refused', code: 'ERR_CHAIN_NO_PATH' });
+    expect((refused as { message: string }).message).toMatch(/anchor|path/);
+  });
+
+  it('refuses an expired client certificate with ERR_CHAIN_EXPIRED', async () => {
+    events.length = 0;
+    const err = await clientOf(f, f.expired)(`${server.url}/hello`).catch((e: unknown) => e);
+    expect((err as NetworkError).code).toBe('ERR_NET_TLS');
+    const refused = await nextEvent(events, { subject: 'CN=Old Ada' });
+    expect(refused).toMatchObject({ type: 'refused', code: 'ERR_CHAIN_EXPIRED' });
+  });
+
+  it('refuses a client that presents no certificate', async () => {
+    events.length = 0;
+    const socket = tlsConnect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const refused = await nextEvent(events, { type: 'refused', subject: undefined });
+    expect(refused).toMatchObject({
+      code: 'ERR_NET_TLS',
+      message: 'The client presented no certificate.',
+    });
+  });
+});
+
+describe('serve', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await fixture('P-256');
+  });
+
+  async function start(
+    fetch: (request: Request, env: ServeEnv) => Response | Promise<Response>,
+    extra: Partial<Parameters<typeof serve>[0]> = {},
+  ): Promise<MtlsServer> {
+    return serve({
+      url: 'https://127.0.0.1:0',
+      key: f.server.key,
+      certificates: f.server.certificates,
+      validator: f.pki.validator(),
+      fetch,
+      ...extra,
+    });
+  }
+
+  it('accepts a client pinned as the only anchor', async () => {
+    await using server = await start(
+      (_r, env) => new Response(`pinned ${peerOf(env)?.peer.commonName}`),
+      {
+        validator: createPathValidator({ anchors: [f.ada.certificate.der] }),
+      },
+    );
+    const res = await clientOf(f, f.ada)(`${server.url}/`);
+    expect(await res.text()).toBe('pinned Ada');
+    // Someone else from the same CA is not the pinned client.
+    const other = await issueClient(f.pki, 'Bob');
+    const err = await clientOf(f, other)(`${server.url}/`).catch((e: unknown) => e);
+    expect((err as NetworkError).code).toBe('ERR_NET_TLS');
+  });
+
+  it('validates client certificates at options.time', async () => {
+    const events: ConnectionEvent[] = [];
+    await using server = await start(() => new Response('ok'), {
+      time: () => new Date(Date.now() + 2 * 365 * 86_400_000),
+      onConnection: (e) => events.push(e),
+    });
+    const err = await clientOf(f, f.ada)(`${server.url}/`).catch((e: unknown) => e);
+    expect((err as NetworkError).code).toBe('ERR_NET_TLS');
+    expect(await nextEvent(events, { subject: 'CN=Ada' })).toMatchObject({
+      type: 'refused',
+      code: 'ERR_CHAIN_EXPIRED',
+    });
+  });
+
+  /** Connects with a client certificate over raw TLS; `send` is written as soon as the handshake ends. */
+  function rawClient(port: number, send?: string) {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      key: f.ada.key,
+      cert: f.ada.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
+      rejectUnauthorized: false,
+    });
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    if (send !== undefined) socket.once('secureConnect', () => socket.write(send));
+    const closed = new Promise<string>((r) => socket.once('close', () => r(received)));
+    return { socket, closed };
+  }
+
+  it('serves a request that arrived while the client was still being validated', async () => {
+    const inner = f.pki.validator();
+    const slow: PathValidator = {
+      ...inner,
+      validate: async (input) => {
+        await new Promise((r) => setTimeout(r, 150));
+        return inner.validate(input);
+      },
+    };
+    await using server = await start(
+      (_r, env) => new Response(`hi ${peerOf(env)?.peer.commonName}`),
+      {
+        validator: slow,
+      },
+    );
+    const { closed } = rawClient(
+      server.port,
+      'GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+    );
+    const response = await closed;
+    expect(response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(response).toMatch(/hi Ada$/);
+  });
+
+  it('drops an accepted connection that sends no request headers within idleTimeoutMs', async () => {
+    await using server = await start(() => new Response('ok'), { idleTimeoutMs: 200 });
+    const t0 = Date.now();
+    const silent = rawClient(server.port);
+    const partial = rawClient(server.port, 'GET / HTTP/1.1\r\nhost: x\r\n');
+    expect(await silent.closed).toBe('');
+    expect(await partial.closed).toBe('');
+    expect(Date.now() - t0).toBeLessThan(3_000);
+  });
+
+  it('drops a connection that never completes the TLS handshake within idleTimeoutMs', async () => {
+    const events: ConnectionEvent[] = [];
+    await using server = await start(() => new Response('ok'), {
+      idleTimeoutMs: 200,
+      onConnection: (e) => events.push(e),
+    });
+    const socket = netConnect(server.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise<void>((r) => socket.once('close', () => r()));
+    expect(await nextEvent(events, { type: 'refused' })).toMatchObject({ code: 'ERR_NET_TLS' });
+  });
+
+  it('answers 500 when the handler throws, and keeps serving', async () => {
+    const errors: unknown[] = [];
+    await using server = await start(
+      (request) => {
+        if (new URL(request.url).pathname === '/boom') throw new Error('boom');
+        if (new URL(request.url).pathname === '/reject') return Promise.reject(new Error('later'));
+        return new Response('still here');
+      },
+      { onError: (e) => errors.push(e) },
+    );
+    const fetch = clientOf(f, f.ada);
+    const boom = await fetch(`${server.url}/boom`);
+    expect(boom.status).toBe(500);
+    await boom.text();
+    const later = await fetch(`${server.url}/reject`);
+    expect(later.status).toBe(500);
+    await later.text();
+    expect(errors.map((e) => (e as Error).message)).toEqual(['boom', 'later']);
+    const ok = await fetch(`${server.url}/fine`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('still here');
+  });
+
+  it('rejects a port in use with ERR_NET_CONNECT', async () => {
+    await using first = await start(() => new Response('first'));
+    const err = await start(() => new Response('second'), { url: first.url }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as NetworkError).code).toBe('ERR_NET_CONNECT');
+    expect((err as NetworkError).message).toMatch(/already in use/);
+  });
+
+  it('rejects a URL that is not https with ERR_NET_URL', async () => {
+    for (const url of ['http://127.0.0.1:0', 'not a url']) {
+      const err = await start(() => new Response(''), { url }).catch((e: unknown) => e);
+      expect((err as NetworkError).code).toBe('ERR_NET_URL');
+    }
+  });
+
+  it('rejects missing certificates or key with TypeError', async () => {
+    await expect(start(() => new Response(''), { certificates: [] })).rejects.toThrow(TypeError);
+    await expect(start(() => new Response(''), { key: '' })).rejects.toThrow(TypeError);
+    await expect(
+      serve({ key: f.server.key, certificates: f.server.certificates } as never),
+    ).rejects.toThrow(TypeError);
+    await expect(start(() => new Response(''), { idleTimeoutMs: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it("rejects a key that is not the certificate's with ERR_KEY_MISMATCH", async () => {
+    const err = await start(() => new Response(''), { key: f.ada.key }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('ERR_KEY_MISMATCH');
+    expect((err as Error).message).toMatch(
+      /^serve: the private key does not belong to .*CN=server/,
+    );
+  });
+
+  it('closes idle connections, lets a request in progress finish, then stops listening', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    const server = await start(async () => {
+      entered();
+      await gate;
+      return new Response('finished');
+    });
+    // An idle connection that never sends a request.
+    const idle = tlsConnect({
+      host: '127.0.0.1',
+      port: server.port,
+      key: f.ada.key,
+      cert: f.ada.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
+      rejectUnauthorized: false,
+    });
+    idle.on('error', () => undefined);
+    const idleClosed = new Promise<void>((r) => idle.once('close', () => r()));
+    await new Promise<void>((r) => idle.once('secureConnect', () => r()));
+
+    const pending = clientOf(f, f.ada)(`${server.url}/slow`);
+    await inHandler;
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    await idleClosed;
+    expect(closed).toBe(false);
+    release();
+    const res = await pending;
+    expect(await res.text()).toBe('finished');
+    await closing;
+    expect(server.close()).toBe(server.close());
+    const err = await clientOf(f, f.ada)(`${server.url}/`).catch((e: unknown) => e);
+    expect((err as NetworkError).code).toBe('ERR_NET_CONNECT');
+  });
+});
+
+// --- real curl ---
+
+const curlMissing = await new Promise<boolean>((resolve) =>
+  execFile('curl', ['--version'], (error) => resolve(error !== null)),
+);
+if (curlMissing)
+  console.warn(
+    `SKIPPED curl interop tests: curl is not installed${isCI ? ' (CI=true: failing instead)' : ''}`,
+  );
+
+interface CurlResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+function curl(args: readonly string[]): Promise<CurlResult> {
+  return new Promise((resolve) =>
+    execFile('curl', ['-sS', '--max-time', '10', ...args], (error, stdout, stderr) =>
+      resolve({
+        exitCode: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
+        stdout,
+        stderr,
+      }),
+    ),
+  );
+}
+
+describe.skipIf(curlMissing && !isCI).each(['Ed25519', 'P-256'] as const)(
+  'serve with real curl (%s)',
+  (algorithm) => {
+    let f: Fixture;
+    let server: MtlsServer;
+    let dir: string;
+    const events: ConnectionEvent[] = [];
+    const file = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const pemChain = (id: TlsIdentity): string =>
+      id.certificates.map((d) => encodePem('CERTIFICATE', d)).join('');
+
+    beforeAll(async () => {
+      f = await fixture(algorithm);
+      dir = mkdtempSync(join(tmpdir(), 'certified-tls-'));
+      server = await serve({
+        url: 'https://127.0.0.1:0',
+        key: f.server.key,
+        certificates: f.server.certificates,
+        validator: f.pki.validator(),
+        fetch: app().fetch,
+        onConnection: (e) => events.push(e),
+      });
+    });
+    afterAll(async () => {
+      await server?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('serves a trusted client (curl --cert chain --key --cacert)', async () => {
+      const r = await curl([
+        '--cert',
+        file('ada.pem', pemChain(f.ada)),
+        '--key',
+        file('ada.key', f.ada.key),
+        '--cacert',
+        file('ca.pem', encodePem('CERTIFICATE', f.pki.ca.der)),
+        '-w',
+        '\n%{http_code}',
+        `${server.url}/hello`,
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe('hello Ada\n200');
+    });
+
+    it('refuses curl with a stranger certificate: no HTTP response', async () => {
+      events.length = 0;
+      const r = await curl([
+        '--cert',
+        file('mallory.pem', pemChain(f.mallory)),
+        '--key',
+        file('mallory.key', f.mallory.key),
+        '--cacert',
+        file('ca.pem', encodePem('CERTIFICATE', f.pki.ca.der)),
+        '-w',
+        '%{http_code}',
+        `${server.url}/hello`,
+      ]);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stdout).toBe('000');
+      expect(await nextEvent(events, { subject: 'CN=Mallory' })).toMatchObject({
+        type: 'refused',
+        code: 'ERR_CHAIN_NO_PATH',
+      });
+    });
+
+    it('refuses curl without a certificate: no HTTP response', async () => {
+      events.length = 0;
+      const r = await curl([
+        '--cacert',
+        file('ca.pem', encodePem('CERTIFICATE', f.pki.ca.der)),
+        '-w',
+        '%{http_code}',
+        `${server.url}/hello`,
+      ]);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stdout).toBe('000');
+      expect(await nextEvent(events, { type: 'refused', subject: undefined })).toMatchObject({
+        code: 'ERR_NET_TLS',
+      });
+    });
+  },
+);

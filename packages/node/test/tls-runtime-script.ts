@@ -1,0 +1,428 @@
+/**
+ * @module test/tls-runtime-script — the mTLS round trip that tls-runtimes.test.ts bundles (esbuild)
+ * and runs under Node, Deno and Bun. Prints one JSON line per check (`{ check, ok, detail }`) and a
+ * final `{ done, failed }` line; exits 1 if any check failed.
+ *
+ *   self                 serve + createMtlsFetch in one process (Ed25519 and P-256): round trip,
+ *                        refusals both ways; on P-256 also bodies, 500s, names, expiry, no
+ *                        certificate, abort, port in use and close()
+ *   server <file> [alg]  serve (P-256 by default), write what a client needs to <file>, run until killed
+ *   client <file>        call the server described in <file> (trusted → 200 + CN; stranger → refused)
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
+import { createPathValidator, encodePem, fromBase64Der, toBase64Der } from '@certified/core';
+import {
+  createMtlsFetch,
+  peerOf,
+  serve,
+  type ConnectionEvent,
+  type MtlsServer,
+} from '../src/index.js';
+import {
+  createTlsPki,
+  issueClient,
+  issueExpiredClient,
+  issueServer,
+  type TlsAlgorithm,
+  type TlsIdentity,
+} from './tls-identities.js';
+
+interface Wire {
+  url: string;
+  serverCa: string;
+  trusted: { key: string; certificates: string[]; commonName: string };
+  stranger: { key: string; certificates: string[] };
+}
+
+let failed = 0;
+function check(check: string, ok: boolean, detail?: unknown): void {
+  if (!ok) failed++;
+  console.log(JSON.stringify({ check, ok, detail }));
+}
+
+const errorOf = (
+  e: unknown,
+): { name: string | undefined; code: string | undefined; message: string } => ({
+  name: (e as Error)?.name,
+  code: (e as { code?: string })?.code,
+  message: String((e as Error)?.message ?? e),
+});
+
+async function start(algorithm: TlsAlgorithm, url = 'https://127.0.0.1:0') {
+  const pki = await createTlsPki(algorithm, `Runtime ${algorithm}`);
+  const strangers = await createTlsPki(algorithm, `Stranger ${algorithm}`);
+  const serverId = await issueServer(pki);
+  const trusted = await issueClient(pki, `Ada ${algorithm}`);
+  const stranger = await issueClient(strangers, 'Mallory');
+  const events: ConnectionEvent[] = [];
+  const server = await serve({
+    url,
+    key: serverId.key,
+    certificates: serverId.certificates,
+    validator: pki.validator(),
+    fetch: async (request, env) => {
+      const path = new URL(request.url).pathname;
+      if (path === '/boom') throw new Error('boom');
+      if (path === '/echo')
+        return Response.json({ from: peerOf(env)?.peer.commonName, got: await request.text() });
+      return new Response(`hello ${peerOf(env)?.peer.commonName ?? '(nobody)'}`, { status: 200 });
+    },
+    onConnection: (e) => events.push(e),
+    onError: () => undefined,
+  });
+  return { pki, strangers, serverId, server, trusted, stranger, events };
+}
+
+/** Runs `fn`; a check passes when it resolves to true. */
+async function expectThat(name: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    const r = await fn();
+    check(name, r === true, r === true ? undefined : r);
+  } catch (e) {
+    check(name, false, errorOf(e));
+  }
+}
+
+/** Resolves with the error `p` rejects with, or a marker when it resolves. */
+async function errorFrom(p: Promise<unknown>): Promise<ReturnType<typeof errorOf>> {
+  try {
+    const r = await p;
+    return { name: 'resolved', code: undefined, message: String((r as Response)?.status ?? r) };
+  } catch (e) {
+    return errorOf(e);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function eventually<T>(get: () => T | undefined, ms = 3000): Promise<T | undefined> {
+  for (let waited = 0; waited < ms; waited += 20) {
+    const v = get();
+    if (v !== undefined) return v;
+    await sleep(20);
+  }
+  return get();
+}
+
+/** Raw TLS with a client certificate; `send` is written as soon as the handshake ends. */
+function rawClient(port: number, me: TlsIdentity, send?: string) {
+  const socket = tlsConnect({
+    host: '127.0.0.1',
+    port,
+    key: me.key,
+    cert: me.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
+    rejectUnauthorized: false,
+  });
+  socket.on('error', () => undefined);
+  let received = '';
+  socket.on('data', (d: Uint8Array) => (received += new TextDecoder().decode(d)));
+  if (send !== undefined) socket.once('secureConnect', () => socket.write(send));
+  const closed = new Promise<string>((r) => socket.once('close', () => r(received)));
+  return { socket, closed };
+}
+
+/** The behaviours beyond the basic round trip, on one runtime. */
+async function more(s: Awaited<ReturnType<typeof start>>): Promise<void> {
+  const { server, trusted, pki, events } = s;
+  const fetch = createMtlsFetch({
+    key: trusted.key,
+    certificates: trusted.certificates,
+    validator: pki.validator(),
+    timeoutMs: 10_000,
+  });
+  const base = server.url;
+  await expectThat('POST JSON round trip', async () => {
+    const res = await fetch(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 1 }),
+    });
+    const got = (await res.json()) as { from: string; got: string };
+    return got.from === trusted.commonName && got.got === '{"n":1}' ? true : got;
+  });
+  await expectThat('streamed request body', async () => {
+    const parts = ['a', 'b', 'c'];
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        const p = parts.shift();
+        if (p === undefined) c.close();
+        else c.enqueue(new TextEncoder().encode(p));
+      },
+    });
+    const got = (await (await fetch(`${base}/echo`, { method: 'POST', body })).json()) as {
+      got: string;
+    };
+    return got.got === 'abc' ? true : got;
+  });
+  await expectThat('handler throwing gives 500, then the server still serves', async () => {
+    const boom = await fetch(`${base}/boom`);
+    await boom.text();
+    const ok = await fetch(`${base}/hello`);
+    await ok.text();
+    return boom.status === 500 && ok.status === 200 ? true : [boom.status, ok.status];
+  });
+  await expectThat('serverName localhost (DNS SAN, SNI) accepted', async () => {
+    const res = await createMtlsFetch({
+      key: trusted.key,
+      certificates: trusted.certificates,
+      validator: pki.validator(),
+      serverName: 'localhost',
+    })(`${base}/hello`);
+    await res.text();
+    return res.status === 200 ? true : res.status;
+  });
+  await expectThat('wrong server name refused with ERR_CHAIN_PEER_NAME', async () => {
+    const err = await errorFrom(
+      createMtlsFetch({
+        key: trusted.key,
+        certificates: trusted.certificates,
+        validator: pki.validator(),
+        serverName: 'wrong.example',
+      })(`${base}/hello`),
+    );
+    return err.code === 'ERR_CHAIN_PEER_NAME' ? true : err;
+  });
+  await expectThat('expired client refused (server event ERR_CHAIN_EXPIRED)', async () => {
+    events.length = 0;
+    const old = await issueExpiredClient(pki, 'Old');
+    const err = await errorFrom(
+      createMtlsFetch({ key: old.key, certificates: old.certificates, validator: pki.validator() })(
+        `${base}/hello`,
+      ),
+    );
+    // Other refusals may land here too (a client that hung up mid-handshake earlier): match by subject.
+    const ev = await eventually(() =>
+      events.find((e) => e.type === 'refused' && e.subject === 'CN=Old'),
+    );
+    return err.code === 'ERR_NET_TLS' && ev?.type === 'refused' && ev.code === 'ERR_CHAIN_EXPIRED'
+      ? true
+      : { err, ev };
+  });
+  await expectThat('client without a certificate refused (server event ERR_NET_TLS)', async () => {
+    events.length = 0;
+    const socket = tlsConnect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
+    socket.on('error', () => undefined);
+    socket.write('GET /hello HTTP/1.1\r\nhost: x\r\n\r\n');
+    let got = '';
+    socket.on('data', (d: Uint8Array) => (got += new TextDecoder().decode(d)));
+    await new Promise<void>((r) => socket.once('close', () => r()));
+    const ev = await eventually(() =>
+      events.find((e) => e.type === 'refused' && /no certificate/.test(e.message)),
+    );
+    return got === '' && ev?.type === 'refused' && ev.code === 'ERR_NET_TLS' ? true : { got, ev };
+  });
+  await expectThat('a request sent while the client is being validated is served', async () => {
+    const inner = pki.validator();
+    const slow = await serve({
+      url: 'https://127.0.0.1:0',
+      key: s.serverId.key,
+      certificates: s.serverId.certificates,
+      validator: {
+        ...inner,
+        validate: async (input) => {
+          await sleep(150);
+          return inner.validate(input);
+        },
+      },
+      fetch: (_r, env) => new Response(`hi ${peerOf(env)?.peer.commonName}`),
+      idleTimeoutMs: 300,
+    });
+    try {
+      const eager = rawClient(
+        slow.port,
+        trusted,
+        'GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+      );
+      const got = await eager.closed;
+      const silent = await rawClient(slow.port, trusted).closed; // dropped after idleTimeoutMs
+      return got.startsWith('HTTP/1.1 200 ') &&
+        got.endsWith(`hi ${trusted.commonName}`) &&
+        silent === ''
+        ? true
+        : { got, silent };
+    } finally {
+      await slow.close();
+    }
+  });
+  await expectThat('abort rejects with AbortError', async () => {
+    const err = await errorFrom(fetch(`${base}/hello`, { signal: AbortSignal.abort() }));
+    return err.name === 'AbortError' ? true : err;
+  });
+  await expectThat('a second server on the same port fails with ERR_NET_CONNECT', async () => {
+    const err = await errorFrom(
+      serve({
+        url: base,
+        key: s.serverId.key,
+        certificates: s.serverId.certificates,
+        validator: pki.validator(),
+        fetch: () => new Response(''),
+      }),
+    );
+    return err.code === 'ERR_NET_CONNECT' ? true : err;
+  });
+  await expectThat(
+    'close() ends an idle connection and resolves; then ERR_NET_CONNECT',
+    async () => {
+      const { socket: idle } = rawClient(server.port, trusted);
+      await new Promise<void>((r) => idle.once('secureConnect', () => r()));
+      await sleep(100); // let the server validate and admit it
+      const closed = await Promise.race([
+        server.close().then(() => true),
+        sleep(5000).then(() => false),
+      ]);
+      if (!closed) return 'close() did not resolve within 5 s';
+      const err = await errorFrom(fetch(`${base}/hello`));
+      return err.code === 'ERR_NET_CONNECT' ? true : err;
+    },
+  );
+}
+
+async function callTrusted(
+  label: string,
+  url: string,
+  me: Pick<TlsIdentity, 'key' | 'certificates' | 'commonName'>,
+  serverCa: Uint8Array,
+): Promise<void> {
+  const fetch = createMtlsFetch({
+    key: me.key,
+    certificates: me.certificates,
+    validator: createPathValidator({ anchors: [serverCa] }),
+    timeoutMs: 10_000,
+  });
+  try {
+    const res = await fetch(`${url}/hello`);
+    const text = await res.text();
+    check(
+      `${label}: trusted client gets 200 with its CN`,
+      res.status === 200 && text === `hello ${me.commonName}`,
+      {
+        status: res.status,
+        text,
+      },
+    );
+  } catch (e) {
+    check(`${label}: trusted client gets 200 with its CN`, false, errorOf(e));
+  }
+}
+
+async function callStranger(
+  label: string,
+  url: string,
+  stranger: Pick<TlsIdentity, 'key' | 'certificates'>,
+  serverCa: Uint8Array,
+): Promise<void> {
+  const fetch = createMtlsFetch({
+    key: stranger.key,
+    certificates: stranger.certificates,
+    validator: createPathValidator({ anchors: [serverCa] }),
+    timeoutMs: 10_000,
+  });
+  try {
+    const res = await fetch(`${url}/hello`);
+    check(`${label}: stranger is refused`, false, { status: res.status, text: await res.text() });
+  } catch (e) {
+    const err = errorOf(e);
+    check(
+      `${label}: stranger is refused`,
+      err.code === 'ERR_NET_TLS' || err.code === 'ERR_NET_PROTOCOL',
+      err,
+    );
+  }
+}
+
+async function self(): Promise<void> {
+  for (const algorithm of ['Ed25519', 'P-256'] as const) {
+    let server: MtlsServer | undefined;
+    try {
+      const s = await start(algorithm);
+      server = s.server;
+      await callTrusted(algorithm, server.url, s.trusted, s.pki.ca.der);
+      s.events.length = 0;
+      await callStranger(algorithm, server.url, s.stranger, s.pki.ca.der);
+      const ev = await eventually(() =>
+        s.events.find((e) => e.type === 'refused' && e.subject === 'CN=Mallory'),
+      );
+      check(
+        `${algorithm}: server reports the stranger refused with ERR_CHAIN_NO_PATH`,
+        ev?.type === 'refused' && ev.code === 'ERR_CHAIN_NO_PATH' && ev.subject === 'CN=Mallory',
+        ev,
+      );
+      // The client judges the server too: a server outside the pinned anchor is refused.
+      try {
+        const res = await createMtlsFetch({
+          key: s.trusted.key,
+          certificates: s.trusted.certificates,
+          validator: s.strangers.validator(),
+        })(`${server.url}/hello`);
+        check(`${algorithm}: client refuses an untrusted server`, false, { status: res.status });
+      } catch (e) {
+        const err = errorOf(e);
+        check(
+          `${algorithm}: client refuses an untrusted server`,
+          err.code === 'ERR_CHAIN_NO_PATH',
+          err,
+        );
+      }
+      if (algorithm === 'P-256') await more(s);
+    } catch (e) {
+      check(`${algorithm}: setup`, false, errorOf(e));
+    } finally {
+      await server?.close();
+    }
+  }
+}
+
+async function server(file: string, algorithm: TlsAlgorithm): Promise<void> {
+  const s = await start(algorithm);
+  const wire: Wire = {
+    url: s.server.url,
+    serverCa: toBase64Der(s.pki.ca.der),
+    trusted: {
+      key: s.trusted.key,
+      certificates: s.trusted.certificates.map(toBase64Der),
+      commonName: s.trusted.commonName,
+    },
+    stranger: { key: s.stranger.key, certificates: s.stranger.certificates.map(toBase64Der) },
+  };
+  // Complete before it appears: the test polls for the name.
+  writeFileSync(`${file}.tmp`, JSON.stringify(wire));
+  renameSync(`${file}.tmp`, file);
+  console.log(JSON.stringify({ listening: s.server.url }));
+  // Runs until the test kills it.
+  await new Promise(() => undefined);
+}
+
+async function client(file: string): Promise<void> {
+  const wire = JSON.parse(readFileSync(file, 'utf8')) as Wire;
+  const serverCa = fromBase64Der(wire.serverCa);
+  await callTrusted(
+    'cross',
+    wire.url,
+    { ...wire.trusted, certificates: wire.trusted.certificates.map(fromBase64Der) },
+    serverCa,
+  );
+  await callStranger(
+    'cross',
+    wire.url,
+    { key: wire.stranger.key, certificates: wire.stranger.certificates.map(fromBase64Der) },
+    serverCa,
+  );
+}
+
+/** Runs one mode; returns the number of failed checks. */
+export async function main(args: readonly string[]): Promise<number> {
+  const [mode, file, algorithm = 'P-256'] = args;
+  if (mode === 'self') await self();
+  else if (mode === 'server' && file && (algorithm === 'P-256' || algorithm === 'Ed25519'))
+    await server(file, algorithm);
+  else if (mode === 'client' && file) await client(file);
+  else {
+    console.log(
+      JSON.stringify({ error: `usage: self | server <file> [Ed25519|P-256] | client <file>` }),
+    );
+    return 2;
+  }
+  console.log(JSON.stringify({ done: true, failed }));
+  return failed;
+}
