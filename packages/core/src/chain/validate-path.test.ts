@@ -1664,7 +1664,11 @@ describe('anchors and path building', () => {
     // What a stranger presents: its identity and its own (self-signed) CA.
     const stranger = await selfSignedCa('Stranger Root', keys.other);
     const l0 = await leafUnder(stranger);
-    const r = expectRefused(await check({ peer: l0, chain: [stranger.cert] }), 'ERR_CHAIN_NO_PATH', 1);
+    const r = expectRefused(
+      await check({ peer: l0, chain: [stranger.cert] }),
+      'ERR_CHAIN_NO_PATH',
+      1,
+    );
     expect(r.message).toMatch(/O=Stranger Root/);
     expect(r.message).toMatch(/self-signed root that is not one of the trust anchors/);
     expect(r.message).not.toMatch(/cycle/);

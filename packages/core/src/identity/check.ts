@@ -8,6 +8,7 @@ import { fingerprint, type Certificate } from '../x509/certificate.js';
 import { formatGeneralName } from '../x509/general-name.js';
 import { formatName } from '../x509/name.js';
 import { matchesPeerName } from '../chain/validate-path.js';
+import { verifyCertificateSignature } from '../x509/verify-certificate.js';
 import {
   loadIdentity,
   signerNameOf,
@@ -233,7 +234,7 @@ export async function checkIdentity(
     expiry(identity.signer.certificate, 'CA.crt');
     if (
       identity.id.chain.length === 0 &&
-      !sameName(identity.id.certificate, identity.signer.certificate)
+      !(await issuedBy(identity.id.certificate, identity.signer.certificate))
     )
       add('warning', 'CHECK_ID_NOT_FROM_CA', 'id.crt', 'id.crt was not issued by CA.crt.');
     for (const self of ['known_servers/self.crt', 'known_clients/self.crt']) {
@@ -276,8 +277,16 @@ function sortProblems(p: IdentityProblem[]): IdentityProblem[] {
   return p.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
 }
 
-function sameName(a: Certificate, b: Certificate): boolean {
-  return bytesEqual(a.issuerDer, b.subjectDer);
+/** Names alone do not tell: a re-run `init` makes a new CA with the same name. */
+async function issuedBy(cert: Certificate, ca: Certificate): Promise<boolean> {
+  if (!bytesEqual(cert.issuerDer, ca.subjectDer)) return false;
+  try {
+    await verifyCertificateSignature(cert, ca);
+    return true;
+  } catch (e) {
+    if (!(e instanceof CertifiedError)) throw e;
+    return false;
+  }
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -4,7 +4,7 @@
  * `id/<signer>.crt` and `CA/<signer>.crt` (our identity and CA as others signed them), `known_clients/`
  * (who may call our services) and `known_servers/` (services we call: `*.crt` and `<alias>.yaml`).
  */
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, Scalar, stringify as stringifyYaml } from 'yaml';
 import { CertifiedError, IdentityError } from '../errors.js';
 import { encodePem, fromBase64Der, readDerInput, toOrnlBase64Der } from '../encoding/pem.js';
 import { equalBytes } from '../internal/bytes.js';
@@ -222,14 +222,17 @@ export async function loadIdentity(
     caKey !== undefined && caCrt !== undefined
       ? await keyed('CA', caKey, caCrt, options)
       : undefined;
-  const problems: IdentityProblem[] = [];
+  // One list per reader, joined in a fixed order: the readers run concurrently, and a real file
+  // system finishes them in any order.
+  const found: IdentityProblem[][] = [[], [], [], [], []];
   const [signatures, caSignatures, knownClients, knownServers, services] = await Promise.all([
-    readCertificateDir(store, 'id', problems),
-    readCertificateDir(store, 'CA', problems),
-    readCertificateDir(store, 'known_clients', problems),
-    readCertificateDir(store, 'known_servers', problems),
-    readServices(store, problems),
+    readCertificateDir(store, 'id', found[0]!),
+    readCertificateDir(store, 'CA', found[1]!),
+    readCertificateDir(store, 'known_clients', found[2]!),
+    readCertificateDir(store, 'known_servers', found[3]!),
+    readServices(store, found[4]!),
   ]);
+  const problems = found.flat();
   return {
     store,
     location: store.location,
@@ -331,7 +334,8 @@ export function parseService(alias: string, file: string, text: string): KnownSe
 
 /**
  * Writes a service file the way ORNL certified's `yaml.dump(TrustedService)` does: keys `auths`, `cert`,
- * `url` in that order, the certificate as base64-DER in ORNL's alphabet.
+ * `url` in that order, the certificate as base64-DER in ORNL's alphabet. Strings are quoted wherever
+ * PyYAML (YAML 1.1) would misread them (`yes`, `1:20`) and escaped where it refuses characters (tab, DEL).
  *
  * @example
  * serviceYaml({ url: 'https://api:8443', cert: ca, auths: [ornlName(ca.subject)] });
@@ -341,14 +345,36 @@ export function serviceYaml(service: {
   cert?: Certificate | undefined;
   auths: readonly string[];
 }): string {
+  // `=` and `<<` are YAML 1.1's value and merge keys, which PyYAML's safe loader cannot construct.
+  const str = (v: string) => (pyyamlUnsafe(v) || v === '=' || v === '<<' ? quoted(v) : v);
   return stringifyYaml(
     {
-      auths: [...service.auths],
+      auths: service.auths.map(str),
       cert: service.cert ? toOrnlBase64Der(service.cert.der) : null,
-      url: service.url,
+      url: str(service.url),
     },
-    { lineWidth: 0, indentSeq: false },
+    // YAML 1.1, as ORNL's PyYAML reads it: `yes`, `on`, `1:20`, `2001-01-01` must be quoted.
+    { lineWidth: 0, indentSeq: false, version: '1.1' },
+  ).replace(PYYAML_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+// PyYAML (ORNL's reader) refuses tab and controls in plain scalars, and DEL, C1 controls, U+2028/9 and
+// BOM raw anywhere. Strings holding them are written double-quoted; the yaml package escapes C0
+// controls there but leaves the others raw, so those are escaped afterwards (only quoted strings hold them).
+const PYYAML_RAW = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
+function pyyamlUnsafe(v: string): boolean {
+  return (
+    /[\t\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/.test(v) ||
+    [...v].some((ch) => ch < ' ' && ch !== '\n' && ch !== '\r')
   );
+}
+
+function quoted(v: string): Scalar<string> {
+  const s = new Scalar(v);
+  s.type = Scalar.QUOTE_DOUBLE;
+  // The yaml package's 1.1 schema writes a `<<` string as a bare merge key, whatever its style.
+  if (v === '<<') s.tag = 'tag:yaml.org,2002:str';
+  return s;
 }
 
 /**

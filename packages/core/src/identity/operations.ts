@@ -147,7 +147,8 @@ export interface AddIntroOptions extends OverwriteOptions, CryptoOptions {
  * the signer's CA with the signer in `auths`.
  *
  * @param letter - the letter JSON (text, bytes or object).
- * @throws ERR_INTRO_* codes (a letter for another key is ERR_INTRO_KEY_MISMATCH), ERR_STORE_EXISTS.
+ * @throws ERR_INTRO_* codes (a letter for another key is ERR_INTRO_KEY_MISMATCH), ERR_STORE_EXISTS,
+ *   ERR_IDENTITY_INPUT_INVALID for a service URL that is not https://host[:port][/prefix].
  * @example
  * const { signerName } = await addIntro(me, await readFile('letter.json', 'utf8'));
  */
@@ -262,7 +263,8 @@ function serviceChanges(letter: VerifiedIntroLetter, overwrite: boolean): StoreC
   return Object.entries(letter.services).map(([alias, url]) =>
     write(
       `known_servers/${checkEntryName(alias, 'service alias')}.yaml`,
-      serviceYaml({ url, cert: letter.caCert, auths: [letter.signerName] }),
+      // The letter allows http(s) URLs with queries; a service file must hold what parseService reads.
+      serviceYaml({ url: checkServiceUrl(url), cert: letter.caCert, auths: [letter.signerName] }),
       overwrite,
     ),
   );

@@ -312,10 +312,8 @@ export async function verifyIntroLetter(
 
 // --- internal ---
 
-
 /** Either alphabet, padded to a multiple of four, nothing else — what python's `b64decode(validate=True)` takes. */
 const STRICT_BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
 
 function readCertificateField(
   record: Record<string, unknown>,

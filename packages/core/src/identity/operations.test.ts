@@ -1,0 +1,558 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { encodePem, fromBase64Der, toBase64Der, toOrnlBase64Der } from '../encoding/pem.js';
+import { toHex } from '../internal/bytes.js';
+import { generateKeyPair } from '../keys/keys.js';
+import { createSelfSignedCa, issueCaCertificate, type Issuer } from '../x509/build-certificate.js';
+import { decodeCertificate, type Certificate } from '../x509/certificate.js';
+import { dnsName, emailAddress, ipAddress } from '../x509/general-name.js';
+import { nameEquals, organizationName, personName, signingName } from '../x509/name.js';
+import { verifyCertificateSignature } from '../x509/verify-certificate.js';
+import { ornlName } from '../intro/ornl-name.js';
+import { createIntroLetter, type IntroLetter } from '../intro/intro-letter.js';
+import { rejected, thrown } from '../../test/thrown.js';
+import { initIdentity, loadIdentity, loadService, type Identity } from './identity.js';
+import {
+  addClient,
+  addIntro,
+  addService,
+  getIdent,
+  getSigner,
+  introduce,
+  setOrg,
+} from './operations.js';
+import { createMemoryStore } from './store.js';
+
+const NOW = new Date('2030-01-01T00:00:00Z');
+const DAY = 86_400_000;
+/** When operations run: a day after the identities were made. */
+const AT = new Date(NOW.getTime() + DAY);
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+type MemoryStore = ReturnType<typeof createMemoryStore>;
+
+const adaName = personName({ commonName: 'Ada Lovelace', country: 'GB' });
+const notesName = organizationName({ organization: 'Example Corp', unit: 'Notes', country: 'US' });
+
+/** Every file with its mode and bytes, to compare a store before and after. */
+function snapshot(store: MemoryStore): Record<string, string> {
+  return Object.fromEntries(
+    [...store.files].map(([p, f]) => [p, `${f.mode.toString(8)}:${toHex(f.data)}`]),
+  );
+}
+
+async function text(store: MemoryStore, path: string): Promise<string> {
+  const bytes = await store.read(path);
+  if (bytes === undefined) throw new Error(`${path} is missing`);
+  return dec.decode(bytes);
+}
+
+async function person(store: MemoryStore = createMemoryStore()): Promise<Identity> {
+  return initIdentity(store, {
+    subject: adaName,
+    altNames: [emailAddress('ada@example.org')],
+    now: NOW,
+  });
+}
+
+async function service(): Promise<Identity> {
+  return initIdentity(createMemoryStore(), {
+    subject: notesName,
+    altNames: [dnsName('notes.example'), ipAddress('127.0.0.1')],
+    keyType: 'secp256r1',
+    now: NOW,
+  });
+}
+
+const memory = (id: Identity) => id.store as MemoryStore;
+const pem = (c: Certificate) => encodePem('CERTIFICATE', c.der);
+
+let notes: Identity; // a service that introduces people
+let notesCa: Certificate;
+let notesSigner: string; // ornlName of its CA
+
+beforeAll(async () => {
+  notes = await service();
+  notesCa = notes.signer!.certificate;
+  notesSigner = ornlName(notesCa.subject);
+});
+
+describe('addClient', () => {
+  it('saves the certificate as known_clients/<name>.crt in PEM', async () => {
+    const ada = await person();
+    const r = await addClient(ada, 'notes', pem(notesCa));
+    expect(r.written).toEqual(['known_clients/notes.crt']);
+    expect(r.removed).toEqual([]);
+    expect(r.certificates.map((c) => toHex(c.der))).toEqual([toHex(notesCa.der)]);
+    expect(await text(memory(ada), 'known_clients/notes.crt')).toBe(pem(notesCa));
+    expect(memory(ada).files.get('known_clients/notes.crt')!.mode).toBe(0o644);
+    const loaded = await loadIdentity(ada.store);
+    expect(loaded.knownClients.map((f) => f.name)).toEqual(['notes', 'self']);
+  });
+
+  it('reads DER, base64 in either alphabet, JSON with ca_cert, and PEM bundles', async () => {
+    const ada = await person();
+    const inputs: [string, Uint8Array | string][] = [
+      ['der', notesCa.der],
+      ['b64', toBase64Der(notesCa.der)],
+      ['ornl', `${toOrnlBase64Der(notesCa.der)}\n`],
+      ['json', JSON.stringify(getSigner(notes))],
+      ['jsonbytes', enc.encode(JSON.stringify(getSigner(notes)))],
+    ];
+    for (const [name, input] of inputs) {
+      await addClient(ada, name, input);
+      expect([name, await text(memory(ada), `known_clients/${name}.crt`)]).toEqual([
+        name,
+        pem(notesCa),
+      ]);
+    }
+    const bundle = pem(notesCa) + pem(ada.signer!.certificate);
+    const r = await addClient(ada, 'bundle', bundle);
+    expect(r.certificates).toHaveLength(2);
+    expect(await text(memory(ada), 'known_clients/bundle.crt')).toBe(bundle);
+  });
+
+  it('rejects an existing client with ERR_STORE_EXISTS, leaving the store byte-identical', async () => {
+    const ada = await person();
+    await addClient(ada, 'notes', pem(notesCa));
+    const before = snapshot(memory(ada));
+    const e = await rejected(addClient(ada, 'notes', pem(ada.signer!.certificate)));
+    expect(e.code).toBe('ERR_STORE_EXISTS');
+    expect(e.message).toMatch(/known_clients\/notes\.crt exists/);
+    expect(snapshot(memory(ada))).toEqual(before);
+
+    await addClient(ada, 'notes', pem(ada.signer!.certificate), { overwrite: true });
+    expect(await text(memory(ada), 'known_clients/notes.crt')).toBe(pem(ada.signer!.certificate));
+  });
+
+  it.each([['../x'], ['a/b'], ['.hidden'], ['a\nb'], ['tab\there'], [''], ['a\\b']])(
+    'rejects the name %j with ERR_IDENTITY_NAME_INVALID',
+    async (name) => {
+      const ada = await person();
+      const before = snapshot(memory(ada));
+      const e = await rejected(addClient(ada, name, pem(notesCa)));
+      expect(e.code).toBe('ERR_IDENTITY_NAME_INVALID');
+      expect(e.message).toMatch(/^The client name/);
+      expect(snapshot(memory(ada))).toEqual(before);
+    },
+  );
+
+  it.each([
+    ['garbage', 'not a certificate', /not a readable certificate/],
+    ['JSON without ca_cert', '{"cert": "AAAA"}', /without a "ca_cert"/],
+    ['broken JSON', '{"ca_cert": ', /not valid JSON/],
+    ['JSON with a bad ca_cert', '{"ca_cert": "AAAA"}', /not a readable certificate/],
+  ])('rejects %s with ERR_IDENTITY_INPUT_INVALID', async (_, input, message) => {
+    const ada = await person();
+    const before = snapshot(memory(ada));
+    const e = await rejected(addClient(ada, 'x', input));
+    expect(e.code).toBe('ERR_IDENTITY_INPUT_INVALID');
+    expect(e.message).toMatch(message);
+    expect(e.field).toBe('client certificate');
+    expect(snapshot(memory(ada))).toEqual(before);
+  });
+});
+
+describe('addService', () => {
+  it('writes known_servers/<alias>.yaml: auths, cert, url, with the signer appended', async () => {
+    const ada = await person();
+    const r = await addService(ada, '127.0.0.1:8443', pem(notesCa));
+    expect(r).toEqual({
+      written: ['known_servers/127.0.0.1:8443.yaml'],
+      removed: [],
+      alias: '127.0.0.1:8443',
+      url: 'https://127.0.0.1:8443',
+      auths: [notesSigner],
+    });
+    const yaml = await text(memory(ada), 'known_servers/127.0.0.1:8443.yaml');
+    expect(yaml).toBe(
+      `auths:\n- ${notesSigner}\ncert: ${toOrnlBase64Der(notesCa.der)}\nurl: https://127.0.0.1:8443\n`,
+    );
+    const doc = parseYaml(yaml) as Record<string, unknown>;
+    expect(Object.keys(doc)).toEqual(['auths', 'cert', 'url']);
+    const back = await loadService(ada.store, '127.0.0.1:8443');
+    expect(back.auths).toEqual([notesSigner]);
+    expect(toHex(back.cert!.der)).toBe(toHex(notesCa.der));
+  });
+
+  it('takes get-signer JSON and a url option, as `add-service notes signer.json --url`', async () => {
+    const ada = await person();
+    const r = await addService(ada, 'notes', JSON.stringify(getSigner(notes)), {
+      url: 'https://127.0.0.1:8443/api',
+    });
+    expect(r.alias).toBe('notes');
+    const s = await loadService(ada.store, 'notes');
+    expect(s.url).toBe('https://127.0.0.1:8443/api');
+    expect(s.auths).toEqual([notesSigner]);
+    expect(toHex(s.cert!.der)).toBe(toHex(notesCa.der));
+  });
+
+  it('takes host:port/prefix as ORNL does: the alias is the part before the path', async () => {
+    const ada = await person();
+    const r = await addService(ada, 'notes.example:8443/v1', pem(notesCa));
+    expect([r.alias, r.url]).toEqual(['notes.example:8443', 'https://notes.example:8443/v1']);
+    expect(r.written).toEqual(['known_servers/notes.example:8443.yaml']);
+  });
+
+  it("appends the certificate's name to auths once", async () => {
+    const ada = await person();
+    const r = await addService(ada, 'a', pem(notesCa), { auths: ['O=Partner', notesSigner] });
+    expect(r.auths).toEqual(['O=Partner', notesSigner]);
+    const r2 = await addService(ada, 'b', pem(notesCa), { auths: ['O=Partner'] });
+    expect(r2.auths).toEqual(['O=Partner', notesSigner]);
+    expect((await loadService(ada.store, 'b')).auths).toEqual(['O=Partner', notesSigner]);
+  });
+
+  it('rejects an existing service with ERR_STORE_EXISTS, leaving the store byte-identical', async () => {
+    const ada = await person();
+    await addService(ada, 'notes', pem(notesCa), { url: 'https://127.0.0.1:8443' });
+    const before = snapshot(memory(ada));
+    const e = await rejected(addService(ada, 'notes', pem(notesCa), { url: 'https://10.0.0.1' }));
+    expect(e.code).toBe('ERR_STORE_EXISTS');
+    expect(snapshot(memory(ada))).toEqual(before);
+
+    await addService(ada, 'notes', pem(notesCa), { url: 'https://10.0.0.1', overwrite: true });
+    expect((await loadService(ada.store, 'notes')).url).toBe('https://10.0.0.1');
+  });
+
+  it.each([['../x'], ['.hidden'], ['a\nb'], ['a\x01'], [''], ['/x'], ['a\\b']])(
+    'rejects the name %j with ERR_IDENTITY_NAME_INVALID',
+    async (name) => {
+      const ada = await person();
+      const before = snapshot(memory(ada));
+      const e = await rejected(addService(ada, name, pem(notesCa)));
+      expect(e.code).toBe('ERR_IDENTITY_NAME_INVALID');
+      expect(snapshot(memory(ada))).toEqual(before);
+    },
+  );
+
+  it.each([
+    ['http', 'http://127.0.0.1:8080'],
+    ['a query', 'https://127.0.0.1/x?y=1'],
+    ['a fragment', 'https://127.0.0.1/#x'],
+    ['no URL', 'notes'],
+  ])('rejects a url with %s with ERR_IDENTITY_INPUT_INVALID', async (_, url) => {
+    const ada = await person();
+    const before = snapshot(memory(ada));
+    const e = await rejected(addService(ada, 'notes', pem(notesCa), { url }));
+    expect(e.code).toBe('ERR_IDENTITY_INPUT_INVALID');
+    expect(e.field).toBe('url');
+    expect(snapshot(memory(ada))).toEqual(before);
+  });
+
+  it('rejects an unreadable certificate with ERR_IDENTITY_INPUT_INVALID', async () => {
+    const ada = await person();
+    const e = await rejected(addService(ada, 'notes', 'nope'));
+    expect(e.code).toBe('ERR_IDENTITY_INPUT_INVALID');
+    expect(e.field).toBe('service certificate');
+  });
+});
+
+describe('getIdent and getSigner', () => {
+  it("print id.crt as one line of base64-DER in ORNL's alphabet", () => {
+    const line = getIdent(notes);
+    expect(line).toMatch(/^[A-Za-z0-9_-]+={0,2}$/);
+    expect(line).toBe(toOrnlBase64Der(notes.id.certificate.der));
+    expect(toHex(fromBase64Der(line))).toBe(toHex(notes.id.certificate.der));
+  });
+
+  it('print the CA as {"ca_cert": …} and nothing else', () => {
+    const s = getSigner(notes);
+    expect(Object.keys(s)).toEqual(['ca_cert']);
+    expect(s.ca_cert).toBe(toOrnlBase64Der(notesCa.der));
+  });
+});
+
+describe('introduce', () => {
+  it("signs the subject's get-ident output with our CA", async () => {
+    const ada = await person();
+    const letter = await introduce(notes, getIdent(ada), {
+      now: AT,
+      services: { notes: 'https://127.0.0.1:8443' },
+    });
+    expect(Object.keys(letter)).toEqual(['signed_cert', 'ca_cert', 'services']);
+    expect(letter.ca_cert).toBe(toOrnlBase64Der(notesCa.der));
+    const signed = decodeCertificate(fromBase64Der(letter.signed_cert));
+    expect(toHex(signed.publicKey.spki)).toBe(toHex(ada.id.certificate.publicKey.spki));
+    expect(nameEquals(signed.subject, adaName)).toBe(true);
+    expect(signed.subjectAltNames).toEqual(ada.id.certificate.subjectAltNames);
+    await verifyCertificateSignature(signed, notesCa);
+  });
+
+  it('honours days', async () => {
+    const ada = await person();
+    const letter = await introduce(notes, pem(ada.id.certificate), { now: AT, days: 10 });
+    const signed = decodeCertificate(fromBase64Der(letter.signed_cert));
+    expect(signed.notAfter.getTime()).toBe(AT.getTime() + 10 * DAY);
+  });
+});
+
+describe('addIntro', () => {
+  let ada: Identity;
+  let letter: IntroLetter;
+
+  beforeAll(async () => {
+    ada = await person();
+    letter = await introduce(notes, getIdent(ada), {
+      now: AT,
+      services: { notes: 'https://127.0.0.1:8443', 'notes-v2': 'https://127.0.0.1:8444/v2' },
+    });
+  });
+
+  it('saves id/<signer>.crt and a service file per letter service', async () => {
+    const me = await person();
+    const mine = await introduce(notes, getIdent(me), {
+      now: AT,
+      services: { notes: 'https://127.0.0.1:8443' },
+    });
+    const r = await addIntro(me, JSON.stringify(mine, null, 2), { now: AT });
+    const idFile = `id/${notesSigner}.crt`;
+    expect(r.written).toEqual([idFile, 'known_servers/notes.yaml']);
+    expect(r.letter.signerName).toBe(notesSigner);
+    expect(await text(memory(me), idFile)).toBe(
+      pem(decodeCertificate(fromBase64Der(mine.signed_cert))) + pem(notesCa),
+    );
+    expect(await text(memory(me), 'known_servers/notes.yaml')).toBe(
+      `auths:\n- ${notesSigner}\ncert: ${mine.ca_cert}\nurl: https://127.0.0.1:8443\n`,
+    );
+    const loaded = await loadIdentity(me.store);
+    expect(loaded.signatures.map((f) => f.name)).toEqual([notesSigner]);
+    expect(loaded.problems).toEqual([]);
+  });
+
+  it('takes the letter as bytes or as an object, and without services', async () => {
+    const me = await person();
+    const mine = await introduce(notes, getIdent(me), { now: AT });
+    const r = await addIntro(me, enc.encode(JSON.stringify(mine)), { now: AT });
+    expect(r.written).toEqual([`id/${notesSigner}.crt`]);
+    const r2 = await addIntro(me, mine, { now: AT, overwrite: true });
+    expect(r2.written).toEqual([`id/${notesSigner}.crt`]);
+  });
+
+  it('rejects a second install with ERR_STORE_EXISTS unless overwrite, store unchanged', async () => {
+    const me = await person();
+    const mine = await introduce(notes, getIdent(me), {
+      now: AT,
+      services: { notes: 'https://127.0.0.1:8443' },
+    });
+    await addIntro(me, mine, { now: AT });
+    const before = snapshot(memory(me));
+    const e = await rejected(addIntro(me, mine, { now: AT }));
+    expect(e.code).toBe('ERR_STORE_EXISTS');
+    expect(snapshot(memory(me))).toEqual(before);
+    await addIntro(me, mine, { now: AT, overwrite: true });
+  });
+
+  it("rejects a letter for someone else's key with ERR_INTRO_KEY_MISMATCH, store unchanged", async () => {
+    const bob = await person();
+    const before = snapshot(memory(bob));
+    const e = await rejected(addIntro(bob, letter, { now: AT }));
+    expect(e.code).toBe('ERR_INTRO_KEY_MISMATCH');
+    expect(e.message).toMatch(/someone else/);
+    expect(snapshot(memory(bob))).toEqual(before);
+  });
+
+  it('rejects a CA certificate posing as an identity with ERR_INTRO_NOT_IDENTITY', async () => {
+    const me = await person();
+    // An introducer allowed to sign CAs issues a CA certificate for our id.key.
+    const keys = await generateKeyPair();
+    const rogue: Issuer = {
+      certificate: await createSelfSignedCa({
+        subject: signingName(organizationName({ organization: 'Rogue', unit: 'CA' })),
+        keyPair: keys,
+        pathLength: 1,
+        now: NOW,
+      }),
+      privateKey: keys.privateKey,
+    };
+    const posing = await issueCaCertificate({
+      issuer: rogue,
+      subject: adaName,
+      publicKey: me.id.certificate.publicKey,
+      now: NOW,
+    });
+    const before = snapshot(memory(me));
+    const e = await rejected(
+      addIntro(
+        me,
+        {
+          signed_cert: toOrnlBase64Der(posing.der),
+          ca_cert: toOrnlBase64Der(rogue.certificate.der),
+        },
+        { now: AT },
+      ),
+    );
+    expect(e.code).toBe('ERR_INTRO_NOT_IDENTITY');
+    expect(e.message).toMatch(/CA certificate posing as an identity/);
+    expect(snapshot(memory(me))).toEqual(before);
+  });
+
+  it('rejects an expired letter with ERR_INTRO_EXPIRED', async () => {
+    const me = await person();
+    const mine = await introduce(notes, getIdent(me), { now: AT, days: 30 });
+    const e = await rejected(addIntro(me, mine, { now: new Date(AT.getTime() + 31 * DAY) }));
+    expect(e.code).toBe('ERR_INTRO_EXPIRED');
+    expect(e.field).toBe('signed_cert');
+    expect(memory(me).files.has(`id/${notesSigner}.crt`)).toBe(false);
+  });
+
+  it('rejects a letter not yet valid with ERR_INTRO_NOT_YET_VALID', async () => {
+    const me = await person();
+    const mine = await introduce(notes, getIdent(me), { now: new Date(AT.getTime() + 10 * DAY) });
+    const e = await rejected(addIntro(me, mine, { now: AT }));
+    expect(e.code).toBe('ERR_INTRO_NOT_YET_VALID');
+    expect(e.field).toBe('signed_cert');
+  });
+
+  it('rejects a letter when a write fails with ERR_STORE_NO_SPACE, store unchanged', async () => {
+    const store = createMemoryStore({ failOn: 'known_servers/notes.yaml' });
+    const me = await person(store);
+    const mine = await introduce(notes, getIdent(me), {
+      now: AT,
+      services: { 'notes-v2': 'https://127.0.0.1:8444', notes: 'https://127.0.0.1:8443' },
+    });
+    const before = snapshot(store);
+    const e = await rejected(addIntro(me, mine, { now: AT }));
+    expect(e.code).toBe('ERR_STORE_NO_SPACE');
+    expect(e.message).toMatch(/known_servers\/notes\.yaml/);
+    expect(snapshot(store)).toEqual(before);
+  });
+
+  it('rejects an introducer whose name is not a file name with ERR_IDENTITY_NAME_INVALID', async () => {
+    const me = await person();
+    const keys = await generateKeyPair();
+    const slashy: Issuer = {
+      certificate: await createSelfSignedCa({
+        subject: personName({ commonName: '../../etc' }),
+        keyPair: keys,
+        now: NOW,
+      }),
+      privateKey: keys.privateKey,
+    };
+    expect(ornlName(slashy.certificate.subject)).toBe('CN=../../etc');
+    const mine = await createIntroLetter({ issuer: slashy, subject: getIdent(me), now: AT });
+    const before = snapshot(memory(me));
+    const e = await rejected(addIntro(me, mine, { now: AT }));
+    expect(e.code).toBe('ERR_IDENTITY_NAME_INVALID');
+    expect(e.field).toBe('signer name');
+    expect(snapshot(memory(me))).toEqual(before);
+  });
+
+  it('rejects a letter service alias that is not a file name with ERR_IDENTITY_NAME_INVALID', async () => {
+    const me = await person();
+    const mine = await introduce(notes, getIdent(me), { now: AT });
+    const before = snapshot(memory(me));
+    const e = await rejected(
+      addIntro(me, { ...mine, services: { '.hidden': 'https://127.0.0.1' } }, { now: AT }),
+    );
+    expect(e.code).toBe('ERR_IDENTITY_NAME_INVALID');
+    expect(e.field).toBe('service alias');
+    expect(snapshot(memory(me))).toEqual(before);
+    const e2 = await rejected(
+      addIntro(me, { ...mine, services: { 'a/b': 'https://127.0.0.1' } }, { now: AT }),
+    );
+    expect(e2.code).toBe('ERR_INTRO_MALFORMED');
+    expect(snapshot(memory(me))).toEqual(before);
+  });
+
+  it.each([
+    ['an http URL', 'http://127.0.0.1:8080'],
+    ['a query', 'https://127.0.0.1/x?y=1'],
+  ])(
+    'rejects a letter service with %s with ERR_IDENTITY_INPUT_INVALID, store unchanged',
+    async (_, url) => {
+      // Such a service file would be refused by loadIdentity/parseService later on.
+      const me = await person();
+      const mine = await introduce(notes, getIdent(me), { now: AT });
+      const before = snapshot(memory(me));
+      const e = await rejected(addIntro(me, { ...mine, services: { notes: url } }, { now: AT }));
+      expect(e.code).toBe('ERR_IDENTITY_INPUT_INVALID');
+      expect(e.field).toBe('url');
+      expect(snapshot(memory(me))).toEqual(before);
+    },
+  );
+});
+
+describe('setOrg', () => {
+  async function joined() {
+    const svc = await initIdentity(createMemoryStore(), {
+      subject: organizationName({ organization: 'Example Corp', unit: 'Search' }),
+      altNames: [dnsName('search.example')],
+      now: NOW,
+    });
+    await svc.store.commit([
+      { op: 'write', path: 'id/CN=Old.crt', data: enc.encode(pem(notesCa)) },
+      { op: 'write', path: 'CA/CN=Old.crt', data: enc.encode(pem(notesCa)) },
+    ]);
+    const letter = await introduce(notes, getIdent(svc), {
+      now: AT,
+      services: { notes: 'https://127.0.0.1:8443' },
+    });
+    return { svc, letter };
+  }
+
+  it('rejects a call without overwrite with ERR_IDENTITY_INPUT_INVALID, store unchanged', async () => {
+    const { svc, letter } = await joined();
+    const before = snapshot(memory(svc));
+    const e = await rejected(setOrg(svc, letter, { now: AT }));
+    expect(e.code).toBe('ERR_IDENTITY_INPUT_INVALID');
+    expect(e.field).toBe('overwrite');
+    expect(e.message).toMatch(/--overwrite/);
+    expect(snapshot(memory(svc))).toEqual(before);
+  });
+
+  it('replaces id.crt, removes CA.*, CA/, id/ and self.crt, and trusts the org', async () => {
+    const { svc, letter } = await joined();
+    const idKey = await text(memory(svc), 'id.key');
+    const r = await setOrg(svc, letter, { now: AT, overwrite: true });
+    const signed = decodeCertificate(fromBase64Der(letter.signed_cert));
+    expect(r.written).toEqual([
+      'known_clients/org.crt',
+      'known_servers/org.crt',
+      'id.crt',
+      'known_servers/notes.yaml',
+    ]);
+    expect([...memory(svc).files.keys()].sort()).toEqual([
+      'id.crt',
+      'id.key',
+      'known_clients/org.crt',
+      'known_servers/notes.yaml',
+      'known_servers/org.crt',
+    ]);
+    expect(await text(memory(svc), 'id.key')).toBe(idKey);
+    expect(await text(memory(svc), 'id.crt')).toBe(pem(signed) + pem(notesCa));
+    expect(await text(memory(svc), 'known_clients/org.crt')).toBe(pem(notesCa));
+    expect(await text(memory(svc), 'known_servers/org.crt')).toBe(pem(notesCa));
+
+    const loaded = await loadIdentity(svc.store);
+    expect(loaded.signer).toBeUndefined();
+    expect(toHex(loaded.id.certificate.der)).toBe(toHex(signed.der));
+    expect(loaded.id.chain.map((c) => toHex(c.der))).toEqual([toHex(notesCa.der)]);
+    expect((await loadService(svc.store, 'notes')).auths).toEqual([notesSigner]);
+  });
+
+  it("rejects a letter for someone else's key with ERR_INTRO_KEY_MISMATCH, store unchanged", async () => {
+    const { svc } = await joined();
+    const { letter: theirs } = await joined();
+    const before = snapshot(memory(svc));
+    const e = await rejected(setOrg(svc, theirs, { now: AT, overwrite: true }));
+    expect(e.code).toBe('ERR_INTRO_KEY_MISMATCH');
+    expect(snapshot(memory(svc))).toEqual(before);
+  });
+
+  it('leaves an identity that cannot introduce: ERR_IDENTITY_NO_SIGNER', async () => {
+    const { svc, letter } = await joined();
+    await setOrg(svc, letter, { now: AT, overwrite: true });
+    const loaded = await loadIdentity(svc.store);
+    const ada = await person();
+    const e = await rejected(introduce(loaded, getIdent(ada), { now: AT }));
+    expect(e.code).toBe('ERR_IDENTITY_NO_SIGNER');
+    expect(e.field).toBe('CA.key');
+    expect(e.message).toMatch(/cannot introduce someone/);
+    const e2 = thrown(() => getSigner(loaded));
+    expect(e2.code).toBe('ERR_IDENTITY_NO_SIGNER');
+    // get-ident still works: it prints the organisation-signed identity.
+    expect(getIdent(loaded)).toBe(letter.signed_cert);
+  });
+});
