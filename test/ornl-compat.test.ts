@@ -51,7 +51,9 @@ const probe = (code: string) =>
 const hasCryptography = probe('import cryptography.x509');
 const hasPyYaml = hasCryptography && probe('import yaml');
 if (process.env.CI === 'true' && !hasPyYaml)
-  throw new Error('CI=true: python3 with python-cryptography and PyYAML is required (see .ci/run).');
+  throw new Error(
+    'CI=true: python3 with python-cryptography and PyYAML is required (see .ci/run).',
+  );
 if (!hasCryptography)
   console.warn(
     '\n!!! python3 with python-cryptography not found: SKIPPING the "read by ORNL" half of test/ornl-compat.test.ts !!!\n',

@@ -12,7 +12,7 @@ import {
   type Certificate,
   type CertificationRequest,
 } from '@certified/core';
-import type { Command } from '../cli.js';
+import { CliError, type Command } from '../cli.js';
 import { printJson } from './shared.js';
 
 type Item = { label: string; value: Certificate | CertificationRequest };
@@ -71,7 +71,16 @@ export const inspectCommand: Command = {
     };
     const trimmed = text.trim();
     if (trimmed.startsWith('{')) {
-      const obj = JSON.parse(trimmed) as Record<string, unknown>;
+      let obj: Record<string, unknown>;
+      try {
+        obj = JSON.parse(trimmed) as Record<string, unknown>;
+      } catch (e) {
+        throw new CliError(
+          'ERR_FILE_READ',
+          `Cannot read ${file}: it is not valid JSON (${(e as Error).message}).`,
+          { cause: e },
+        );
+      }
       if ('signed_cert' in obj) {
         const letter = parseIntroLetter(obj);
         let signature = 'valid: signed_cert was signed by ca_cert';

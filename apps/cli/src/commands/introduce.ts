@@ -39,6 +39,10 @@ export const introduceCommand: Command = {
     for (const s of list(ctx.values, 'service')) {
       const eq = s.indexOf('=');
       if (eq <= 0) usage(`--service ${JSON.stringify(s)} must be ALIAS=URL.`);
+      if (!isServiceUrl(s.slice(eq + 1)))
+        usage(
+          `--service ${JSON.stringify(s)}: the URL must be https://host[:port][/prefix] (add-intro refuses anything else).`,
+        );
       services[s.slice(0, eq)] = s.slice(eq + 1);
     }
     const daysText = str(ctx.values, 'days');
@@ -55,3 +59,13 @@ export const introduceCommand: Command = {
     return 0;
   },
 };
+
+/** What add-intro accepts as a service URL: https, a host, no query or fragment. */
+function isServiceUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && u.hostname !== '' && !u.search && !u.hash;
+  } catch {
+    return false;
+  }
+}

@@ -116,7 +116,8 @@ export interface ResolvedUrl {
  * query and fragment are kept. An alias `host:port` is tried before `host`. URLs matching no alias are
  * returned unchanged.
  *
- * @throws ERR_IDENTITY_INPUT_INVALID when the URL is not https or gives a port the service also gives.
+ * @throws ERR_IDENTITY_INPUT_INVALID when the URL is not https or gives a port the service also gives;
+ *   ERR_SERVICE_INVALID when the alias's `known_servers/<alias>.yaml` exists but cannot be read.
  * @example
  * resolveServiceUrl(me, 'https://notes/items?x=1'); // { url: 'https://127.0.0.1:8443/items?x=1', service }
  */
@@ -138,7 +139,19 @@ export function resolveServiceUrl(identity: Identity, url: string): ResolvedUrl 
   const byAlias = new Map(identity.services.map((s) => [s.alias, s]));
   const withPort = u.port ? byAlias.get(`${u.hostname}:${u.port}`) : undefined;
   const service = withPort ?? byAlias.get(u.hostname);
-  if (!service) return { url: u.href, service: undefined };
+  if (!service) {
+    // A service file for this alias that could not be read must not be bypassed by connecting to the
+    // alias as a host name (it would fail later with a confusing network error, or reach a stranger).
+    const files = [...(u.port ? [`${u.hostname}:${u.port}`] : []), u.hostname].map(
+      (alias) => `known_servers/${alias}.yaml`,
+    );
+    const broken = identity.problems.find(
+      (p) => p.code === 'ERR_SERVICE_INVALID' && p.file !== undefined && files.includes(p.file),
+    );
+    if (broken)
+      throw new IdentityError('ERR_SERVICE_INVALID', broken.message, { field: broken.file! });
+    return { url: u.href, service: undefined };
+  }
   const base = new URL(service.url);
   let port = base.port;
   if (!withPort && u.port) {
