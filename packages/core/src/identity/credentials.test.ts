@@ -441,4 +441,22 @@ describe('resolveServiceUrl', () => {
     expect(e.code).toBe('ERR_IDENTITY_INPUT_INVALID');
     expect(e.message).toMatch(message);
   });
+
+  it('rejects an alias whose service file is broken with ERR_SERVICE_INVALID instead of dialing the alias', async () => {
+    const bob = await person('Bob');
+    await bob.store.commit([
+      {
+        op: 'write',
+        path: 'known_servers/broken.yaml',
+        data: enc.encode('cert: null\nauths: []\n'),
+      },
+    ]);
+    const loaded = await loadIdentity(bob.store);
+    const e = thrown(() => resolveServiceUrl(loaded, 'https://broken/x'));
+    expect(e.code).toBe('ERR_SERVICE_INVALID');
+    expect(e.field).toBe('known_servers/broken.yaml');
+    expect(e.message).toMatch(/has no url/);
+    // Unrelated hosts still pass through unchanged.
+    expect(resolveServiceUrl(loaded, 'https://elsewhere/x').url).toBe('https://elsewhere/x');
+  });
 });
