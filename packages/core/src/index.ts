@@ -135,6 +135,7 @@ export {
   loadIdentity,
   loadService,
   parseService,
+  serviceUrlProblem,
   serviceYaml,
 } from './identity/identity.js';
 export type {

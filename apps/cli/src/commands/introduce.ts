@@ -1,5 +1,5 @@
 /** @module commands/introduce — `certified introduce`: sign someone's identity, print the letter. */
-import { introduce } from '@certified/core';
+import { introduce, serviceUrlProblem } from '@certified/core';
 import { list, str, usage, type Command } from '../cli.js';
 import { loadMe, printJson } from './shared.js';
 
@@ -39,7 +39,7 @@ export const introduceCommand: Command = {
     for (const s of list(ctx.values, 'service')) {
       const eq = s.indexOf('=');
       if (eq <= 0) usage(`--service ${JSON.stringify(s)} must be ALIAS=URL.`);
-      if (!isServiceUrl(s.slice(eq + 1)))
+      if (serviceUrlProblem(s.slice(eq + 1)) !== undefined)
         usage(
           `--service ${JSON.stringify(s)}: the URL must be https://host[:port][/prefix] (add-intro refuses anything else).`,
         );
@@ -59,13 +59,3 @@ export const introduceCommand: Command = {
     return 0;
   },
 };
-
-/** What add-intro accepts as a service URL: https, a host, no query or fragment. */
-function isServiceUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' && u.hostname !== '' && !u.search && !u.hash;
-  } catch {
-    return false;
-  }
-}

@@ -4,6 +4,7 @@
  * soon-expiring certificates, a service certificate that does not name the host it is reached at.
  */
 import { CertifiedError } from '../errors.js';
+import { equalBytes } from '../internal/bytes.js';
 import { fingerprint, type Certificate } from '../x509/certificate.js';
 import { formatGeneralName } from '../x509/general-name.js';
 import { formatName } from '../x509/name.js';
@@ -241,7 +242,7 @@ export async function checkIdentity(
       const f = [...identity.knownClients, ...identity.knownServers].find((k) => k.file === self);
       if (!f)
         add('warning', 'CHECK_MISSING', self, `${self} is missing: we do not trust what we sign.`);
-      else if (!f.certificates.some((c) => bytesEqual(c.der, identity.signer!.certificate.der)))
+      else if (!f.certificates.some((c) => equalBytes(c.der, identity.signer!.certificate.der)))
         add('warning', 'CHECK_SELF_MISMATCH', self, `${self} does not match CA.crt.`);
     }
   }
@@ -279,7 +280,7 @@ function sortProblems(p: IdentityProblem[]): IdentityProblem[] {
 
 /** Names alone do not tell: a re-run `init` makes a new CA with the same name. */
 async function issuedBy(cert: Certificate, ca: Certificate): Promise<boolean> {
-  if (!bytesEqual(cert.issuerDer, ca.subjectDer)) return false;
+  if (!equalBytes(cert.issuerDer, ca.subjectDer)) return false;
   try {
     await verifyCertificateSignature(cert, ca);
     return true;
@@ -287,10 +288,6 @@ async function issuedBy(cert: Certificate, ca: Certificate): Promise<boolean> {
     if (!(e instanceof CertifiedError)) throw e;
     return false;
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function octal(mode: number): string {

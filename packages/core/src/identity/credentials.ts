@@ -4,6 +4,7 @@
  * `known_servers/*.crt`) or a client (`known_clients/*.crt`), and alias URLs (`https://<alias>/path`).
  */
 import { IdentityError } from '../errors.js';
+import { equalBytes } from '../internal/bytes.js';
 import type { Certificate } from '../x509/certificate.js';
 import { signerNameOf, type Identity, type KnownService } from './identity.js';
 
@@ -182,7 +183,5 @@ function ownChain(identity: Identity): Certificate[] {
 }
 
 function sameSpki(a: Certificate, b: Certificate): boolean {
-  const x = a.publicKey.spki;
-  const y = b.publicKey.spki;
-  return x.length === y.length && x.every((v, i) => v === y[i]);
+  return equalBytes(a.publicKey.spki, b.publicKey.spki);
 }

@@ -297,16 +297,8 @@ export function parseService(alias: string, file: string, text: string): KnownSe
   const url = record['url'];
   if (typeof url !== 'string' || url === '')
     throw bad('url', 'has no url (the service location, https://host[:port]).');
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw bad('url', `url ${JSON.stringify(url)} is not a URL.`);
-  }
-  if (parsed.protocol !== 'https:' || parsed.hostname === '')
-    throw bad('url', `url ${JSON.stringify(url)} must be https://host[:port][/prefix].`);
-  if (parsed.search !== '' || parsed.hash !== '')
-    throw bad('url', `url ${JSON.stringify(url)} must not carry a query or fragment.`);
+  const urlProblem = serviceUrlProblem(url);
+  if (urlProblem) throw bad('url', `url ${JSON.stringify(url)} ${urlProblem}.`);
   let cert: Certificate | undefined;
   const rawCert = record['cert'];
   if (rawCert !== undefined && rawCert !== null) {
@@ -330,6 +322,26 @@ export function parseService(alias: string, file: string, text: string): KnownSe
   if (!Array.isArray(rawAuths) || rawAuths.some((a) => typeof a !== 'string'))
     throw bad('auths', 'auths must be a list of RFC 4514 names.');
   return { alias, file, url, cert, auths: rawAuths as string[] };
+}
+
+/**
+ * Why a URL cannot be a service's `url` (https, a host, an optional port and path prefix, no query or
+ * fragment), or undefined when it can. The one rule for service files, `add-service` and letter services.
+ *
+ * @example
+ * serviceUrlProblem('http://x'); // "must be https://host[:port][/prefix]"
+ */
+export function serviceUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a URL';
+  }
+  if (parsed.protocol !== 'https:' || parsed.hostname === '')
+    return 'must be https://host[:port][/prefix]';
+  if (parsed.search !== '' || parsed.hash !== '') return 'must not carry a query or fragment';
+  return undefined;
 }
 
 /**

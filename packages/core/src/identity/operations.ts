@@ -18,6 +18,7 @@ import {
   pemOf,
   readCertificateInput,
   remove,
+  serviceUrlProblem,
   serviceYaml,
   signerNameOf,
   write,
@@ -271,19 +272,7 @@ function serviceChanges(letter: VerifiedIntroLetter, overwrite: boolean): StoreC
 }
 
 function checkServiceUrl(url: string): string {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (
-    !parsed ||
-    parsed.protocol !== 'https:' ||
-    parsed.hostname === '' ||
-    parsed.search ||
-    parsed.hash
-  )
+  if (serviceUrlProblem(url) !== undefined)
     throw new IdentityError(
       'ERR_IDENTITY_INPUT_INVALID',
       `The service URL ${JSON.stringify(url)} must be https://host[:port][/prefix].`,
