@@ -10,7 +10,7 @@ export type {
   ResolveConfigDirOptions,
   ResolveConfigDirResult,
 } from './config-dir.js';
-export { peerOf, serve } from './tls/server.js';
+export { createMtlsServer, peerOf } from './tls/server.js';
 export type {
   ConnectionEvent,
   MtlsServer,

@@ -15,7 +15,7 @@ import { createPathValidator, encodePem, fromBase64Der, toBase64Der } from '@cer
 import {
   createMtlsFetch,
   peerOf,
-  serve,
+  createMtlsServer,
   type ConnectionEvent,
   type MtlsServer,
 } from '../src/index.js';
@@ -56,7 +56,7 @@ async function start(algorithm: TlsAlgorithm, url = 'https://127.0.0.1:0') {
   const trusted = await issueClient(pki, `Ada ${algorithm}`);
   const stranger = await issueClient(strangers, 'Mallory');
   const events: ConnectionEvent[] = [];
-  const server = await serve({
+  const server = await createMtlsServer({
     url,
     key: serverId.key,
     certificates: serverId.certificates,
@@ -214,7 +214,7 @@ async function more(s: Awaited<ReturnType<typeof start>>): Promise<void> {
   });
   await expectThat('a request sent while the client is being validated is served', async () => {
     const inner = pki.validator();
-    const slow = await serve({
+    const slow = await createMtlsServer({
       url: 'https://127.0.0.1:0',
       key: s.serverId.key,
       certificates: s.serverId.certificates,
@@ -251,7 +251,7 @@ async function more(s: Awaited<ReturnType<typeof start>>): Promise<void> {
   });
   await expectThat('a second server on the same port fails with ERR_NET_CONNECT', async () => {
     const err = await errorFrom(
-      serve({
+      createMtlsServer({
         url: base,
         key: s.serverId.key,
         certificates: s.serverId.certificates,

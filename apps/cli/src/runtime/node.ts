@@ -6,7 +6,12 @@ import { readFile } from 'node:fs/promises';
 import process from 'node:process';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createFileStore, createMtlsFetch, resolveConfigDir, serve } from '@certified/node';
+import {
+  createFileStore,
+  createMtlsFetch,
+  resolveConfigDir,
+  createMtlsServer,
+} from '@certified/node';
 import { CliError, type Io } from '../cli.js';
 
 declare const Deno: { version: { deno: string } } | undefined;
@@ -62,7 +67,7 @@ export function nodeIo(): Io {
     openStore: (dir) => createFileStore(dir),
     resolveConfigDir: (config) => resolveConfigDir(config === undefined ? {} : { config }),
     createFetch: (options) => createMtlsFetch(options),
-    serve: (options) => serve(options),
+    serve: (options) => createMtlsServer(options),
     importModule(specifier) {
       const path =
         specifier.startsWith('.') || isAbsolute(specifier) || /\.[cm]?[jt]sx?$/.test(specifier);

@@ -21,7 +21,7 @@ import {
   type TlsPki,
 } from '../../test/tls-identities.js';
 import { createMtlsFetch, type MtlsFetchOptions } from './client.js';
-import { peerOf, serve, type MtlsServer } from './server.js';
+import { peerOf, createMtlsServer, type MtlsServer } from './server.js';
 
 let pki: TlsPki;
 let strangers: TlsPki;
@@ -137,7 +137,7 @@ beforeAll(async () => {
   strangers = await createTlsPki('P-256', 'Client test strangers');
   serverId = await issueServer(pki, 'api');
   ada = await issueClient(pki, 'Ada');
-  server = await serve({
+  server = await createMtlsServer({
     url: 'https://127.0.0.1:0',
     key: serverId.key,
     certificates: serverId.certificates,
@@ -269,7 +269,7 @@ describe('createMtlsFetch requests', () => {
   it('connects to [::1] and checks the IPv6 SAN', async (ctx) => {
     let v6: MtlsServer;
     try {
-      v6 = await serve({
+      v6 = await createMtlsServer({
         url: 'https://[::1]:0',
         key: serverId.key,
         certificates: serverId.certificates,

@@ -22,7 +22,13 @@ import {
   type TlsPki,
 } from '../../test/tls-identities.js';
 import { createMtlsFetch } from './client.js';
-import { peerOf, serve, type ConnectionEvent, type MtlsServer, type ServeEnv } from './server.js';
+import {
+  peerOf,
+  createMtlsServer,
+  type ConnectionEvent,
+  type MtlsServer,
+  type ServeEnv,
+} from './server.js';
 
 const isCI = process.env.CI === 'true';
 
@@ -92,7 +98,7 @@ describe.each(['Ed25519', 'P-256'] as const)('serve (%s)', (algorithm) => {
 
   beforeAll(async () => {
     f = await fixture(algorithm);
-    server = await serve({
+    server = await createMtlsServer({
       url: 'https://127.0.0.1:0',
       key: f.server.key,
       certificates: f.server.certificates,
@@ -179,9 +185,9 @@ describe('serve', () => {
 
   async function start(
     fetch: (request: Request, env: ServeEnv) => Response | Promise<Response>,
-    extra: Partial<Parameters<typeof serve>[0]> = {},
+    extra: Partial<Parameters<typeof createMtlsServer>[0]> = {},
   ): Promise<MtlsServer> {
-    return serve({
+    return createMtlsServer({
       url: 'https://127.0.0.1:0',
       key: f.server.key,
       certificates: f.server.certificates,
@@ -327,7 +333,7 @@ describe('serve', () => {
     await expect(start(() => new Response(''), { certificates: [] })).rejects.toThrow(TypeError);
     await expect(start(() => new Response(''), { key: '' })).rejects.toThrow(TypeError);
     await expect(
-      serve({ key: f.server.key, certificates: f.server.certificates } as never),
+      createMtlsServer({ key: f.server.key, certificates: f.server.certificates } as never),
     ).rejects.toThrow(TypeError);
     await expect(start(() => new Response(''), { idleTimeoutMs: 0 })).rejects.toThrow(RangeError);
   });
@@ -336,7 +342,7 @@ describe('serve', () => {
     const err = await start(() => new Response(''), { key: f.ada.key }).catch((e: unknown) => e);
     expect((err as { code?: string }).code).toBe('ERR_KEY_MISMATCH');
     expect((err as Error).message).toMatch(
-      /^serve: the private key does not belong to .*CN=server/,
+      /^createMtlsServer: the private key does not belong to .*CN=server/,
     );
   });
 
@@ -423,7 +429,7 @@ describe.skipIf(curlMissing && !isCI).each(['Ed25519', 'P-256'] as const)(
     beforeAll(async () => {
       f = await fixture(algorithm);
       dir = mkdtempSync(join(tmpdir(), 'certified-tls-'));
-      server = await serve({
+      server = await createMtlsServer({
         url: 'https://127.0.0.1:0',
         key: f.server.key,
         certificates: f.server.certificates,

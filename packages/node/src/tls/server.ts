@@ -36,7 +36,7 @@ export interface ServeEnv {
   readonly outgoing: ServerResponse;
   /**
    * Who is calling: the path our validator accepted for this connection (`peer.commonName`,
-   * `peer.subject`, `anchor`). Always set for requests `serve` hands over; read it as `c.env.peer` in Hono.
+   * `peer.subject`, `anchor`). Always set for requests it hands over; read it as `c.env.peer` in Hono.
    */
   readonly peer: ValidatedPath | undefined;
 }
@@ -71,7 +71,7 @@ export type ConnectionEvent =
       readonly subject: string | undefined;
     };
 
-/** Options for {@link serve}. */
+/** Options for {@link createMtlsServer}. */
 export interface ServeOptions {
   /** Answers each request: a Hono app's `app.fetch`, or any fetch handler. */
   readonly fetch: ServeFetch;
@@ -127,12 +127,12 @@ const peers = new WeakMap<object, ValidatedPath>();
 const PEER = Symbol.for('@certified/node.peer');
 
 /**
- * The validated client path of a connection accepted by {@link serve}: who is calling. Give it the
+ * The validated client path of a connection accepted by {@link createMtlsServer}: who is calling. Give it the
  * socket, the `IncomingMessage`, the handler's `env` (`c.env` in Hono) or the Hono context itself.
  *
  * @param source - a socket, a request, a fetch handler's env, or a Hono context.
  * @returns the path (read `peer.commonName`, `peer.subject`, `anchor`), or undefined for a
- *   connection `serve` did not accept.
+ *   connection `createMtlsServer` did not accept.
  * @example
  * app.get('/hello', (c) => c.text(`Hello, ${peerOf(c.env)?.peer.commonName}`));
  */
@@ -170,21 +170,25 @@ export function peerOf(source: PeerSource | null | undefined): ValidatedPath | u
  * @example
  * const app = new Hono<{ Bindings: ServeEnv }>();
  * app.get('/', (c) => c.text(`Hello, ${peerOf(c.env)?.peer.commonName}`));
- * const server = await serve({ fetch: app.fetch, key, certificates: [cert.der, ca.der], validator });
+ * const server = await createMtlsServer({ fetch: app.fetch, key, certificates: [cert.der, ca.der], validator });
  * console.log(`listening on ${server.url}`);
  */
-export async function serve(options: ServeOptions): Promise<MtlsServer> {
+export async function createMtlsServer(options: ServeOptions): Promise<MtlsServer> {
   if (!options || typeof options !== 'object')
-    throw new TypeError(`serve options must be an object, received ${describe(options)}`);
+    throw new TypeError(
+      `createMtlsServer options must be an object, received ${describe(options)}`,
+    );
   const { fetch, validator, onConnection } = options;
   if (typeof fetch !== 'function')
-    throw new TypeError(`serve options.fetch must be a function, received ${describe(fetch)}`);
+    throw new TypeError(
+      `createMtlsServer options.fetch must be a function, received ${describe(fetch)}`,
+    );
   if (!validator || typeof validator.validate !== 'function')
     throw new TypeError(
-      `serve options.validator must be a PathValidator (createPathValidator), received ${describe(validator)}`,
+      `createMtlsServer options.validator must be a PathValidator (createPathValidator), received ${describe(validator)}`,
     );
-  const key = checkKeyPem(options.key, 'serve options');
-  const cert = chainPem(options.certificates, 'serve options');
+  const key = checkKeyPem(options.key, 'createMtlsServer options');
+  const cert = chainPem(options.certificates, 'createMtlsServer options');
   const { host, port } = listenAddress(options.url ?? DEFAULT_URL);
   const onError = options.onError ?? ((e: unknown) => console.error(e));
   const time = options.time;
@@ -193,9 +197,9 @@ export async function serve(options: ServeOptions): Promise<MtlsServer> {
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0)
     throw new RangeError(
-      `serve options.idleTimeoutMs must be a positive number, received ${idleTimeoutMs}`,
+      `createMtlsServer options.idleTimeoutMs must be a positive number, received ${idleTimeoutMs}`,
     );
-  await checkKeyMatches(key, options.certificates[0]!, 'serve');
+  await checkKeyMatches(key, options.certificates[0]!, 'createMtlsServer');
 
   const report = (event: ConnectionEvent): void => {
     try {
@@ -413,7 +417,7 @@ function safely(fn: (e: unknown) => void, e: unknown): void {
 
 function listenAddress(url: string): { host: string; port: number } {
   if (typeof url !== 'string')
-    throw new TypeError(`serve options.url must be a string, received ${describe(url)}`);
+    throw new TypeError(`createMtlsServer options.url must be a string, received ${describe(url)}`);
   let parsed: URL;
   try {
     parsed = new URL(url);
