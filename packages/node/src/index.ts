@@ -10,6 +10,8 @@ export type {
   ResolveConfigDirOptions,
   ResolveConfigDirResult,
 } from './config-dir.js';
+export { serve } from './serve.js';
+export type { CertifiedServer, ReloadEvent, ServeApp, ServeOptions } from './serve.js';
 export { createMtlsServer, peerOf } from './tls/server.js';
 export type {
   ConnectionEvent,
@@ -17,7 +19,7 @@ export type {
   PeerSource,
   ServeEnv,
   ServeFetch,
-  ServeOptions,
+  MtlsServerOptions,
 } from './tls/server.js';
 export { createMtlsFetch } from './tls/client.js';
 export type { MtlsFetch, MtlsFetchOptions } from './tls/client.js';

@@ -7,6 +7,8 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import { setTimeout, clearTimeout } from 'node:timers';
 import { createServer as createTlsServer } from 'node:tls';
@@ -30,10 +32,13 @@ import {
   subjectOf,
 } from './peer-chain.js';
 
-/** What a fetch handler gets as its second argument (`c.env` in Hono): the Node request and response. */
+/**
+ * What a fetch handler gets as its second argument (`c.env` in Hono): the Node request and response
+ * (`Http2ServerRequest`/`Http2ServerResponse` on an HTTP/2 connection).
+ */
 export interface ServeEnv {
-  readonly incoming: IncomingMessage;
-  readonly outgoing: ServerResponse;
+  readonly incoming: IncomingMessage | Http2ServerRequest;
+  readonly outgoing: ServerResponse | Http2ServerResponse;
   /**
    * Who is calling: the path our validator accepted for this connection (`peer.commonName`,
    * `peer.subject`, `anchor`). Always set for requests it hands over; read it as `c.env.peer` in Hono.
@@ -69,10 +74,22 @@ export type ConnectionEvent =
       readonly message: string;
       /** The subject of the certificate the client presented, when it presented a readable one. */
       readonly subject: string | undefined;
+    }
+  | {
+      /**
+       * An open connection whose client the new trust (see {@link MtlsServer.updateTrust}) refuses:
+       * it is closed once its requests in progress finish.
+       */
+      readonly type: 'revoked';
+      readonly remoteAddress: string | undefined;
+      readonly remotePort: number | undefined;
+      readonly code: PathValidationCode | NetworkCode;
+      readonly message: string;
+      readonly subject: string | undefined;
     };
 
 /** Options for {@link createMtlsServer}. */
-export interface ServeOptions {
+export interface MtlsServerOptions {
   /** Answers each request: a Hono app's `app.fetch`, or any fetch handler. */
   readonly fetch: ServeFetch;
   /** Our private key, PKCS#8 PEM. */
@@ -94,6 +111,11 @@ export interface ServeOptions {
    * first request, or the next on a kept-alive one); then the connection is dropped. Default 30 000 ms.
    */
   readonly idleTimeoutMs?: number;
+  /**
+   * Offer HTTP/2 (ALPN `h2`) besides HTTP/1.1; default true. Clients that do not ask for `h2`
+   * get HTTP/1.1 either way.
+   */
+  readonly http2?: boolean;
 }
 
 /** A running mTLS server. */
@@ -111,11 +133,25 @@ export interface MtlsServer {
   close(): Promise<void>;
   /** Same as {@link MtlsServer.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
+  /**
+   * Judges new connections with `validator` from now on, and re-checks every open connection's
+   * client chain with it: connections it refuses are closed once their requests in progress
+   * finish (each reported as a `revoked` connection event).
+   *
+   * @returns how many open connections were revoked.
+   */
+  updateTrust(validator: PathValidator): Promise<number>;
+  /** Open client connections (accepted, not yet closed). */
+  readonly connections: number;
 }
 
 /** Whatever identifies one connection: its socket, a request on it, or a fetch handler's env (or a Hono context). */
 export type PeerSource =
-  Socket | IncomingMessage | { readonly incoming: IncomingMessage } | { readonly env: unknown };
+  | Socket
+  | IncomingMessage
+  | Http2ServerRequest
+  | { readonly incoming: IncomingMessage | Http2ServerRequest }
+  | { readonly env: unknown };
 
 const DEFAULT_URL = 'https://127.0.0.1:4433';
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -173,20 +209,17 @@ export function peerOf(source: PeerSource | null | undefined): ValidatedPath | u
  * const server = await createMtlsServer({ fetch: app.fetch, key, certificates: [cert.der, ca.der], validator });
  * console.log(`listening on ${server.url}`);
  */
-export async function createMtlsServer(options: ServeOptions): Promise<MtlsServer> {
+export async function createMtlsServer(options: MtlsServerOptions): Promise<MtlsServer> {
   if (!options || typeof options !== 'object')
     throw new TypeError(
       `createMtlsServer options must be an object, received ${describe(options)}`,
     );
-  const { fetch, validator, onConnection } = options;
+  const { fetch, onConnection } = options;
   if (typeof fetch !== 'function')
     throw new TypeError(
       `createMtlsServer options.fetch must be a function, received ${describe(fetch)}`,
     );
-  if (!validator || typeof validator.validate !== 'function')
-    throw new TypeError(
-      `createMtlsServer options.validator must be a PathValidator (createPathValidator), received ${describe(validator)}`,
-    );
+  let validator = checkValidator(options.validator, 'createMtlsServer options.validator');
   const key = checkKeyPem(options.key, 'createMtlsServer options');
   const cert = chainPem(options.certificates, 'createMtlsServer options');
   const { host, port } = listenAddress(options.url ?? DEFAULT_URL);
@@ -199,6 +232,7 @@ export async function createMtlsServer(options: ServeOptions): Promise<MtlsServe
     throw new RangeError(
       `createMtlsServer options.idleTimeoutMs must be a positive number, received ${idleTimeoutMs}`,
     );
+  const offerHttp2 = options.http2 ?? true;
   await checkKeyMatches(key, options.certificates[0]!, 'createMtlsServer');
 
   const report = (event: ConnectionEvent): void => {
@@ -228,10 +262,15 @@ export async function createMtlsServer(options: ServeOptions): Promise<MtlsServe
   );
 
   let closing = false;
-  const sockets = new Set<TLSSocket>();
+  /** Accepted connections, with the chain they presented (re-checked by updateTrust). */
+  const sockets = new Map<TLSSocket, { chain: Uint8Array[]; revoked: boolean }>();
+  const sessions = new Map<TLSSocket, ServerHttp2Session>();
   const busy = new Map<object, number>();
   const endSocket = (socket: TLSSocket): void => {
-    socket.end(() => socket.destroy());
+    const session = sessions.get(socket);
+    // HTTP/2: GOAWAY, let open streams finish, then the session closes the socket.
+    if (session) session.close();
+    else socket.end(() => socket.destroy());
   };
   const idleTimers = new Map<object, ReturnType<typeof setTimeout>>();
   const stopIdleTimer = (socket: object): void => {
@@ -247,21 +286,39 @@ export async function createMtlsServer(options: ServeOptions): Promise<MtlsServe
   };
 
   const httpServer = createHttpServer((req, res) => {
-    const socket = req.socket;
+    const socket = req.socket as TLSSocket;
     busy.set(socket, (busy.get(socket) ?? 0) + 1);
     stopIdleTimer(socket);
-    if (closing) res.setHeader('connection', 'close');
+    if (closing || sockets.get(socket)?.revoked) res.setHeader('connection', 'close');
     res.once('close', () => {
       const n = (busy.get(socket) ?? 1) - 1;
       if (n > 0) busy.set(socket, n);
       else busy.delete(socket);
       if (n > 0) return;
-      if (closing) endSocket(socket as TLSSocket);
-      else if (!socket.destroyed) startIdleTimer(socket as TLSSocket);
+      if (closing || sockets.get(socket)?.revoked) endSocket(socket);
+      else if (!socket.destroyed) startIdleTimer(socket);
     });
     requestListener(req, res).catch((e: unknown) => safely(onError, e));
   });
   httpServer.on('clientError', (_error, socket) => socket.destroy());
+
+  // Created only when offered: runtimes whose node:http2 is partial never load it otherwise.
+  const http2Server = offerHttp2
+    ? createHttp2Server({}, (req, res) => {
+        requestListener(req, res).catch((e: unknown) => safely(onError, e));
+      })
+    : undefined;
+  http2Server?.on('session', (session: ServerHttp2Session) => {
+    // 'session' fires synchronously inside emit('connection'); session.socket is only a proxy.
+    const tls = pendingH2;
+    if (!tls) return;
+    sessions.set(tls, session);
+    session.once('close', () => sessions.delete(tls));
+    // An HTTP/2 session with no streams for idleTimeoutMs is closed gracefully.
+    session.setTimeout(idleTimeoutMs, () => session.close());
+    session.on('error', () => undefined);
+  });
+  let pendingH2: TLSSocket | undefined;
 
   const tlsServer = createTlsServer({
     key,
@@ -271,13 +328,13 @@ export async function createMtlsServer(options: ServeOptions): Promise<MtlsServe
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
     handshakeTimeout: idleTimeoutMs,
-    ALPNProtocols: ['http/1.1'],
+    ALPNProtocols: offerHttp2 ? ['h2', 'http/1.1'] : ['http/1.1'],
   });
 
   tlsServer.on('secureConnection', (socket: TLSSocket) => {
-    sockets.add(socket);
     socket.once('close', () => {
       sockets.delete(socket);
+      sessions.delete(socket);
       busy.delete(socket);
       stopIdleTimer(socket);
       maybeClosed();
@@ -302,49 +359,59 @@ export async function createMtlsServer(options: ServeOptions): Promise<MtlsServe
     socket?.destroy();
   });
 
-  async function admit(socket: TLSSocket): Promise<void> {
-    const remoteAddress = socket.remoteAddress;
-    const remotePort = socket.remotePort;
-    const refuse = (
-      code: PathValidationCode | NetworkCode,
-      message: string,
-      subject: string | undefined,
-    ): void => {
-      socket.destroy();
-      report({ type: 'refused', remoteAddress, remotePort, code, message, subject });
-    };
-    const chain = peerChainOf(socket);
+  /** Our validator's verdict on a chain; a validator that throws refuses (never lets anyone in). */
+  async function judge(
+    chain: Uint8Array[],
+  ): Promise<
+    | { ok: true; path: ValidatedPath }
+    | { ok: false; code: PathValidationCode | NetworkCode; message: string }
+  > {
     const [leaf, ...rest] = chain;
-    if (!leaf) {
-      refuse('ERR_NET_TLS', 'The client presented no certificate.', undefined);
-      return;
-    }
-    let result;
+    if (!leaf)
+      return { ok: false, code: 'ERR_NET_TLS', message: 'The client presented no certificate.' };
     try {
-      result = await validator.validate({
+      const result = await validator.validate({
         peer: leaf,
         chain: rest,
         purpose: 'clientAuth',
         ...(time ? { time: time() } : {}),
       });
+      return result.ok ? { ok: true, path: result } : result;
     } catch (e) {
-      // The validator rejects only for caller bugs (a bad `time`); refuse rather than let anyone in.
+      // The validator rejects only for caller bugs (a bad `time`).
       safely(onError, e);
-      refuse(
-        'ERR_NET_TLS',
-        `The client certificate could not be validated: ${String(e)}`,
-        subjectOf(leaf),
-      );
-      return;
+      return {
+        ok: false,
+        code: 'ERR_NET_TLS',
+        message: `The client certificate could not be validated: ${String(e)}`,
+      };
     }
-    if (!result.ok) {
-      refuse(result.code, result.message, subjectOf(leaf));
+  }
+
+  async function admit(socket: TLSSocket): Promise<void> {
+    const remoteAddress = socket.remoteAddress;
+    const remotePort = socket.remotePort;
+    const chain = peerChainOf(socket);
+    const verdict = await judge(chain);
+    if (!verdict.ok) {
+      socket.destroy();
+      const { code, message } = verdict;
+      report({
+        type: 'refused',
+        remoteAddress,
+        remotePort,
+        code,
+        message,
+        subject: subjectOf(chain[0]),
+      });
       return;
     }
     if (closing || socket.destroyed) {
       socket.destroy();
       return;
     }
+    const result = verdict.path;
+    sockets.set(socket, { chain, revoked: false });
     peers.set(socket, result);
     Object.defineProperty(socket, PEER, { value: result, configurable: true });
     report({
@@ -355,8 +422,48 @@ export async function createMtlsServer(options: ServeOptions): Promise<MtlsServe
       commonName: result.peer.commonName,
       path: result,
     });
+    if (http2Server && socket.alpnProtocol === 'h2') {
+      pendingH2 = socket;
+      try {
+        http2Server.emit('connection', socket);
+      } finally {
+        pendingH2 = undefined;
+      }
+      return;
+    }
     startIdleTimer(socket);
     httpServer.emit('connection', socket);
+  }
+
+  async function updateTrust(next: PathValidator): Promise<number> {
+    validator = checkValidator(next, 'updateTrust(validator)');
+    let revoked = 0;
+    await Promise.all(
+      [...sockets].map(async ([socket, state]) => {
+        if (state.revoked) return;
+        const verdict = await judge(state.chain);
+        if (verdict.ok || socket.destroyed) {
+          if (verdict.ok) {
+            peers.set(socket, verdict.path);
+            Object.defineProperty(socket, PEER, { value: verdict.path, configurable: true });
+          }
+          return;
+        }
+        state.revoked = true;
+        revoked++;
+        report({
+          type: 'revoked',
+          remoteAddress: socket.remoteAddress,
+          remotePort: socket.remotePort,
+          code: verdict.code,
+          message: verdict.message,
+          subject: subjectOf(state.chain[0]),
+        });
+        // Requests in progress finish; an idle HTTP/1.1 connection closes now.
+        if (sessions.has(socket) || !busy.has(socket)) endSocket(socket);
+      }),
+    );
+    return revoked;
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -390,7 +497,8 @@ export async function createMtlsServer(options: ServeOptions): Promise<MtlsServe
         listenerClosed = true;
         maybeClosed();
       });
-      for (const socket of sockets) if (!busy.has(socket)) endSocket(socket);
+      for (const socket of sockets.keys())
+        if (sessions.has(socket) || !busy.has(socket)) endSocket(socket);
       maybeClosed();
     });
     return closePromise;
@@ -402,10 +510,22 @@ export async function createMtlsServer(options: ServeOptions): Promise<MtlsServe
     address,
     close,
     [Symbol.asyncDispose]: close,
+    updateTrust,
+    get connections() {
+      return sockets.size;
+    },
   };
 }
 
 // --- internal ---
+
+function checkValidator(v: unknown, what: string): PathValidator {
+  if (!v || typeof (v as PathValidator).validate !== 'function')
+    throw new TypeError(
+      `${what} must be a PathValidator (createPathValidator), received ${describe(v)}`,
+    );
+  return v as PathValidator;
+}
 
 function safely(fn: (e: unknown) => void, e: unknown): void {
   try {
