@@ -596,6 +596,32 @@ describe.each(RUNTIMES)('the how-to on $name', (rt) => {
     T,
   );
 
+  it.skipIf(!runnable(rt) || (!curlVersion && !isCI))(
+    "removing Ada's CA from known_clients refuses her without a restart; putting it back lets her in",
+    async () => {
+      if (!curlVersion) throw new Error('curl is not installed');
+      const cacert = join(dirs.svc, 'CA.crt');
+      const file = join(dirs.svc, 'known_clients', 'ada.crt');
+      const saved = readFileSync(file);
+      const reloads = () =>
+        jsonLines(server!.stderr()).filter((l) => l['type'] === 'reloaded').length;
+      const before = reloads();
+      rmSync(file);
+      try {
+        await eventually(reloads, (n) => n > before);
+        const refused = curl(`${url()}/`, cacert, dirs.ada);
+        expect(refused.code, refused.stdout).not.toBe(0);
+        expect(refused.status).not.toBe('200');
+      } finally {
+        writeFileSync(file, saved);
+      }
+      await eventually(reloads, (n) => n > before + 1);
+      const back = curl(`${url()}/`, cacert, dirs.ada);
+      expect(back.status, back.stderr).toBe('200');
+    },
+    T,
+  );
+
   it.skipIf(!runnable(rt))(
     'serve stops on SIGTERM with exit 0',
     async () => {

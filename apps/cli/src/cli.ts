@@ -8,7 +8,8 @@ import { isCertifiedError, type IdentityStore } from '@certified/core';
 import type {
   MtlsFetch,
   MtlsFetchOptions,
-  MtlsServer,
+  CertifiedServer,
+  ServeApp,
   ServeOptions,
   ConfigDirSource,
 } from '@certified/node';
@@ -24,7 +25,7 @@ export interface Io {
   openStore(dir: string): IdentityStore;
   resolveConfigDir(config: string | undefined): { dir: string; source: ConfigDirSource };
   createFetch(options: MtlsFetchOptions): MtlsFetch;
-  serve(options: ServeOptions): Promise<MtlsServer>;
+  serve(app: ServeApp, options: ServeOptions): Promise<CertifiedServer>;
   /** Imports a module by path (relative to cwd) or package name. */
   importModule(specifier: string): Promise<Record<string, unknown>>;
   /** Resolves when the process is asked to stop (SIGINT, SIGTERM), with the signal name. */

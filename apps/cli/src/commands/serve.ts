@@ -1,5 +1,5 @@
 /** @module commands/serve — `certified serve MODULE[:export] [URL]`: an app over mTLS with this identity. */
-import { clientAnchors, createPathValidator, formatName, serverCredentials } from '@certified/core';
+import { clientAnchors, formatName } from '@certified/core';
 import { CliError, usage, type Command } from '../cli.js';
 import { loadMe } from './shared.js';
 
@@ -36,7 +36,7 @@ export const serveCommand: Command = {
   summary:
     'Serve a Hono app (or fetch handler) over mutual TLS with this identity; callers are judged by our validator against known_clients.',
   description:
-    'Clients must present a chain that our validator accepts against known_clients/*.crt (CAs or pinned certificates), else the connection is closed before any HTTP byte is read. Stops cleanly on Ctrl-C.',
+    'Clients must present a chain that our validator accepts against known_clients/*.crt (CAs, introducers or pinned certificates), else the connection is closed before any HTTP byte is read. HTTP/1.1 and HTTP/2. known_clients/ is re-read every second: adding or removing a client needs no restart, and open connections of a removed client are closed. Refusals and reloads are logged to stderr as JSON lines. Stops cleanly on Ctrl-C (requests in progress finish).',
   positionals: [
     {
       name: 'MODULE[:export]',
@@ -76,19 +76,26 @@ export const serveCommand: Command = {
       });
     }
     const handler = pickHandler(mod, exportName, spec);
-    const creds = serverCredentials(me);
-    const server = await ctx.io.serve({
-      fetch: handler,
-      key: creds.keyPem,
-      certificates: creds.certificates.map((c) => c.der),
-      validator: createPathValidator({ anchors }),
+    const log = (event: object): void =>
+      ctx.io.stderr(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+    const server = await ctx.io.serve(handler, {
+      identity: me,
       url,
       onConnection: (event) => {
-        if (event.type === 'refused' || ctx.verbose) {
+        if (event.type !== 'accepted' || ctx.verbose) {
           const { path: _path, ...rest } = event as typeof event & { path?: unknown };
-          ctx.io.stderr(`${JSON.stringify({ time: new Date().toISOString(), ...rest })}\n`);
+          log(rest);
         }
       },
+      onReload: (event) =>
+        log(
+          event.ok
+            ? { type: 'reloaded', anchors: event.anchors, revoked: event.revoked }
+            : {
+                type: 'reload-failed',
+                message: String((event.error as Error)?.message ?? event.error),
+              },
+        ),
     });
     ctx.io.stdout(
       `Serving ${spec} at ${server.url} as ${formatName(me.id.certificate.subject)}; trusting ${anchors.length} client certificate(s) from known_clients/.\n`,

@@ -10,7 +10,7 @@ import {
   createFileStore,
   createMtlsFetch,
   resolveConfigDir,
-  createMtlsServer,
+  serve,
 } from '@certified/node';
 import { CliError, type Io } from '../cli.js';
 
@@ -67,7 +67,7 @@ export function nodeIo(): Io {
     openStore: (dir) => createFileStore(dir),
     resolveConfigDir: (config) => resolveConfigDir(config === undefined ? {} : { config }),
     createFetch: (options) => createMtlsFetch(options),
-    serve: (options) => createMtlsServer(options),
+    serve: (app, options) => serve(app, options),
     importModule(specifier) {
       const path =
         specifier.startsWith('.') || isAbsolute(specifier) || /\.[cm]?[jt]sx?$/.test(specifier);
