@@ -597,6 +597,41 @@ describe.each(RUNTIMES)('the how-to on $name', (rt) => {
   );
 
   it.skipIf(!runnable(rt) || (!curlVersion && !isCI))(
+    'curl --http2 and --http1.1 both get 200 from the same server',
+    () => {
+      if (!curlVersion) throw new Error('curl is not installed');
+      for (const [flag, version] of [
+        ['--http2', '2'],
+        ['--http1.1', '1.1'],
+      ] as const) {
+        const r = spawnSync(
+          'curl',
+          [
+            '-sS',
+            flag,
+            '--max-time',
+            '10',
+            '--cacert',
+            join(dirs.svc, 'CA.crt'),
+            '--cert',
+            join(dirs.ada, 'id.crt'),
+            '--key',
+            join(dirs.ada, 'id.key'),
+            '-o',
+            '/dev/null',
+            '-w',
+            '%{http_code} %{http_version}',
+            `${url()}/`,
+          ],
+          { encoding: 'utf8', timeout: PROCESS_TIMEOUT_MS },
+        );
+        expect(r.stdout, r.stderr).toBe(`200 ${version}`);
+      }
+    },
+    T,
+  );
+
+  it.skipIf(!runnable(rt) || (!curlVersion && !isCI))(
     "removing Ada's CA from known_clients refuses her without a restart; putting it back lets her in",
     async () => {
       if (!curlVersion) throw new Error('curl is not installed');
