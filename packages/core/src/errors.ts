@@ -30,7 +30,8 @@ export type CertifiedErrorCode =
   | PathValidationCode
   | StoreCode
   | IdentityCode
-  | NetworkCode;
+  | NetworkCode
+  | AuthCode;
 
 /**
  * Why an introduction letter (ORNL certified's `introduce` / `add-intro` JSON) was refused, or could
@@ -81,6 +82,17 @@ export type NetworkCode =
   | 'ERR_NET_PROTOCOL'
   /** The URL cannot be used: not https, no host, or a bad port. */
   | 'ERR_NET_URL';
+
+/** Why a request was not authenticated or not authorised by its client certificate (@certified/hono). */
+export type AuthCode =
+  /** The request carries no client certificate: none on the TLS connection, none forwarded by the proxy. */
+  | 'ERR_AUTH_NO_CERTIFICATE'
+  /** A trusted proxy forwarded a certificate header that cannot be read (quoting, escaping, PEM, size). */
+  | 'ERR_AUTH_HEADER_MALFORMED'
+  /** A forwarded-certificate header came from an address that is not a configured proxy; it was ignored. */
+  | 'ERR_AUTH_PROXY_UNTRUSTED'
+  /** The certificate is trusted, but the application's `authorize` check refused the caller. */
+  | 'ERR_AUTH_FORBIDDEN';
 
 /** Why an identity directory, or an operation on it, was refused. */
 export type IdentityCode =
@@ -335,6 +347,15 @@ export class NetworkError extends CertifiedError {
   }
 }
 
+/** A request was refused authentication or authorisation; `field` names the header at fault, if any. */
+export class AuthError extends CertifiedError {
+  readonly code: AuthCode;
+  constructor(code: AuthCode, message: string, details: CertifiedErrorDetails = {}) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
 /** One path the validator tried, and why it failed. */
 export interface PathAttempt {
   /** Subjects (RFC 4514) from the peer towards the anchor, as far as the attempt got. */
@@ -407,6 +428,7 @@ export type AnyCertifiedError =
   | StoreError
   | IdentityError
   | NetworkError
+  | AuthError
   | PathValidationError;
 
 /**

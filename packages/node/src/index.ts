@@ -19,6 +19,7 @@ export type {
   PeerSource,
   ServeEnv,
   ServeFetch,
+  ServeTrust,
   MtlsServerOptions,
 } from './tls/server.js';
 export { createMtlsFetch } from './tls/client.js';

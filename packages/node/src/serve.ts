@@ -11,7 +11,6 @@ import {
   serverCredentials,
   type Identity,
   type IdentityStore,
-  type PathValidator,
   type ValidationProfile,
 } from '@certified/core';
 import { resolveConfigDir } from './config-dir.js';
@@ -22,6 +21,7 @@ import {
   type ConnectionEvent,
   type MtlsServer,
   type ServeFetch,
+  type ServeTrust,
 } from './tls/server.js';
 
 /** What {@link serve} answers requests with: a Hono app, or a bare fetch handler. */
@@ -122,19 +122,24 @@ export async function serve(app: ServeApp, options: ServeOptions = {}): Promise<
   // An Identity is a snapshot; operations since it was loaded (add-client…) are in its store.
   const store = options.identity ? options.identity.store : storeOf(options.configDir);
   let identity = await loadIdentity(store);
-  const trust = (id: Identity): PathValidator =>
-    createPathValidator({
+  const trustOf = (id: Identity): ServeTrust => ({
+    validator: createPathValidator({
       anchors: clientAnchors(id),
       ...(options.profile ? { profile: options.profile } : {}),
-    });
+    }),
+    anchors: id.knownClients.flatMap((f) =>
+      f.certificates.map((certificate) => ({ name: f.name, certificate })),
+    ),
+  });
+  let trust = trustOf(identity);
   const { certificates, keyPem } = serverCredentials(identity);
   let seen = await snapshot(store);
 
   const server = await createMtlsServer({
-    fetch,
+    fetch: (request, env) => fetch(request, { ...env, trust }),
     key: keyPem,
     certificates: certificates.map((c) => c.der),
-    validator: trust(identity),
+    validator: trust.validator,
     ...pick(options, ['url', 'onConnection', 'onError', 'time', 'idleTimeoutMs', 'http2']),
   });
 
@@ -145,8 +150,10 @@ export async function serve(app: ServeApp, options: ServeOptions = {}): Promise<
       if (sameSnapshot(now, seen))
         return { ok: true, changed: false, anchors: clientAnchors(identity).length, revoked: 0 };
       const next = await loadIdentity(store);
-      const revoked = await server.updateTrust(trust(next));
+      // The app's view (c.env.trust) and the handshake's switch together.
+      trust = trustOf(next);
       identity = next;
+      const revoked = await server.updateTrust(trust.validator);
       seen = now;
       return { ok: true, changed: true, anchors: clientAnchors(next).length, revoked };
     } catch (error) {

@@ -16,6 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import { getRequestListener } from '@hono/node-server';
 import {
   formatName,
+  type Certificate,
   NetworkError,
   type NetworkCode,
   type PathValidationCode,
@@ -44,6 +45,18 @@ export interface ServeEnv {
    * `peer.subject`, `anchor`). Always set for requests it hands over; read it as `c.env.peer` in Hono.
    */
   readonly peer: ValidatedPath | undefined;
+  /**
+   * The trust in force, set by `serve` (not by `createMtlsServer`): the validator judging
+   * clients now, and a label (the `known_clients` file name) for each anchor. `@certified/hono`'s
+   * `requireClientCert()` uses it when given no validator.
+   */
+  readonly trust?: ServeTrust;
+}
+
+/** The trust a server is using right now: see {@link ServeEnv.trust}. */
+export interface ServeTrust {
+  readonly validator: PathValidator;
+  readonly anchors: readonly { readonly name: string; readonly certificate: Certificate }[];
 }
 
 /** A fetch handler: a Hono app's `app.fetch`, or any `(Request) => Response`. */
