@@ -6,8 +6,8 @@
 import { parseArgs } from 'node:util';
 import { isCertifiedError, type IdentityStore } from '@certified/core';
 import type {
-  MtlsFetch,
-  MtlsFetchOptions,
+  Session,
+  SessionOptions,
   CertifiedServer,
   ServeApp,
   ServeOptions,
@@ -24,7 +24,8 @@ export interface Io {
   readFile(path: string): Promise<Uint8Array>;
   openStore(dir: string): IdentityStore;
   resolveConfigDir(config: string | undefined): { dir: string; source: ConfigDirSource };
-  createFetch(options: MtlsFetchOptions): MtlsFetch;
+  /** Opens a session on an identity (`message`): aliases, per-service credentials, pooled mTLS. */
+  createSession(options: SessionOptions): Promise<Session>;
   serve(app: ServeApp, options: ServeOptions): Promise<CertifiedServer>;
   /** Imports a module by path (relative to cwd) or package name. */
   importModule(specifier: string): Promise<Record<string, unknown>>;

@@ -24,3 +24,5 @@ export type {
 } from './tls/server.js';
 export { createMtlsFetch } from './tls/client.js';
 export type { MtlsFetch, MtlsFetchOptions } from './tls/client.js';
+export { createSession } from './session.js';
+export type { Session, SessionOptions, SessionRoute } from './session.js';

@@ -192,6 +192,14 @@ describe('serve and message', () => {
     expect(r.stderr).not.toMatch(/^ {4}at /m);
   });
 
+  it('an alias with no service file: exit 1 with ERR_SERVICE_UNKNOWN, nothing sent', async () => {
+    const r = await send(['https://notez/'], ada);
+    expect(expectOneLineError(r, 'ERR_SERVICE_UNKNOWN', { program: 'message' })).toMatch(
+      /^No service "notez" in /,
+    );
+    expect(r.stdout).toBe('');
+  });
+
   it('serve refuses to start with no known clients, or without a usable module', async () => {
     const lonely = path.join(work, 'lonely');
     await ok(['init', '--org', 'Lonely', '--host', '127.0.0.1', '--config', lonely]);

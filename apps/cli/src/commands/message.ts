@@ -1,12 +1,5 @@
 /** @module commands/message — `message URL [JSON]`: one request to an mTLS API, the server judged by our validator. */
-import {
-  clientCredentials,
-  createPathValidator,
-  formatName,
-  loadIdentity,
-  resolveServiceUrl,
-  serverAnchors,
-} from '@certified/core';
+import { formatName, IdentityError } from '@certified/core';
 import { parse as parseYaml } from 'yaml';
 import { CliError, list, str, usage, type Command } from '../cli.js';
 import { readText } from './shared.js';
@@ -17,7 +10,7 @@ export const messageCommand: Command = {
   name: 'message',
   summary: 'Send a JSON message to an mTLS-authenticated HTTPS API and print the response body.',
   description:
-    'https://ALIAS/path resolves through known_servers/ALIAS.yaml: the request goes to its url, with the client chain the service accepts (its auths), and the server must chain to its pinned certificate (else to known_servers/*.crt) and carry the host name. A body makes the default method POST. A non-2xx status exits 1.',
+    'https://ALIAS/path resolves through known_servers/ALIAS.yaml: the request goes to its url, with the client chain the service accepts (its auths), and the server must chain to its pinned certificate (else to known_servers/*.crt) and carry the host name; a host without a dot must be such an alias. A body makes the default method POST. A non-2xx status exits 1.',
   positionals: [
     { name: 'URL', required: true, description: 'https://ALIAS-or-host[:port]/path?query' },
     { name: 'JSON', required: false, description: 'A JSON body, e.g. \'{"message": "hello"}\'.' },
@@ -86,29 +79,33 @@ export const messageCommand: Command = {
       }
     }
 
-    const me = await loadIdentity(ctx.store());
-    const resolved = resolveServiceUrl(me, url);
-    const service = resolved.service;
-    const creds = clientCredentials(me, service);
-    const anchors = serverAnchors(me, service);
-    if (anchors.length === 0)
-      throw new CliError(
-        'ERR_CHECK_FAILED',
-        `Nothing to judge ${new URL(resolved.url).host} by: no service file pins a certificate and known_servers/ has no *.crt.`,
-      );
+    // The session resolves the alias, picks the chain the service accepts and pins its certificate.
+    await using session = await ctx.io.createSession({ store: ctx.store() });
+    let route;
+    try {
+      route = session.route(url);
+    } catch (e) {
+      if (
+        e instanceof IdentityError &&
+        e.code === 'ERR_SERVICE_UNKNOWN' &&
+        e.field === 'known_servers'
+      )
+        throw new CliError(
+          'ERR_CHECK_FAILED',
+          `Nothing to judge ${new URL(url).host} by: no service file pins a certificate and known_servers/ has no *.crt.`,
+          { cause: e },
+        );
+      throw e;
+    }
+    const { service, credentials, anchors } = route;
     ctx.debug(
-      `${method} ${resolved.url}${service ? ` (service ${service.alias}, ${service.file})` : ''}`,
+      `${method} ${route.url}${service ? ` (service ${service.alias}, ${service.file})` : ''}`,
     );
     ctx.debug(
-      `presenting ${creds.via}: ${creds.certificates.map((c) => formatName(c.subject)).join(' <- ')}`,
+      `presenting ${credentials.via}: ${credentials.certificates.map((c) => formatName(c.subject)).join(' <- ')}`,
     );
     ctx.debug(`server must chain to: ${anchors.map((a) => formatName(a.subject)).join('; ')}`);
-    const fetch = ctx.io.createFetch({
-      key: creds.keyPem,
-      certificates: creds.certificates.map((c) => c.der),
-      validator: createPathValidator({ anchors }),
-    });
-    const res = await fetch(resolved.url, {
+    const res = await session.fetch(url, {
       method,
       headers,
       ...(body === undefined ? {} : { body }),
@@ -125,7 +122,7 @@ export const messageCommand: Command = {
     }
     if (res.status < 200 || res.status > 299) {
       ctx.io.stderr(
-        `message: ERR_HTTP_STATUS: ${resolved.url} answered ${res.status} ${res.statusText}${text ? `: ${text.trim()}` : ''}\n`,
+        `message: ERR_HTTP_STATUS: ${route.url} answered ${res.status} ${res.statusText}${text ? `: ${text.trim()}` : ''}\n`,
       );
       return 1;
     }

@@ -6,12 +6,7 @@ import { readFile } from 'node:fs/promises';
 import process from 'node:process';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  createFileStore,
-  createMtlsFetch,
-  resolveConfigDir,
-  serve,
-} from '@certified/node';
+import { createFileStore, createSession, resolveConfigDir, serve } from '@certified/node';
 import { CliError, type Io } from '../cli.js';
 
 declare const Deno: { version: { deno: string } } | undefined;
@@ -66,7 +61,7 @@ export function nodeIo(): Io {
     },
     openStore: (dir) => createFileStore(dir),
     resolveConfigDir: (config) => resolveConfigDir(config === undefined ? {} : { config }),
-    createFetch: (options) => createMtlsFetch(options),
+    createSession: (options) => createSession(options),
     serve: (app, options) => serve(app, options),
     importModule(specifier) {
       const path =

@@ -446,3 +446,225 @@ describe('createMtlsFetch network failures', () => {
     ).toThrow(RangeError);
   });
 });
+
+describe('createMtlsFetch keeps connections alive', () => {
+  /** A server on its own port that counts the connections it accepted and the requests it got. */
+  async function counted(
+    extra: { idleTimeoutMs?: number; handler?: (r: Request) => Promise<Response> | Response } = {},
+  ) {
+    const accepted: string[] = [];
+    const paths: string[] = [];
+    const s = await createMtlsServer({
+      url: 'https://127.0.0.1:0',
+      key: serverId.key,
+      certificates: serverId.certificates,
+      validator: pki.validator(),
+      onConnection: (e) => e.type === 'accepted' && accepted.push(e.subject),
+      fetch: async (r) => {
+        paths.push(new URL(r.url).pathname);
+        return extra.handler ? extra.handler(r) : new Response(`n=${paths.length}`);
+      },
+      ...(extra.idleTimeoutMs ? { idleTimeoutMs: extra.idleTimeoutMs } : {}),
+    });
+    cleanups.push(() => s.close());
+    return { server: s, accepted, paths };
+  }
+
+  async function until(test: () => boolean): Promise<void> {
+    while (!test()) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  it('sends sequential requests over one connection', async () => {
+    const { server: s, accepted } = await counted();
+    await using fetch = mtlsFetch();
+    const got: string[] = [];
+    for (let i = 0; i < 5; i++) got.push(await (await fetch(`${s.url}/${i}`)).text());
+    expect(got).toEqual(['n=1', 'n=2', 'n=3', 'n=4', 'n=5']);
+    expect(accepted).toEqual(['CN=Ada']);
+  });
+
+  it('reuses a connection after bodies of every framing, HEAD and 204', async () => {
+    const { server: s, accepted } = await counted({
+      handler: (r) => {
+        const p = new URL(r.url).pathname;
+        if (p === '/empty') return new Response(null, { status: 204 });
+        if (p === '/chunked')
+          return new Response(
+            new ReadableStream({
+              start(c) {
+                c.enqueue(new TextEncoder().encode('a'));
+                c.enqueue(new TextEncoder().encode('b'));
+                c.close();
+              },
+            }),
+          );
+        return new Response('fixed');
+      },
+    });
+    await using fetch = mtlsFetch();
+    expect(await (await fetch(`${s.url}/chunked`)).text()).toBe('ab');
+    expect((await fetch(`${s.url}/empty`)).status).toBe(204);
+    expect((await fetch(`${s.url}/x`, { method: 'HEAD' })).body).toBeNull();
+    const posted = await fetch(`${s.url}/x`, { method: 'POST', body: 'data' });
+    expect(await posted.text()).toBe('fixed');
+    expect(accepted).toHaveLength(1);
+  });
+
+  it('opens at most maxSockets connections per origin; more requests wait for one', async () => {
+    let arrived = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const { server: s, accepted } = await counted({
+      handler: async () => {
+        arrived++;
+        await gate;
+        return new Response('ok');
+      },
+    });
+    await using fetch = mtlsFetch({ maxSockets: 2 });
+    const all = Array.from({ length: 5 }, (_, i) => fetch(`${s.url}/${i}`).then((r) => r.text()));
+    await until(() => arrived === 2);
+    open();
+    expect(await Promise.all(all)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(arrived).toBe(5);
+    expect(accepted).toHaveLength(2);
+  });
+
+  it('keeps separate connections per host name, even to the same address', async () => {
+    const { server: s, accepted } = await counted();
+    await using fetch = mtlsFetch();
+    await (await fetch(`https://127.0.0.1:${s.port}/`)).text();
+    await (await fetch(`https://localhost:${s.port}/`)).text();
+    await (await fetch(`https://127.0.0.1:${s.port}/`)).text();
+    expect(accepted).toHaveLength(2);
+  });
+
+  it('opens a new connection when the server closed the idle one', async () => {
+    const { server: s, accepted } = await counted({ idleTimeoutMs: 100 });
+    await using fetch = mtlsFetch();
+    expect(await (await fetch(`${s.url}/one`)).text()).toBe('n=1');
+    await until(() => s.connections === 0); // the server dropped it
+    expect(await (await fetch(`${s.url}/two`)).text()).toBe('n=2');
+    expect(accepted).toHaveLength(2);
+  });
+
+  it('does not write to a pooled connection the server has closed: a new one is opened', async () => {
+    // The server answers and hangs up at once, so every pooled connection is stale.
+    const requests: string[] = [];
+    let connections = 0;
+    let closed = 0;
+    const port = await rawTls((s) => {
+      connections++;
+      s.once('close', () => closed++);
+      s.once('data', (d: Uint8Array) => {
+        requests.push(new TextDecoder().decode(d).split('\r\n')[0]!);
+        s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      });
+    });
+    await using fetch = mtlsFetch();
+    for (let i = 0; i < 3; i++) {
+      expect(await (await fetch(`https://127.0.0.1:${port}/${i}`)).text()).toBe('ok');
+      await until(() => closed === i + 1); // its close is on the way to us before we send again
+    }
+    expect(requests).toEqual(['GET /0 HTTP/1.1', 'GET /1 HTTP/1.1', 'GET /2 HTTP/1.1']);
+    expect(connections).toBe(3);
+  });
+
+  it('does not send again a request the server hung up on after reading it (ERR_NET_PROTOCOL)', async () => {
+    const requests: string[] = [];
+    const port = await rawTls((s) =>
+      s.on('data', (d: Uint8Array) => {
+        requests.push(new TextDecoder().decode(d).split('\r\n')[0]!);
+        if (requests.length === 1) s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        else s.destroy();
+      }),
+    );
+    await using fetch = mtlsFetch();
+    expect(await (await fetch(`https://127.0.0.1:${port}/a`)).text()).toBe('ok');
+    const err = await rejection(
+      fetch(`https://127.0.0.1:${port}/b`, { method: 'POST', body: 'x' }),
+    );
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.code).toBe('ERR_NET_PROTOCOL');
+    expect(err.message).toMatch(/kept-alive connection .* a POST request is not sent twice/);
+    expect(requests).toEqual(['GET /a HTTP/1.1', 'POST /b HTTP/1.1']);
+  });
+
+  it('sends an idempotent request again, once, on a new connection (RFC 9112 §9.3.1)', async () => {
+    const requests: string[] = [];
+    let connections = 0;
+    const port = await rawTls((s) => {
+      const n = ++connections;
+      let seen = 0;
+      s.on('data', (d: Uint8Array) => {
+        requests.push(`${n} ${new TextDecoder().decode(d).split('\r\n')[0]!}`);
+        // The first connection answers once, then hangs up on the next request it reads.
+        if (n === 1 && ++seen === 2) s.destroy();
+        else s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      });
+    });
+    await using fetch = mtlsFetch();
+    expect(await (await fetch(`https://127.0.0.1:${port}/a`)).text()).toBe('ok');
+    const again = await fetch(`https://127.0.0.1:${port}/b`, { method: 'PUT', body: 'same' });
+    expect(await again.text()).toBe('ok');
+    expect(requests).toEqual(['1 GET /a HTTP/1.1', '1 PUT /b HTTP/1.1', '2 PUT /b HTTP/1.1']);
+  });
+
+  it('with keepAlive false, opens a connection per request and sends Connection: close', async () => {
+    const { server: s, accepted } = await counted({
+      handler: (r) => new Response(r.headers.get('connection')),
+    });
+    await using fetch = mtlsFetch({ keepAlive: false });
+    expect(await (await fetch(`${s.url}/`)).text()).toBe('close');
+    expect(await (await fetch(`${s.url}/`)).text()).toBe('close');
+    expect(accepted).toHaveLength(2);
+  });
+
+  it('close() closes idle connections; later calls reject with TypeError', async () => {
+    const { server: s } = await counted();
+    const fetch = mtlsFetch();
+    await (await fetch(`${s.url}/`)).text();
+    await until(() => s.connections === 1);
+    await fetch.close();
+    await until(() => s.connections === 0);
+    await expect(fetch(`${s.url}/`)).rejects.toThrow(TypeError);
+    await fetch.close(); // again: fine
+  });
+
+  it('a refused server leaves nothing in the pool: the next call is refused again', async () => {
+    const fetch = mtlsFetch({ validator: strangers.validator() });
+    for (let i = 0; i < 2; i++)
+      expect((await rejection(fetch(`${server.url}/`))).code).toBe('ERR_CHAIN_NO_PATH');
+    await fetch.close();
+  });
+});
+
+describe('createMtlsFetch reads HTTP/1.1 framing', () => {
+  const raw = async (response: string) => rawTls((s) => s.once('data', () => s.end(response)));
+
+  it('skips interim 1xx responses and drops chunked trailers', async () => {
+    const port = await raw(
+      'HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n' +
+        'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nx-trailer: 1\r\n\r\n',
+    );
+    const res = await mtlsFetch()(`https://127.0.0.1:${port}/`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('abcde');
+  });
+
+  it('reads a body without length to the end of the connection', async () => {
+    const port = await raw('HTTP/1.1 200 OK\r\nx-a: 1\r\n\r\nuntil the end');
+    expect(await (await mtlsFetch()(`https://127.0.0.1:${port}/`)).text()).toBe('until the end');
+  });
+
+  it.each([
+    ['conflicting Content-Length', 'HTTP/1.1 200 OK\r\ncontent-length: 2, 3\r\n\r\nok'],
+    ['a bad chunk size', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n'],
+    ['a folded header', 'HTTP/1.1 200 OK\r\nx-a: 1\r\n  more\r\ncontent-length: 0\r\n\r\n'],
+    ['a 101 upgrade', 'HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\n\r\n'],
+  ])('rejects %s with ERR_NET_PROTOCOL', async (_what, response) => {
+    const port = await raw(response);
+    const err = await rejection(mtlsFetch()(`https://127.0.0.1:${port}/`).then((r) => r.text()));
+    expect(err.code).toBe('ERR_NET_PROTOCOL');
+  });
+});
