@@ -163,6 +163,8 @@ interface Server {
   banner: string;
   child: ChildProcess;
   stderr(): string;
+  /** Everything on stdout so far: the banner, then the example's JSON access-log lines. */
+  stdout(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -191,7 +193,14 @@ function serve(rt: Runtime, config: string): Promise<Server> {
       const m = /^Serving .+ at (https:\/\/127\.0\.0\.1:\d+) as .+$/m.exec(stdout);
       if (!m) return;
       clearTimeout(timer);
-      ready({ url: m[1]!, banner: m[0], child, stderr: () => stderr, exited });
+      ready({
+        url: m[1]!,
+        banner: m[0],
+        child,
+        stderr: () => stderr,
+        stdout: () => stdout,
+        exited,
+      });
     });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
@@ -583,12 +592,28 @@ describe.each(RUNTIMES)('the how-to on $name', (rt) => {
 
   it.skipIf(!runnable(rt) || (!curlVersion && !isCI))(
     "curl --cacert svc/CA.crt with Ada's id.crt/id.key gets 200; with the stranger's it fails",
-    () => {
+    async () => {
       if (!curlVersion) throw new Error('curl is not installed');
       const cacert = join(dirs.svc, 'CA.crt');
       const ada = curl(`${url()}/`, cacert, dirs.ada);
       expect(ada.status, ada.stderr).toBe('200');
       expect(JSON.parse(ada.body)).toEqual({ hello: 'Ada Lovelace', notes: 1 });
+      // The example's access log (stdout): ORNL's rich-log fields, with the caller's name.
+      const isAdaByCurl = (l: Record<string, unknown>) =>
+        l['type'] === 'access' &&
+        String(l['user-agent']).startsWith('curl/') &&
+        (l['remote_user'] as Record<string, string> | null)?.['commonName'] === 'Ada Lovelace';
+      const access = await eventually(
+        () => jsonLines(server!.stdout()),
+        (ls) => ls.some(isAdaByCurl),
+      );
+      expect(access.find(isAdaByCurl), server!.stdout()).toMatchObject({
+        name: 'certified.access',
+        method: 'GET',
+        path: '/',
+        statusCode: 200,
+        remote_addr: '127.0.0.1',
+      });
       const stranger = curl(`${url()}/`, cacert, dirs.stranger);
       expect(stranger.code, stranger.stdout).not.toBe(0);
       expect(stranger.status).not.toBe('200');

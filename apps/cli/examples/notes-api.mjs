@@ -1,11 +1,16 @@
-// The example API `certified serve` runs in the quick start and the tests: a Hono app that greets the
-// caller by the name on its validated certificate (`c.env.peer`, set by the server after our validator
-// accepted the caller's chain) and keeps notes in memory. It needs nothing from certified itself.
+// The example API `certified serve` runs in the quick start and the tests: a Hono app that keeps notes
+// in memory and greets the caller by the name on its certificate. The server has already judged the
+// caller's chain at the handshake; requireClientCert() (no options: it uses the server's current
+// trust) puts the caller on `c.get('certified')`, and accessLog() writes one JSON line per request
+// (ORNL certified's rich-log fields) to stdout.
 import { Hono } from 'hono';
+import { accessLog, requireClientCert } from '@certified/hono';
 
 const notes = [];
 const app = new Hono();
-const caller = (c) => c.env?.peer?.peer.commonName ?? null;
+app.use(accessLog());
+app.use(requireClientCert());
+const caller = (c) => c.get('certified').commonName ?? null;
 
 app.get('/', (c) => c.json({ hello: caller(c), notes: notes.length }));
 app.get('/notes', (c) => c.json(notes));
