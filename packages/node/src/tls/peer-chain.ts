@@ -46,6 +46,20 @@ export function peerChainOf(socket: TLSSocket): Uint8Array[] {
   return out;
 }
 
+/**
+ * The peer's certificate alone, as a DER copy; undefined when it presented none. Several times
+ * cheaper than {@link peerChainOf} on Node (no chain objects are built), so servers try the leaf
+ * first: a client issued directly by a trust anchor needs nothing else.
+ */
+export function peerLeafOf(socket: TLSSocket): Uint8Array | undefined {
+  try {
+    const raw = (socket.getPeerCertificate(false) as { raw?: unknown } | undefined)?.raw;
+    return raw instanceof Uint8Array && raw.byteLength > 0 ? new Uint8Array(raw) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Our chain (DER, end entity first) as one PEM bundle for `node:tls`. */
 export function chainPem(certificates: readonly Uint8Array[], what: string): string {
   if (!Array.isArray(certificates) || certificates.length === 0)

@@ -9,7 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { createPathValidator, encodePem, NetworkError, type PathValidator } from '@certified/core';
+import {
+  createPathValidator,
+  createSelfSignedCa,
+  encodePem,
+  exportPrivateKey,
+  generateKeyPair,
+  issueCaCertificate,
+  issueEndEntityCertificate,
+  NetworkError,
+  organizationName,
+  personName,
+  type PathValidator,
+} from '@certified/core';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -210,6 +222,48 @@ describe('serve', () => {
     const other = await issueClient(f.pki, 'Bob');
     const err = await clientOf(f, other)(`${server.url}/`).catch((e: unknown) => e);
     expect((err as NetworkError).code).toBe('ERR_NET_TLS');
+  });
+
+  it('reads the presented chain when the leaf alone does not reach an anchor (intermediate CA)', async () => {
+    const rootKeys = await generateKeyPair({ algorithm: 'P-256' });
+    const root = await createSelfSignedCa({
+      subject: organizationName({ organization: 'Root Org' }),
+      keyPair: rootKeys,
+      pathLength: 1,
+    });
+    const interKeys = await generateKeyPair({ algorithm: 'P-256' });
+    const inter = await issueCaCertificate({
+      issuer: { certificate: root, privateKey: rootKeys.privateKey },
+      subject: organizationName({ organization: 'Root Org', unit: 'Issuing' }),
+      publicKey: interKeys.publicKey,
+    });
+    const leafKeys = await generateKeyPair({ algorithm: 'P-256', extractable: true });
+    const leaf = await issueEndEntityCertificate({
+      issuer: { certificate: inter, privateKey: interKeys.privateKey },
+      subject: personName({ commonName: 'Ivy' }),
+      publicKey: leafKeys.publicKey,
+      extendedKeyUsages: ['clientAuth'],
+    });
+    const key = await exportPrivateKey(leafKeys.privateKey);
+    const events: ConnectionEvent[] = [];
+    await using server = await start(
+      (_r, env) => new Response(`${peerOf(env)?.path.length} ${peerOf(env)?.peer.commonName}`),
+      {
+        validator: createPathValidator({ anchors: [root] }),
+        onConnection: (e) => events.push(e),
+      },
+    );
+    const withChain = clientOf(f, { ...f.ada, key, certificates: [leaf.der, inter.der] });
+    expect(await (await withChain(`${server.url}/`)).text()).toBe('3 Ivy');
+    // Without the intermediate there is no path: refused at the handshake.
+    const leafOnly = clientOf(f, { ...f.ada, key, certificates: [leaf.der] });
+    const err = await leafOnly(`${server.url}/`).catch((e: unknown) => e);
+    expect((err as NetworkError).code).toBe('ERR_NET_TLS');
+    await nextEvent(events, { type: 'refused', code: 'ERR_CHAIN_NO_PATH' });
+    // A trust update re-judges the open connection with the chain it presented, not its leaf alone.
+    await expect(server.updateTrust(createPathValidator({ anchors: [root] }))).resolves.toBe(0);
+    await withChain.close();
+    await leafOnly.close();
   });
 
   it('validates client certificates at options.time', async () => {
