@@ -13,7 +13,6 @@ import { experimental, ServerCredentials, ServerInterceptingCall, status } from 
 import type { Server, ServerInterceptor, Metadata } from '@grpc/grpc-js';
 import {
   formatName,
-  NetworkError,
   type NetworkCode,
   type PathValidationCode,
   type PathValidator,
@@ -25,9 +24,9 @@ import {
   checkKeyPem,
   describe,
   hostPort,
-  peerChainOf,
   subjectOf,
 } from '../tls/peer-chain.js';
+import { judgeClient, listenAddress, listenError, safely } from '../tls/admission.js';
 
 /** A client connection {@link serveGrpc} accepted or refused, for logs (`onConnection`). */
 export type GrpcConnectionEvent =
@@ -179,7 +178,7 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     );
   const key = checkKeyPem(options.key, 'serveGrpc options');
   const cert = chainPem(options.certificates, 'serveGrpc options');
-  const { host, port } = listenAddress(options.url ?? DEFAULT_URL);
+  const { host, port } = listenAddress(options.url ?? DEFAULT_URL, 'serveGrpc');
   const { onConnection, time } = options;
   if (time !== undefined && typeof time !== 'function')
     throw new TypeError(`serveGrpc options.time must be a function, received ${describe(time)}`);
@@ -234,37 +233,9 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     ]),
   );
 
-  /** Our validator's verdict on a chain; a validator that throws refuses (never lets anyone in). */
-  async function judge(
-    chain: Uint8Array[],
-  ): Promise<
-    | { ok: true; path: ValidatedPath }
-    | { ok: false; code: PathValidationCode | NetworkCode; message: string }
-  > {
-    const [leaf, ...rest] = chain;
-    if (!leaf)
-      return { ok: false, code: 'ERR_NET_TLS', message: 'The client presented no certificate.' };
-    try {
-      const result = await validator.validate({
-        peer: leaf,
-        chain: rest,
-        purpose: 'clientAuth',
-        ...(time ? { time: time() } : {}),
-      });
-      return result.ok ? { ok: true, path: result } : result;
-    } catch (e) {
-      safely(onError, e);
-      return {
-        ok: false,
-        code: 'ERR_NET_TLS',
-        message: `The client certificate could not be validated: ${String(e)}`,
-      };
-    }
-  }
-
   async function admit(socket: TLSSocket): Promise<void> {
     const { remoteAddress, remotePort } = socket;
-    const chain = peerChainOf(socket);
+    let chain: Uint8Array[] = [];
     const refuse = (code: PathValidationCode | NetworkCode, message: string): void => {
       socket.destroy();
       report({
@@ -281,7 +252,8 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
       refuse('ERR_NET_TLS', 'The client did not negotiate HTTP/2 (ALPN h2), which gRPC requires.');
       return;
     }
-    const verdict = await judge(chain);
+    const verdict = await judgeClient(socket, validator, { time, onError });
+    chain = verdict.chain;
     if (!verdict.ok) {
       refuse(verdict.code, verdict.message);
       return;
@@ -393,55 +365,3 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
 }
 
 // --- internal ---
-
-function safely(fn: (e: unknown) => void, e: unknown): void {
-  try {
-    fn(e);
-  } catch {
-    // an error callback that throws must not crash the server
-  }
-}
-
-function listenAddress(url: string): { host: string; port: number } {
-  if (typeof url !== 'string')
-    throw new TypeError(`serveGrpc options.url must be a string, received ${describe(url)}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (cause) {
-    throw new NetworkError('ERR_NET_URL', `Cannot listen on ${JSON.stringify(url)}: not a URL.`, {
-      cause,
-      field: 'url',
-    });
-  }
-  if (parsed.protocol !== 'https:')
-    throw new NetworkError(
-      'ERR_NET_URL',
-      `Cannot listen on ${JSON.stringify(url)}: only https:// URLs are served (gRPC over mutual TLS).`,
-      { field: 'url', reason: 'not https' },
-    );
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host)
-    throw new NetworkError('ERR_NET_URL', `Cannot listen on ${JSON.stringify(url)}: no host.`, {
-      field: 'url',
-    });
-  return { host, port: parsed.port === '' ? 443 : Number(parsed.port) };
-}
-
-function listenError(error: Error & { code?: string }, host: string, port: number): NetworkError {
-  const why =
-    error.code === 'EADDRINUSE'
-      ? 'the port is already in use (another server is listening there)'
-      : error.code === 'EACCES' || error.code === 'EPERM'
-        ? 'permission denied (ports below 1024 usually need privileges)'
-        : error.code === 'EADDRNOTAVAIL'
-          ? 'that address does not belong to this machine'
-          : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
-            ? 'the host name does not resolve'
-            : error.message;
-  return new NetworkError(
-    'ERR_NET_CONNECT',
-    `Cannot listen on ${hostPort(host, port)}: ${why}.`,
-    error.code ? { cause: error, reason: error.code } : { cause: error },
-  );
-}

@@ -17,7 +17,6 @@ import { getRequestListener } from '@hono/node-server';
 import {
   formatName,
   type Certificate,
-  NetworkError,
   type NetworkCode,
   type PathValidationCode,
   type PathValidator,
@@ -29,10 +28,9 @@ import {
   checkKeyPem,
   describe,
   hostPort,
-  peerChainOf,
-  peerLeafOf,
   subjectOf,
 } from './peer-chain.js';
+import { judgeClient, listenAddress, listenError, safely } from './admission.js';
 
 /**
  * What a fetch handler gets as its second argument (`c.env` in Hono): the Node request and response
@@ -245,7 +243,7 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   let validator = checkValidator(options.validator, 'createMtlsServer options.validator');
   const key = checkKeyPem(options.key, 'createMtlsServer options');
   const cert = chainPem(options.certificates, 'createMtlsServer options');
-  const { host, port } = listenAddress(options.url ?? DEFAULT_URL);
+  const { host, port } = listenAddress(options.url ?? DEFAULT_URL, 'createMtlsServer');
   const onError = options.onError ?? ((e: unknown) => console.error(e));
   const time = options.time;
   // node:http enforces its own headersTimeout only on servers that listen themselves, and ours
@@ -267,6 +265,7 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   };
 
   const trustOf = options.trust;
+  const judging = { time, onError };
   const requestListener = getRequestListener(
     (request, env) => {
       const { incoming, outgoing } = env as { incoming: IncomingMessage; outgoing: ServerResponse };
@@ -396,51 +395,11 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     socket?.destroy();
   });
 
-  /** Our validator's verdict on a chain; a validator that throws refuses (never lets anyone in). */
-  async function judge(
-    chain: Uint8Array[],
-  ): Promise<
-    | { ok: true; path: ValidatedPath }
-    | { ok: false; code: PathValidationCode | NetworkCode; message: string }
-  > {
-    const [leaf, ...rest] = chain;
-    if (!leaf)
-      return { ok: false, code: 'ERR_NET_TLS', message: 'The client presented no certificate.' };
-    try {
-      const result = await validator.validate({
-        peer: leaf,
-        chain: rest,
-        purpose: 'clientAuth',
-        ...(time ? { time: time() } : {}),
-      });
-      return result.ok ? { ok: true, path: result } : result;
-    } catch (e) {
-      // The validator rejects only for caller bugs (a bad `time`).
-      safely(onError, e);
-      return {
-        ok: false,
-        code: 'ERR_NET_TLS',
-        message: `The client certificate could not be validated: ${String(e)}`,
-      };
-    }
-  }
-
   async function admit(socket: TLSSocket): Promise<void> {
     const remoteAddress = socket.remoteAddress;
     const remotePort = socket.remotePort;
-    // The leaf alone first (cheap to read): a client issued by an anchor needs no more. The
-    // presented chain is read only when that is refused.
-    const leaf = peerLeafOf(socket);
-    let chain = leaf ? [leaf] : [];
-    let verdict = await judge(chain);
-    // Any refusal retries with the chain: more candidates can only find more paths.
-    if (!verdict.ok && !socket.destroyed) {
-      const presented = peerChainOf(socket);
-      if (presented.length > 1) {
-        chain = presented;
-        verdict = await judge(chain);
-      }
-    }
+    const verdict = await judgeClient(socket, validator, judging);
+    const chain = verdict.chain;
     if (!verdict.ok) {
       socket.destroy();
       const { code, message } = verdict;
@@ -489,15 +448,8 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     await Promise.all(
       [...sockets].map(async ([socket, state]) => {
         if (state.revoked) return;
-        let verdict = await judge(state.chain);
-        if (!verdict.ok && state.chain.length === 1) {
-          // Admitted on its leaf alone; the new trust may need the chain it presented.
-          const presented = socket.destroyed ? [] : peerChainOf(socket);
-          if (presented.length > 1) {
-            state.chain = presented;
-            verdict = await judge(presented);
-          }
-        }
+        const verdict = await judgeClient(socket, validator, judging, state.chain);
+        state.chain = verdict.chain;
         if (verdict.ok || socket.destroyed) {
           if (verdict.ok) {
             peers.set(socket, verdict.path);
@@ -583,57 +535,4 @@ function checkValidator(v: unknown, what: string): PathValidator {
       `${what} must be a PathValidator (createPathValidator), received ${describe(v)}`,
     );
   return v as PathValidator;
-}
-
-function safely(fn: (e: unknown) => void, e: unknown): void {
-  try {
-    fn(e);
-  } catch {
-    // an error callback that throws must not crash the server
-  }
-}
-
-function listenAddress(url: string): { host: string; port: number } {
-  if (typeof url !== 'string')
-    throw new TypeError(`createMtlsServer options.url must be a string, received ${describe(url)}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (cause) {
-    throw new NetworkError('ERR_NET_URL', `Cannot listen on ${JSON.stringify(url)}: not a URL.`, {
-      cause,
-      field: 'url',
-    });
-  }
-  if (parsed.protocol !== 'https:')
-    throw new NetworkError(
-      'ERR_NET_URL',
-      `Cannot listen on ${JSON.stringify(url)}: only https:// URLs are served (mutual TLS).`,
-      { field: 'url', reason: 'not https' },
-    );
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host)
-    throw new NetworkError('ERR_NET_URL', `Cannot listen on ${JSON.stringify(url)}: no host.`, {
-      field: 'url',
-    });
-  return { host, port: parsed.port === '' ? 443 : Number(parsed.port) };
-}
-
-function listenError(error: Error & { code?: string }, host: string, port: number): NetworkError {
-  const where = hostPort(host, port);
-  const why =
-    error.code === 'EADDRINUSE'
-      ? 'the port is already in use (another server is listening there)'
-      : error.code === 'EACCES' || error.code === 'EPERM'
-        ? 'permission denied (ports below 1024 usually need privileges)'
-        : error.code === 'EADDRNOTAVAIL'
-          ? 'that address does not belong to this machine'
-          : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
-            ? 'the host name does not resolve'
-            : error.message;
-  return new NetworkError(
-    'ERR_NET_CONNECT',
-    `Cannot listen on ${where}: ${why}.`,
-    error.code ? { cause: error, reason: error.code } : { cause: error },
-  );
 }

@@ -1,0 +1,146 @@
+/**
+ * @module tls/admission — what our mTLS listeners (`createMtlsServer`, `serveGrpc`) share: judging a
+ * client's chain with our validator right after the handshake (leaf first, the presented chain only
+ * when needed), and turning listen URLs and errors into our codes. Not exported from the package.
+ */
+import type { TLSSocket } from 'node:tls';
+import {
+  NetworkError,
+  type NetworkCode,
+  type PathValidationCode,
+  type PathValidator,
+  type ValidatedPath,
+} from '@certified/core';
+import { describe, hostPort, peerChainOf, peerLeafOf } from './peer-chain.js';
+
+/** Our validator's verdict on a client, with the chain it was judged on. */
+export type ClientVerdict = (
+  | { readonly ok: true; readonly path: ValidatedPath }
+  | {
+      readonly ok: false;
+      readonly code: PathValidationCode | NetworkCode;
+      readonly message: string;
+    }
+) & { readonly chain: Uint8Array[] };
+
+export interface JudgeOptions {
+  readonly time: (() => Date) | undefined;
+  readonly onError: (error: unknown) => void;
+}
+
+/** Judges `chain` (peer first) for clientAuth; a validator that throws refuses, never admits. */
+export async function judgeChain(
+  validator: PathValidator,
+  chain: Uint8Array[],
+  { time, onError }: JudgeOptions,
+): Promise<ClientVerdict> {
+  const [leaf, ...rest] = chain;
+  if (!leaf)
+    return {
+      ok: false,
+      code: 'ERR_NET_TLS',
+      message: 'The client presented no certificate.',
+      chain,
+    };
+  try {
+    const result = await validator.validate({
+      peer: leaf,
+      chain: rest,
+      purpose: 'clientAuth',
+      ...(time ? { time: time() } : {}),
+    });
+    return result.ok
+      ? { ok: true, path: result, chain }
+      : { ok: false, code: result.code, message: result.message, chain };
+  } catch (e) {
+    // The validator rejects only for caller bugs (a bad `time`).
+    safely(onError, e);
+    return {
+      ok: false,
+      code: 'ERR_NET_TLS',
+      message: `The client certificate could not be validated: ${String(e)}`,
+      chain,
+    };
+  }
+}
+
+/**
+ * Judges the client of a TLS connection. The leaf alone first — cheap to read, and all a client
+ * issued by an anchor needs; the presented chain is read (about 2.5× the cost on Node) only when
+ * that is refused, since more candidates can only find more paths. `known` is a chain judged
+ * before (re-checks on trust changes), refreshed the same way.
+ */
+export async function judgeClient(
+  socket: TLSSocket,
+  validator: PathValidator,
+  options: JudgeOptions,
+  known?: Uint8Array[],
+): Promise<ClientVerdict> {
+  let chain = known;
+  if (!chain) {
+    const leaf = peerLeafOf(socket);
+    chain = leaf ? [leaf] : [];
+  }
+  const verdict = await judgeChain(validator, chain, options);
+  if (verdict.ok || chain.length !== 1 || socket.destroyed) return verdict;
+  const presented = peerChainOf(socket);
+  return presented.length > 1 ? judgeChain(validator, presented, options) : verdict;
+}
+
+/** Calls an error callback; one that throws must not crash a server. */
+export function safely(fn: (e: unknown) => void, e: unknown): void {
+  try {
+    fn(e);
+  } catch {
+    // ignored: see above
+  }
+}
+
+export function listenAddress(url: unknown, what: string): { host: string; port: number } {
+  if (typeof url !== 'string')
+    throw new TypeError(`${what} options.url must be a string, received ${describe(url)}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new NetworkError('ERR_NET_URL', `Cannot listen on ${JSON.stringify(url)}: not a URL.`, {
+      cause,
+      field: 'url',
+    });
+  }
+  if (parsed.protocol !== 'https:')
+    throw new NetworkError(
+      'ERR_NET_URL',
+      `Cannot listen on ${JSON.stringify(url)}: only https:// URLs are served (mutual TLS).`,
+      { field: 'url', reason: 'not https' },
+    );
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host)
+    throw new NetworkError('ERR_NET_URL', `Cannot listen on ${JSON.stringify(url)}: no host.`, {
+      field: 'url',
+    });
+  return { host, port: parsed.port === '' ? 443 : Number(parsed.port) };
+}
+
+export function listenError(
+  error: Error & { code?: string },
+  host: string,
+  port: number,
+): NetworkError {
+  const where = hostPort(host, port);
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'the port is already in use (another server is listening there)'
+      : error.code === 'EACCES' || error.code === 'EPERM'
+        ? 'permission denied (ports below 1024 usually need privileges)'
+        : error.code === 'EADDRNOTAVAIL'
+          ? 'that address does not belong to this machine'
+          : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+            ? 'the host name does not resolve'
+            : error.message;
+  return new NetworkError(
+    'ERR_NET_CONNECT',
+    `Cannot listen on ${where}: ${why}.`,
+    error.code ? { cause: error, reason: error.code } : { cause: error },
+  );
+}
