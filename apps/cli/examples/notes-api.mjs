@@ -1,14 +1,12 @@
 // The example API `certified serve` runs in the quick start and the tests: a Hono app that keeps notes
 // in memory and greets the caller by the name on its certificate. The server has already judged the
 // caller's chain at the handshake; requireClientCert() (no options: it uses the server's current
-// trust) puts the caller on `c.get('certified')`, and accessLog() writes one JSON line per request
-// (ORNL certified's rich-log fields) to stdout.
+// trust) puts the caller on `c.get('certified')`. `certified serve` itself writes the JSON access log.
 import { Hono } from 'hono';
-import { accessLog, requireClientCert } from '@certified/hono';
+import { requireClientCert } from '@certified/hono';
 
 const notes = [];
 const app = new Hono();
-app.use(accessLog());
 app.use(requireClientCert());
 const caller = (c) => c.get('certified').commonName ?? null;
 

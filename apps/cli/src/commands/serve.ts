@@ -1,6 +1,8 @@
 /** @module commands/serve — `certified serve MODULE[:export] [URL]`: an app over mTLS with this identity. */
 import { clientAnchors, formatName } from '@certified/core';
-import { CliError, usage, type Command } from '../cli.js';
+import { accessLog, createLokiSink, type AccessLogSink, type LokiSink } from '@certified/hono';
+import { Hono } from 'hono';
+import { CliError, usage, type Command, type Context } from '../cli.js';
 import { loadMe } from './shared.js';
 
 type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
@@ -36,7 +38,7 @@ export const serveCommand: Command = {
   summary:
     'Serve a Hono app (or fetch handler) over mutual TLS with this identity; callers are judged by our validator against known_clients.',
   description:
-    'Clients must present a chain that our validator accepts against known_clients/*.crt (CAs, introducers or pinned certificates), else the connection is closed before any HTTP byte is read. HTTP/1.1 and HTTP/2. known_clients/ is re-read every second: adding or removing a client needs no restart, and open connections of a removed client are closed. Refusals and reloads are logged to stderr as JSON lines. Stops cleanly on Ctrl-C (requests in progress finish).',
+    "Clients must present a chain that our validator accepts against known_clients/*.crt (CAs, introducers or pinned certificates), else the connection is closed before any HTTP byte is read. HTTP/1.1 and HTTP/2. known_clients/ is re-read every second: adding or removing a client needs no restart, and open connections of a removed client are closed. Each request is logged to stdout as one JSON line with ORNL certified's rich-log fields (and pushed to Loki with --loki); refusals and reloads are logged to stderr as JSON lines. Stops cleanly on Ctrl-C (requests in progress finish, the Loki buffer is flushed).",
   positionals: [
     {
       name: 'MODULE[:export]',
@@ -49,10 +51,22 @@ export const serveCommand: Command = {
       description: 'Where to listen; default https://0.0.0.0:4433 (port 0 picks a free one).',
     },
   ],
-  options: {},
+  options: {
+    loki: {
+      type: 'string',
+      placeholder: 'FILE',
+      description:
+        'Also push the access log to Grafana Loki: a JSON file with "url" (base or …/loki/api/v1/push) and optional "user", "passwd" (ORNL certified\'s loki.json).',
+    },
+    'no-access-log': {
+      type: 'boolean',
+      description: 'Do not write the JSON access log (one line per request) to stdout.',
+    },
+  },
   examples: [
     'certified serve ./notes-api.mjs https://127.0.0.1:8443',
     'certified serve ./server.mjs:app',
+    'certified serve --loki loki.json ./notes-api.mjs https://0.0.0.0:8443',
   ],
   async run(ctx) {
     const spec = ctx.positionals[0]!;
@@ -75,7 +89,17 @@ export const serveCommand: Command = {
         cause: e,
       });
     }
-    const handler = pickHandler(mod, exportName, spec);
+    const app = pickHandler(mod, exportName, spec);
+    const loki =
+      ctx.values['loki'] === undefined
+        ? undefined
+        : await lokiSink(ctx, String(ctx.values['loki']));
+    const sinks: AccessLogSink[] = [];
+    if (ctx.values['no-access-log'] !== true) sinks.push((line) => ctx.io.stdout(`${line}\n`));
+    if (loki) sinks.push(loki.write);
+    const handler = sinks.length
+      ? withAccessLog(app, sinks, (e) => log({ type: 'access-log-error', message: String(e) }))
+      : app;
     const log = (event: object): void =>
       ctx.io.stderr(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
     const server = await ctx.io.serve(handler, {
@@ -103,6 +127,53 @@ export const serveCommand: Command = {
     const signal = await ctx.io.waitForShutdown();
     ctx.debug(`${signal}: closing`);
     await server.close();
+    if (loki) {
+      await loki.close();
+      const { sent, dropped, failedLines } = loki.stats();
+      ctx.debug(`loki: ${sent} line(s) sent, ${dropped} dropped, ${failedLines} failed`);
+    }
     return 0;
   },
 };
+
+/** The app behind an access-log middleware: one JSON line per request, refusals and errors included. */
+function withAccessLog(
+  app: FetchHandler,
+  sink: AccessLogSink[],
+  onError: (e: unknown) => void,
+): FetchHandler {
+  const outer = new Hono();
+  outer.use(accessLog({ sink, onError }));
+  outer.all('*', (c) => app(c.req.raw, c.env));
+  return (request, env) => outer.fetch(request, env);
+}
+
+/** ORNL certified's loki.json: `{ "url", "user", "passwd" }` (user and passwd optional here). */
+async function lokiSink(ctx: Context, file: string): Promise<LokiSink> {
+  const bytes = await ctx.io.readFile(file);
+  let config: unknown;
+  try {
+    config = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new CliError('ERR_USAGE', `--loki ${file} is not JSON: ${(e as Error).message}.`, {
+      cause: e,
+    });
+  }
+  const { url, user, passwd } = (config ?? {}) as Record<string, unknown>;
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url))
+    usage(`--loki ${file} must have "url": the Loki server's http(s) URL.`);
+  if (
+    (user !== undefined && typeof user !== 'string') ||
+    (passwd !== undefined && typeof passwd !== 'string')
+  )
+    usage(`--loki ${file}: "user" and "passwd" must be strings.`);
+  return createLokiSink({
+    url,
+    labels: { application: 'certified', logger: 'certified.access', severity: 'info' },
+    ...(user !== undefined ? { basicAuth: { user, password: passwd ?? '' } } : {}),
+    onError: (e) =>
+      ctx.io.stderr(
+        `${JSON.stringify({ time: new Date().toISOString(), type: 'loki-error', code: e.code, message: e.message })}\n`,
+      ),
+  });
+}
