@@ -26,7 +26,13 @@ import {
   hostPort,
   subjectOf,
 } from '../tls/peer-chain.js';
-import { judgeClient, listenAddress, listenError, safely } from '../tls/admission.js';
+import {
+  handshakeFailure,
+  judgeClient,
+  listenAddress,
+  listenOn,
+  safely,
+} from '../tls/admission.js';
 
 /** A client connection {@link serveGrpc} accepted or refused, for logs (`onConnection`). */
 export type GrpcConnectionEvent =
@@ -303,31 +309,16 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
       remoteAddress: socket?.remoteAddress,
       remotePort: socket?.remotePort,
       code: 'ERR_NET_TLS',
-      message:
-        error.code === 'ECONNRESET' || /hang up|reset|closed/i.test(error.message)
-          ? 'The client closed the connection during the TLS handshake; it may not trust our certificate.'
-          : `The TLS handshake failed: ${error.message}`,
+      message: handshakeFailure(error),
       subject: undefined,
     });
     socket?.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onListenError = (error: Error & { code?: string }): void => {
-      injector.destroy();
-      reject(listenError(error, host, port));
-    };
-    tlsServer.once('error', onListenError);
-    tlsServer.listen(port, host, () => {
-      tlsServer.off('error', onListenError);
-      resolve();
-    });
-  });
+  const { port: actualPort, address } = await listenOn(tlsServer, host, port, () =>
+    injector.destroy(),
+  );
   tlsServer.on('error', (e) => safely(onError, e));
-
-  const bound = tlsServer.address();
-  const actualPort = typeof bound === 'object' && bound ? bound.port : port;
-  const address = typeof bound === 'object' && bound ? bound.address : host;
 
   let closePromise: Promise<void> | undefined;
   let listenerClosed = false;

@@ -3,7 +3,7 @@
  * client's chain with our validator right after the handshake (leaf first, the presented chain only
  * when needed), and turning listen URLs and errors into our codes. Not exported from the package.
  */
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import {
   NetworkError,
   type NetworkCode,
@@ -85,6 +85,41 @@ export async function judgeClient(
   if (verdict.ok || chain.length !== 1 || socket.destroyed) return verdict;
   const presented = peerChainOf(socket);
   return presented.length > 1 ? judgeChain(validator, presented, options) : verdict;
+}
+
+/** Why a TLS handshake failed, in words for a `refused` connection event. */
+export function handshakeFailure(error: Error & { code?: string }): string {
+  return error.code === 'ECONNRESET' || /hang up|reset|closed/i.test(error.message)
+    ? 'The client closed the connection during the TLS handshake; it may not trust our certificate.'
+    : `The TLS handshake failed: ${error.message}`;
+}
+
+/**
+ * Starts `server` listening; resolves with the port and address actually bound. Failures become
+ * ERR_NET_CONNECT (see {@link listenError}), after `onFailure` has released what the caller holds.
+ */
+export function listenOn(
+  server: TlsServer,
+  host: string,
+  port: number,
+  onFailure: () => void,
+): Promise<{ port: number; address: string }> {
+  return new Promise((resolve, reject) => {
+    const onListenError = (error: Error & { code?: string }): void => {
+      onFailure();
+      reject(listenError(error, host, port));
+    };
+    server.once('error', onListenError);
+    server.listen(port, host, () => {
+      server.off('error', onListenError);
+      const bound = server.address();
+      resolve(
+        typeof bound === 'object' && bound
+          ? { port: bound.port, address: bound.address }
+          : { port, address: host },
+      );
+    });
+  });
 }
 
 /** Calls an error callback; one that throws must not crash a server. */

@@ -30,7 +30,7 @@ import {
   hostPort,
   subjectOf,
 } from './peer-chain.js';
-import { judgeClient, listenAddress, listenError, safely } from './admission.js';
+import { handshakeFailure, judgeClient, listenAddress, listenOn, safely } from './admission.js';
 
 /**
  * What a fetch handler gets as its second argument (`c.env` in Hono): the Node request and response
@@ -386,10 +386,7 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
       remoteAddress: socket?.remoteAddress,
       remotePort: socket?.remotePort,
       code: 'ERR_NET_TLS',
-      message:
-        error.code === 'ECONNRESET' || /hang up|reset|closed/i.test(error.message)
-          ? 'The client closed the connection during the TLS handshake; it may not trust our certificate.'
-          : `The TLS handshake failed: ${error.message}`,
+      message: handshakeFailure(error),
       subject: undefined,
     });
     socket?.destroy();
@@ -474,22 +471,10 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     return revoked;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    const onListenError = (error: Error & { code?: string }): void => {
-      clearInterval(sweep);
-      reject(listenError(error, host, port));
-    };
-    tlsServer.once('error', onListenError);
-    tlsServer.listen(port, host, () => {
-      tlsServer.off('error', onListenError);
-      resolve();
-    });
-  });
+  const { port: actualPort, address } = await listenOn(tlsServer, host, port, () =>
+    clearInterval(sweep),
+  );
   tlsServer.on('error', (e) => safely(onError, e));
-
-  const bound = tlsServer.address();
-  const actualPort = typeof bound === 'object' && bound ? bound.port : port;
-  const address = typeof bound === 'object' && bound ? bound.address : host;
 
   let closePromise: Promise<void> | undefined;
   let listenerClosed = false;
