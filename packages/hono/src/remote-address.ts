@@ -41,7 +41,8 @@ export function remoteAddressOf(c: Context): string | undefined {
   if (typeof deno === 'string' && deno !== '') return deno;
   const bun = attempt(() =>
     typeof e.requestIP === 'function'
-      ? (e.requestIP as (r: Request) => { address?: unknown } | null)(c.req.raw)?.address
+      ? // Bun checks `this` is its server: call it as a method.
+        (e.requestIP as (r: Request) => { address?: unknown } | null).call(e, c.req.raw)?.address
       : undefined,
   );
   if (typeof bun === 'string' && bun !== '') return bun;
