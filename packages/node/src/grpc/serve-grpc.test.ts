@@ -1,7 +1,8 @@
 /**
  * @module grpc/serve-grpc.test — `serveGrpc` over real TLS on 127.0.0.1 with real grpc-js clients:
  * trusted, stranger, wrong-EKU and pinned clients, the caller's identity in unary and streaming
- * handlers, non-gRPC TLS clients, closing, and option errors.
+ * handlers, non-gRPC TLS clients, closing, trust updates revoking open connections, and option
+ * errors.
  */
 import { connect as tlsConnect } from 'node:tls';
 import {
@@ -67,7 +68,11 @@ interface Running {
 
 const running: Running[] = [];
 
-async function start(validator: PathValidator = pki.validator()): Promise<Running> {
+/** `countGate`: the Count handler waits for it before streaming (a call held in progress). */
+async function start(
+  validator: PathValidator = pki.validator(),
+  { countGate }: { countGate?: Promise<void> } = {},
+): Promise<Running> {
   const server = new Server();
   const calls: Running['calls'] = [];
   server.addService(GreeterService, {
@@ -79,10 +84,12 @@ async function start(validator: PathValidator = pki.validator()): Promise<Runnin
       calls.push({ method: 'hello', caller });
       callback(null, { text: `hello ${call.request.name}`, caller });
     },
-    count(call: ServerWritableStream<HelloRequest, HelloReply>) {
+    async count(call: ServerWritableStream<HelloRequest, HelloReply>) {
       const caller = grpcPeerOf(call)?.peer.commonName ?? null;
       calls.push({ method: 'count', caller });
-      for (let i = 1; i <= 3; i++) call.write({ text: `${call.request.name} ${i}`, caller });
+      call.write({ text: `${call.request.name} 1`, caller });
+      await countGate;
+      for (let i = 2; i <= 3; i++) call.write({ text: `${call.request.name} ${i}`, caller });
       call.end();
     },
   });
@@ -100,7 +107,7 @@ async function start(validator: PathValidator = pki.validator()): Promise<Runnin
   return r;
 }
 
-function clientFor(listener: GrpcListener, me: TlsIdentity) {
+function clientFor(listener: GrpcListener, me: TlsIdentity): ReturnType<typeof greeter> {
   const client = greeter(
     listener.target,
     createGrpcChannelCredentials({
@@ -239,6 +246,107 @@ describe('serveGrpc', () => {
     await expect(clash).rejects.toBeInstanceOf(NetworkError);
     await expect(clash).rejects.toMatchObject({ code: 'ERR_NET_CONNECT', reason: 'EADDRINUSE' });
     server.forceShutdown();
+  });
+});
+
+describe('GrpcListener.updateTrust', () => {
+  it('revokes an open connection the new trust refuses; its next call fails before any handler', async () => {
+    const { listener, events, calls } = await start();
+    const adaClient = clientFor(listener, ada);
+    const bobClient = clientFor(listener, bob);
+    expect(await hello(adaClient, 'a')).toMatchObject({ ok: true, value: { caller: 'Ada' } });
+    expect(await hello(bobClient, 'b')).toMatchObject({ ok: true, value: { caller: 'Bob' } });
+    expect(listener.connections).toBe(2);
+
+    // Ada's certificate pinned alone: Bob's CA is no longer an anchor.
+    const revoked = await listener.updateTrust(
+      createPathValidator({ anchors: [ada.certificate.der] }),
+    );
+    expect(revoked).toBe(1);
+    expect(events.filter((e) => e.type === 'revoked')).toEqual([
+      {
+        type: 'revoked',
+        remoteAddress: '127.0.0.1',
+        remotePort: expect.any(Number),
+        code: 'ERR_CHAIN_NO_PATH',
+        message: expect.any(String),
+        subject: 'CN=Bob',
+      },
+    ]);
+    const handled = calls.length;
+
+    const again = await hello(bobClient, 'again');
+    expect(again.ok).toBe(false);
+    if (!again.ok) expect(again.error.code).toBe(status.UNAVAILABLE);
+    // Its new connection was refused at the handshake by the new trust.
+    expect(events.filter((e) => e.type === 'refused')).toMatchObject([
+      { code: 'ERR_CHAIN_NO_PATH', subject: 'CN=Bob' },
+    ]);
+
+    expect(await hello(adaClient, 'still')).toEqual({
+      ok: true,
+      value: { text: 'hello still', caller: 'Ada' },
+    });
+    expect(calls.slice(handled)).toEqual([{ method: 'hello', caller: 'Ada' }]);
+    // Ada kept her connection; Bob's revoked one is gone.
+    await until(() => listener.connections === 1);
+    expect(listener.connections).toBe(1);
+    expect(events.filter((e) => e.type === 'accepted')).toHaveLength(2);
+  });
+
+  it('lets a call in progress on a revoked connection finish, while new calls fail', async () => {
+    let open!: () => void;
+    const countGate = new Promise<void>((resolve) => (open = resolve));
+    const { listener, calls } = await start(pki.validator(), { countGate });
+    const bobClient = clientFor(listener, bob);
+    const streaming = count(bobClient, 'n');
+    await until(() => calls.length === 1);
+    expect(calls).toEqual([{ method: 'count', caller: 'Bob' }]);
+
+    expect(
+      await listener.updateTrust(createPathValidator({ anchors: [ada.certificate.der] })),
+    ).toBe(1);
+    const again = await hello(bobClient, 'again');
+    expect(again.ok).toBe(false);
+    if (!again.ok) expect(again.error.code).toBe(status.UNAVAILABLE);
+
+    open();
+    expect(await streaming).toEqual({
+      ok: true,
+      value: [1, 2, 3].map((i) => ({ text: `n ${i}`, caller: 'Bob' })),
+    });
+    expect(calls).toEqual([{ method: 'count', caller: 'Bob' }]);
+    await until(() => listener.connections === 0);
+    expect(listener.connections).toBe(0);
+  });
+
+  it('keeps connections the new trust accepts, and judges new ones with it', async () => {
+    const { listener, events } = await start();
+    const adaClient = clientFor(listener, ada);
+    expect((await hello(adaClient, 'a')).ok).toBe(true);
+    expect((await hello(clientFor(listener, mallory), 'm')).ok).toBe(false);
+
+    const both = createPathValidator({ anchors: [pki.ca.der, strangers.ca.der] });
+    expect(await listener.updateTrust(both)).toBe(0);
+    expect(events.some((e) => e.type === 'revoked')).toBe(false);
+    expect(await hello(adaClient, 'b')).toMatchObject({ ok: true, value: { caller: 'Ada' } });
+    expect(await hello(clientFor(listener, mallory), 'm')).toMatchObject({
+      ok: true,
+      value: { caller: 'Mallory' },
+    });
+    // Ada's calls stayed on her first connection.
+    expect(events.filter((e) => e.type === 'accepted').map((e) => e.subject)).toEqual([
+      'CN=Ada',
+      'CN=Mallory',
+    ]);
+  });
+
+  it('rejects a validator that is not a PathValidator with TypeError', async () => {
+    const { listener } = await start();
+    await expect(listener.updateTrust({} as PathValidator)).rejects.toThrow(TypeError);
+    await expect(listener.updateTrust(undefined as unknown as PathValidator)).rejects.toThrow(
+      /updateTrust\(validator\) must be a PathValidator/,
+    );
   });
 });
 

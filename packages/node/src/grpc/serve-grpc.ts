@@ -2,15 +2,17 @@
  * @module grpc/serve-grpc — a `@grpc/grpc-js` server on a certified identity, with our path validator
  * deciding which clients to trust. We terminate TLS ourselves with `node:tls` (any client certificate
  * is accepted by OpenSSL), judge the chain the client presented (purpose clientAuth), drop refused
- * connections before a byte of HTTP/2 is read, and hand accepted sockets to the gRPC server through
- * its public `Server#createConnectionInjector` (grpc-js ≥ 1.11). A server interceptor scoped to that
- * injector (`experimental.createServerCredentialsWithInterceptors`, the one non-stable export used
- * here) puts the validated path on each call's metadata, where {@link grpcPeerOf} finds it.
+ * connections before a byte of HTTP/2 is read, and hand each accepted socket to the gRPC server
+ * through its own injector (public `Server#createConnectionInjector`, grpc-js ≥ 1.11): destroying it
+ * is how `updateTrust` closes that one connection's HTTP/2 session gracefully. A server interceptor
+ * scoped to that injector (`experimental.createServerCredentialsWithInterceptors`, the one non-stable
+ * export used here) puts the validated path on each call's metadata, where {@link grpcPeerOf} finds
+ * it, and refuses calls on a revoked connection.
  */
 import { createServer as createTlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { experimental, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
-import type { Server, ServerInterceptor, Metadata } from '@grpc/grpc-js';
+import type { ConnectionInjector, Metadata, Server, ServerInterceptor } from '@grpc/grpc-js';
 import {
   formatName,
   type NetworkCode,
@@ -59,6 +61,18 @@ export type GrpcConnectionEvent =
       readonly message: string;
       /** The subject of the certificate the client presented, when it presented a readable one. */
       readonly subject: string | undefined;
+    }
+  | {
+      /**
+       * An open connection whose client the new trust (see {@link GrpcListener.updateTrust})
+       * refuses: its calls in progress finish, new ones fail with UNAVAILABLE.
+       */
+      readonly type: 'revoked';
+      readonly remoteAddress: string | undefined;
+      readonly remotePort: number | undefined;
+      readonly code: PathValidationCode | NetworkCode;
+      readonly message: string;
+      readonly subject: string | undefined;
     };
 
 /** Options for {@link serveGrpc}. */
@@ -71,7 +85,10 @@ export interface ServeGrpcOptions {
   readonly validator: PathValidator;
   /** Where to listen; default `https://127.0.0.1:50051`. Port 0 picks a free port. */
   readonly url?: string;
-  /** Called for every accepted or refused connection; default none. Exceptions it throws are ignored. */
+  /**
+   * Called for every accepted, refused or revoked connection; default none. Exceptions it throws
+   * are ignored.
+   */
   readonly onConnection?: (event: GrpcConnectionEvent) => void;
   /** Called with listener errors and validator failures; default `console.error`. */
   readonly onError?: (error: unknown) => void;
@@ -101,6 +118,22 @@ export interface GrpcListener {
   close(): Promise<void>;
   /** Same as {@link GrpcListener.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
+  /**
+   * Judges new connections with `validator` from now on, and re-checks every open connection's
+   * client chain with it. A connection it refuses is reported as a `revoked` connection event and
+   * closed gracefully: its HTTP/2 session gets a GOAWAY, so calls in progress (streams included)
+   * run to their end, while new calls on it fail with UNAVAILABLE before any handler runs; grpc-js
+   * closes the socket once the last call ends. The client's next calls open a new connection,
+   * which the new trust refuses at the handshake.
+   *
+   * @param validator - judges clients from now on (purpose clientAuth).
+   * @returns how many open connections were revoked.
+   * @throws `TypeError` (the promise rejects) when `validator` is not a PathValidator.
+   * @example
+   * // known_clients/ changed on disk:
+   * const revoked = await listener.updateTrust(createPathValidator({ anchors: clientAnchors(me) }));
+   */
+  updateTrust(validator: PathValidator): Promise<number>;
 }
 
 /** What {@link grpcPeerOf} reads: a handler's call object (or the call's metadata). */
@@ -141,7 +174,8 @@ export function grpcPeerOf(source: GrpcPeerSource | null | undefined): Validated
  * pinned end-entity certificate works, and every path rule of our validator (EKU clientAuth,
  * validity, name constraints) applies. Refused clients are disconnected right after the TLS handshake,
  * before any RPC is read; their calls fail with UNAVAILABLE and no handler runs. Accepted clients reach
- * the server's handlers, where {@link grpcPeerOf} tells who they are.
+ * the server's handlers, where {@link grpcPeerOf} tells who they are. When trust changes, call
+ * {@link GrpcListener.updateTrust}: open connections the new validator refuses are revoked.
  *
  * Add services to `server` as usual; do not `bindAsync` it for this address. Close the listener before
  * shutting the server down (`await listener.close(); server.tryShutdown(...)`).
@@ -151,7 +185,7 @@ export function grpcPeerOf(source: GrpcPeerSource | null | undefined): Validated
  * @param options.certificates - our certificate (DER) first, then its chain.
  * @param options.validator - judges clients (purpose clientAuth).
  * @param options.url - default `https://127.0.0.1:50051`; `https:` only; port 0 picks a free port.
- * @param options.onConnection - accepted/refused events; default none.
+ * @param options.onConnection - accepted/refused/revoked events; default none.
  * @param options.onError - listener errors; default `console.error`.
  * @param options.time - validation clock; default now.
  * @param options.handshakeTimeoutMs - TLS handshake deadline; default 30 000.
@@ -177,11 +211,7 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     );
   if (!options || typeof options !== 'object')
     throw new TypeError(`serveGrpc options must be an object, received ${describe(options)}`);
-  const validator = options.validator;
-  if (!validator || typeof validator.validate !== 'function')
-    throw new TypeError(
-      `serveGrpc options.validator must be a PathValidator (createPathValidator), received ${describe(validator)}`,
-    );
+  let validator = checkValidator(options.validator, 'serveGrpc options.validator');
   const key = checkKeyPem(options.key, 'serveGrpc options');
   const cert = chainPem(options.certificates, 'serveGrpc options');
   const { host, port } = listenAddress(options.url ?? DEFAULT_URL, 'serveGrpc');
@@ -204,40 +234,10 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     }
   };
 
-  /** Accepted connections by `remoteAddress:remotePort` — the string grpc-js's `call.getPeer()` returns. */
-  const accepted = new Map<string, { socket: TLSSocket; path: ValidatedPath }>();
-  const sockets = new Set<TLSSocket>();
+  const judging = { time, onError };
+  /** Accepted connections, with the chain they presented (re-checked by updateTrust). */
+  const connections = new Map<TLSSocket, Connection>();
   let closing = false;
-
-  // Scoped to this listener's injector (grpc-js runs it before the server's own interceptors): it
-  // labels each call with its connection's validated path, and refuses calls on a connection we do
-  // not know — which cannot happen unless grpc-js changes how it reports peers, so fail closed.
-  const labelPeer: ServerInterceptor = (_method, call) => {
-    const entry = accepted.get(call.getPeer());
-    return new ServerInterceptingCall(call, {
-      start(next) {
-        next({
-          onReceiveMetadata(metadata, nextMetadata) {
-            if (!entry) {
-              call.sendStatus({
-                code: status.UNAUTHENTICATED,
-                details: 'No validated client certificate for this connection.',
-              });
-              return;
-            }
-            Object.defineProperty(metadata, PEER, { value: entry.path, configurable: true });
-            nextMetadata(metadata);
-          },
-        });
-      },
-    });
-  };
-  const injector = server.createConnectionInjector(
-    // Insecure: TLS is already terminated (and judged) by our listener; only its sockets get here.
-    experimental.createServerCredentialsWithInterceptors(ServerCredentials.createInsecure(), [
-      labelPeer,
-    ]),
-  );
 
   async function admit(socket: TLSSocket): Promise<void> {
     const { remoteAddress, remotePort } = socket;
@@ -258,23 +258,44 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
       refuse('ERR_NET_TLS', 'The client did not negotiate HTTP/2 (ALPN h2), which gRPC requires.');
       return;
     }
-    const verdict = await judgeClient(socket, validator, { time, onError });
+    let judgedWith = validator;
+    let verdict = await judgeClient(socket, judgedWith, judging);
+    // Trust changed while we judged (updateTrust did not see this connection yet): judge again.
+    while (verdict.ok && judgedWith !== validator) {
+      judgedWith = validator;
+      verdict = await judgeClient(socket, judgedWith, judging, verdict.chain);
+    }
     chain = verdict.chain;
     if (!verdict.ok) {
       refuse(verdict.code, verdict.message);
       return;
     }
-    if (closing || socket.destroyed || remoteAddress === undefined) {
+    if (closing || socket.destroyed) {
       socket.destroy();
       return;
     }
-    const peerKey = remotePort ? `${remoteAddress}:${remotePort}` : remoteAddress;
     const path = verdict.path;
-    accepted.set(peerKey, { socket, path });
-    sockets.add(socket);
+    const connection: Connection = { chain, path, revoked: undefined, injector: undefined };
+    let injector: ConnectionInjector;
+    try {
+      // One injector per connection: destroying it is how we reach this connection's HTTP/2 session
+      // (grpc-js sends GOAWAY and lets its calls finish) through public API.
+      injector = server.createConnectionInjector(
+        // Insecure: TLS is already terminated (and judged) by our listener; only its sockets get here.
+        experimental.createServerCredentialsWithInterceptors(ServerCredentials.createInsecure(), [
+          labelPeer(connection),
+        ]),
+      );
+    } catch (e) {
+      safely(onError, e);
+      socket.destroy();
+      return;
+    }
+    connection.injector = injector;
+    connections.set(socket, connection);
     socket.once('close', () => {
-      if (accepted.get(peerKey)?.socket === socket) accepted.delete(peerKey);
-      sockets.delete(socket);
+      connections.delete(socket);
+      release(connection);
       maybeClosed();
     });
     report({
@@ -286,6 +307,38 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
       path,
     });
     injector.injectConnection(socket);
+  }
+
+  async function updateTrust(next: PathValidator): Promise<number> {
+    validator = checkValidator(next, 'updateTrust(validator)');
+    let revoked = 0;
+    await Promise.all(
+      [...connections].map(async ([socket, connection]) => {
+        if (connection.revoked) return;
+        const verdict = await judgeClient(socket, next, judging, connection.chain);
+        // A later updateTrust has taken over: its verdict counts, not this one.
+        if (validator !== next || connection.revoked) return;
+        connection.chain = verdict.chain;
+        if (verdict.ok) {
+          connection.path = verdict.path;
+          return;
+        }
+        if (socket.destroyed) return;
+        connection.revoked = { code: verdict.code, message: verdict.message };
+        revoked++;
+        report({
+          type: 'revoked',
+          remoteAddress: socket.remoteAddress,
+          remotePort: socket.remotePort,
+          code: verdict.code,
+          message: verdict.message,
+          subject: subjectOf(connection.chain[0]),
+        });
+        // GOAWAY: calls in progress finish, new ones go to a new connection (and are refused there).
+        release(connection);
+      }),
+    );
+    return revoked;
   }
 
   const tlsServer = createTlsServer({
@@ -315,16 +368,14 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     socket?.destroy();
   });
 
-  const { port: actualPort, address } = await listenOn(tlsServer, host, port, () =>
-    injector.destroy(),
-  );
+  const { port: actualPort, address } = await listenOn(tlsServer, host, port, () => undefined);
   tlsServer.on('error', (e) => safely(onError, e));
 
   let closePromise: Promise<void> | undefined;
   let listenerClosed = false;
   let resolveClosed: (() => void) | undefined;
   function maybeClosed(): void {
-    if (closing && listenerClosed && sockets.size === 0) resolveClosed?.();
+    if (closing && listenerClosed && connections.size === 0) resolveClosed?.();
   }
   const close = (): Promise<void> => {
     closePromise ??= new Promise<void>((resolve) => {
@@ -335,7 +386,7 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
         maybeClosed();
       });
       // GOAWAY on every session: calls in progress finish, then grpc-js closes the sockets.
-      injector.destroy();
+      for (const connection of connections.values()) release(connection);
       maybeClosed();
     });
     return closePromise;
@@ -348,11 +399,68 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     port: actualPort,
     address,
     get connections() {
-      return sockets.size;
+      return connections.size;
     },
+    updateTrust,
     close,
     [Symbol.asyncDispose]: close,
   };
 }
 
 // --- internal ---
+
+/** An accepted connection: what was judged, what its calls are labelled with, and its injector. */
+interface Connection {
+  chain: Uint8Array[];
+  path: ValidatedPath;
+  /** Set once updateTrust refuses the client: why. */
+  revoked:
+    { readonly code: PathValidationCode | NetworkCode; readonly message: string } | undefined;
+  /** Cleared once destroyed (GOAWAY sent, or the socket closed). */
+  injector: ConnectionInjector | undefined;
+}
+
+/**
+ * The interceptor of one connection's injector (grpc-js runs it before the server's own
+ * interceptors): labels each call with the connection's validated path, and refuses calls on a
+ * revoked connection — ones that crossed our GOAWAY — before any handler runs.
+ */
+function labelPeer(connection: Connection): ServerInterceptor {
+  return (_method, call) =>
+    new ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, nextMetadata) {
+            const { revoked } = connection;
+            if (revoked) {
+              call.sendStatus({
+                code: status.UNAVAILABLE,
+                details: `The client certificate is no longer trusted: ${revoked.message} (${revoked.code})`,
+              });
+              return;
+            }
+            Object.defineProperty(metadata, PEER, { value: connection.path, configurable: true });
+            nextMetadata(metadata);
+          },
+        });
+      },
+    });
+}
+
+/**
+ * Closes the connection's HTTP/2 session gracefully (grpc-js: GOAWAY, calls in progress finish, then
+ * the socket closes) and releases the injector's server and channelz entry. Once per connection.
+ */
+function release(connection: Connection): void {
+  const injector = connection.injector;
+  connection.injector = undefined;
+  injector?.destroy();
+}
+
+function checkValidator(v: unknown, what: string): PathValidator {
+  if (!v || typeof (v as PathValidator).validate !== 'function')
+    throw new TypeError(
+      `${what} must be a PathValidator (createPathValidator), received ${describe(v)}`,
+    );
+  return v as PathValidator;
+}
