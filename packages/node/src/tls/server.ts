@@ -395,7 +395,13 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   async function admit(socket: TLSSocket): Promise<void> {
     const remoteAddress = socket.remoteAddress;
     const remotePort = socket.remotePort;
-    const verdict = await judgeClient(socket, validator, judging);
+    let judgedBy = validator;
+    let verdict = await judgeClient(socket, judgedBy, judging);
+    // Trust changed while this client was being judged: updateTrust did not see it, so judge again.
+    while (verdict.ok && validator !== judgedBy) {
+      judgedBy = validator;
+      verdict = await judgeClient(socket, judgedBy, judging, verdict.chain);
+    }
     const chain = verdict.chain;
     if (!verdict.ok) {
       socket.destroy();
