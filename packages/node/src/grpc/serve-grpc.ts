@@ -35,45 +35,15 @@ import {
   listenOn,
   safely,
 } from '../tls/admission.js';
+import type { ConnectionEvent } from '../tls/server.js';
 
-/** A client connection {@link serveGrpc} accepted or refused, for logs (`onConnection`). */
-export type GrpcConnectionEvent =
-  | {
-      readonly type: 'accepted';
-      /** The client's IP address, when the runtime reports it. */
-      readonly remoteAddress: string | undefined;
-      readonly remotePort: number | undefined;
-      /** The client certificate's subject (RFC 4514). */
-      readonly subject: string;
-      readonly commonName: string | undefined;
-      /** The validated path, peer first. */
-      readonly path: ValidatedPath;
-    }
-  | {
-      readonly type: 'refused';
-      readonly remoteAddress: string | undefined;
-      readonly remotePort: number | undefined;
-      /**
-       * Why: a path-validation code, or `ERR_NET_TLS` when the handshake failed, the client presented
-       * no certificate or did not negotiate HTTP/2 (ALPN `h2`).
-       */
-      readonly code: PathValidationCode | NetworkCode;
-      readonly message: string;
-      /** The subject of the certificate the client presented, when it presented a readable one. */
-      readonly subject: string | undefined;
-    }
-  | {
-      /**
-       * An open connection whose client the new trust (see {@link GrpcListener.updateTrust})
-       * refuses: its calls in progress finish, new ones fail with UNAVAILABLE.
-       */
-      readonly type: 'revoked';
-      readonly remoteAddress: string | undefined;
-      readonly remotePort: number | undefined;
-      readonly code: PathValidationCode | NetworkCode;
-      readonly message: string;
-      readonly subject: string | undefined;
-    };
+/**
+ * A client connection {@link serveGrpc} accepted, refused or revoked, for logs (`onConnection`): the
+ * same events as the HTTP listener's. A refusal's `ERR_NET_TLS` also covers a client that did not
+ * negotiate HTTP/2 (ALPN `h2`); a revoked connection's calls in progress finish, new ones fail with
+ * UNAVAILABLE.
+ */
+export type GrpcConnectionEvent = ConnectionEvent;
 
 /** Options for {@link serveGrpc}. */
 export interface ServeGrpcOptions {
