@@ -115,7 +115,17 @@ export type IdentityCode =
   /** No `known_servers/<alias>.yaml` for the alias asked for. */
   | 'ERR_SERVICE_UNKNOWN'
   /** None of our certificates is signed by a signer the service accepts (its `auths`). */
-  | 'ERR_SERVICE_NO_CHAIN';
+  | 'ERR_SERVICE_NO_CHAIN'
+  /**
+   * An introduction letter names a service by what a URL would read as a real host — a dotted name, an
+   * IP address, `host:port` or `localhost` — so installing it would reroute requests for that host.
+   */
+  | 'ERR_SERVICE_ALIAS_HOSTLIKE'
+  /**
+   * A letter would replace a service file (or `id/<signer>.crt`) that another introducer, or
+   * `add-service`, wrote: one pinned to another CA. Letters never do, even with `overwrite`.
+   */
+  | 'ERR_SERVICE_CONFLICT';
 
 /**
  * Why a certificate path was refused (see `validatePath`). One code per condition; the message and
