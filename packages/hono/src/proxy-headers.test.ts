@@ -2,7 +2,7 @@
  * @module proxy-headers.test — XFCC grammar, and the certificates Envoy, nginx and Cloudflare
  * forward, made from real certificates and checked with a real validator.
  */
-import { encodePem, isCertifiedError, toBase64Der } from '@certified/core';
+import { encodePem, fingerprint, isCertifiedError, toBase64Der } from '@certified/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTlsPki, type TlsIdentity, type TlsPki } from '../test/tls-pki.js';
 import {
@@ -90,9 +90,122 @@ describe('parseXfcc', () => {
   });
 });
 
+/** Envoy's `Hash=`: lower-case hex SHA-256 of the certificate DER. */
+const hashOf = (id: TlsIdentity): string =>
+  fingerprint(id.certificate).replace(/:/g, '').toLowerCase();
+
+/**
+ * The element Envoy (SANITIZE_SET) writes for `id`, in its order: By, Hash, then Cert, Chain and
+ * Subject quoted, then URI= and DNS= exactly as the certificate's SANs spell them (unquoted).
+ */
+function envoyElement(id: TlsIdentity, sans: { uri?: string; dns?: string } = {}): string {
+  return [
+    'By=spiffe://org/proxy',
+    `Hash=${hashOf(id)}`,
+    `Cert="${escaped(id.certificate.der)}"`,
+    `Chain="${escaped(...id.certificates)}"`,
+    `Subject="CN=${id.commonName}"`,
+    `URI=${sans.uri ?? ''}`,
+    ...(sans.dns === undefined ? [] : [`DNS=${sans.dns}`]),
+  ].join(';');
+}
+
+describe('readForwardedCertificate: Envoy XFCC written by a hostile certificate', () => {
+  it('reads the element Envoy writes, SANs included', () => {
+    const value = envoyElement(bob, { uri: 'spiffe://org/bob', dns: 'bob.example' });
+    expect(readForwardedCertificate('envoy', value)!.peer).toEqual(bob.certificate.der);
+  });
+
+  it('never takes Cert= from inside a quoted value', () => {
+    const forged = escaped(alice.certificate.der);
+    const head = `By=a;Hash=${hashOf(bob)};Cert="${escaped(bob.certificate.der)}"`;
+    for (const value of [
+      envoyElement(bob, { uri: `"spiffe://x;Cert=${forged}"` }),
+      envoyElement(bob, { uri: `"spiffe://x,Cert=${forged}"` }),
+      // An escaped quote: Subject runs on to the last quote, Cert= and all.
+      `${head};Subject="CN=x\\";Cert=${forged}"`,
+    ])
+      expect(readForwardedCertificate('envoy', value)!.peer).toEqual(bob.certificate.der);
+    // An escaped backslash: the quote after it closes Subject, and a second Cert= follows.
+    const closed = `${head};Subject="CN=x\\\\";Cert=${forged}`;
+    expect(codeOf(() => readForwardedCertificate('envoy', closed))).toBe(
+      'ERR_AUTH_HEADER_MALFORMED',
+    );
+  });
+
+  // Envoy writes URI= and DNS= unquoted, last, straight from the certificate: a SAN holding ',' or
+  // ';' writes XFCC of its own. Bob's certificate was accepted by Envoy; each SAN below tries to
+  // make the middleware read Alice's (public) certificate instead of his.
+  it.each<[string, () => { uri?: string; dns?: string }]>([
+    [
+      'a URI SAN with "," that starts a last element of its own',
+      () => ({
+        uri: `spiffe://org/bob,Hash=${hashOf(alice)};Cert="${escaped(alice.certificate.der)}"`,
+      }),
+    ],
+    [
+      'a URI SAN that looks quoted, then ","',
+      () => ({ uri: `"spiffe://org/bob",Cert="${escaped(alice.certificate.der)}"` }),
+    ],
+    ['a DNS SAN with ","', () => ({ dns: `bob.example,Cert=${escaped(alice.certificate.der)}` })],
+  ])('refuses %s with ERR_AUTH_HEADER_MALFORMED', (_, sans) => {
+    const value = envoyElement(bob, sans());
+    expect(codeOf(() => readForwardedCertificate('envoy', value))).toBe(
+      'ERR_AUTH_HEADER_MALFORMED',
+    );
+  });
+
+  it('refuses Cert= after a URI= pair (a ";" in a URI SAN, Envoy sending only Chain=)', () => {
+    const value = `By=a;Hash=${hashOf(bob)};Chain="${escaped(...bob.certificates)}";URI=spiffe://org/bob;Cert="${escaped(alice.certificate.der)}"`;
+    expect(codeOf(() => readForwardedCertificate('envoy', value))).toBe(
+      'ERR_AUTH_HEADER_MALFORMED',
+    );
+  });
+
+  it('refuses an element whose Hash= is not the SHA-256 of its certificate, or has two', () => {
+    const value = `Hash=${hashOf(bob)};Cert="${escaped(alice.certificate.der)}"`;
+    expect(codeOf(() => readForwardedCertificate('envoy', value))).toBe(
+      'ERR_AUTH_HEADER_MALFORMED',
+    );
+    const twice = `Hash=${hashOf(alice)};${value}`;
+    expect(codeOf(() => readForwardedCertificate('envoy', twice))).toBe(
+      'ERR_AUTH_HEADER_MALFORMED',
+    );
+  });
+
+  it('refuses duplicate Cert keys in one element, whatever their case', () => {
+    const cert = escaped(alice.certificate.der);
+    expect(codeOf(() => readForwardedCertificate('envoy', `Cert="${cert}";CERT="${cert}"`))).toBe(
+      'ERR_AUTH_HEADER_MALFORMED',
+    );
+  });
+
+  it.each([
+    ['an unbalanced quote in Subject', () => `Cert="${escaped(bob.certificate.der)}";Subject="CN`],
+    ['a quote closed only by an escaped quote', () => `Cert="${escaped(bob.certificate.der)}\\"`],
+    ['a stray quote in URI', () => `Cert="${escaped(bob.certificate.der)}";URI=a"b`],
+  ])('refuses %s with ERR_AUTH_HEADER_MALFORMED', (_, value) => {
+    expect(codeOf(() => readForwardedCertificate('envoy', value()))).toBe(
+      'ERR_AUTH_HEADER_MALFORMED',
+    );
+  });
+
+  it('refuses a header over the limit before parsing it', () => {
+    const huge = `${envoyElement(bob)},${'By=x;'.repeat(20_000)}Hash=00`;
+    let error: { code?: string; reason?: string } | undefined;
+    try {
+      readForwardedCertificate('envoy', huge);
+    } catch (e) {
+      error = e as typeof error;
+    }
+    expect(error?.code).toBe('ERR_AUTH_HEADER_MALFORMED');
+    expect(error?.reason).toBe('too large');
+  });
+});
+
 describe('readForwardedCertificate', () => {
   it('reads Envoy Cert= and Chain=, and the certificate validates', async () => {
-    const value = `By=spiffe://proxy;Hash=00;Cert="${escaped(alice.certificate.der)}";Chain="${escaped(...alice.certificates)}";Subject="CN=alice";DNS=`;
+    const value = `By=spiffe://proxy;Hash=${hashOf(alice)};Cert="${escaped(alice.certificate.der)}";Chain="${escaped(...alice.certificates)}";Subject="CN=alice";DNS=`;
     const fwd = readForwardedCertificate('envoy', value)!;
     expect(fwd.peer).toEqual(alice.certificate.der);
     expect(fwd.chain).toEqual(alice.certificates);

@@ -5,7 +5,13 @@
  * decode bytes: who may send the header, and whether the certificate is trusted, is decided by the
  * middleware (proxy addresses) and the path validator.
  */
-import { AuthError, CertifiedError, decodePemBundle, fromBase64Der } from '@certified/core';
+import {
+  AuthError,
+  CertifiedError,
+  decodePemBundle,
+  fingerprint,
+  fromBase64Der,
+} from '@certified/core';
 
 /** The proxy that forwards the certificate, which fixes the header format. */
 export type ForwardedFormat = 'envoy' | 'nginx' | 'cloudflare';
@@ -43,7 +49,8 @@ export type XfccElement = Readonly<Record<string, readonly string[]>>;
 /**
  * Splits an Envoy `x-forwarded-client-cert` value into its elements: comma-separated elements of
  * semicolon-separated `key=value` pairs, values optionally double-quoted with `\"` escapes (Envoy's
- * "XFCC header" documentation). Several header lines joined with `, ` parse as more elements.
+ * "XFCC header" documentation). Several header lines joined with `, ` parse as more elements. This
+ * is the grammar only: {@link readForwardedCertificate} also decides which element to believe.
  *
  * @param value - the header value.
  * @param options.maxLength - longest value accepted; default {@link MAX_FORWARDED_HEADER_LENGTH}.
@@ -56,65 +63,12 @@ export type XfccElement = Readonly<Record<string, readonly string[]>>;
  * el.subject; // ['/CN=Ada']
  */
 export function parseXfcc(value: string, options: ReadForwardedOptions = {}): XfccElement[] {
-  checkLength(value, maxLengthOf(options), 'envoy');
-  const elements: XfccElement[] = [];
-  if (value.trim() === '') return elements;
-  const n = value.length;
-  const bad = (why: string, at: number): AuthError =>
-    malformed(`The x-forwarded-client-cert header is malformed: ${why} at offset ${at}.`, 'envoy');
-  // Null prototype: keys come from the network and must not reach Object.prototype (`__proto__`).
-  let current: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
-  let i = 0;
-  for (;;) {
-    i = skipSpace(value, i);
-    const keyStart = i;
-    while (i < n && !'=;,"'.includes(value[i]!)) i++;
-    const key = value.slice(keyStart, i).trim().toLowerCase();
-    if (key === '' || value[i] !== '=')
-      throw bad(key === '' ? 'an empty element or key' : 'a pair without "="', keyStart);
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(key)) throw bad('a key that is not a token', keyStart);
-    i++;
-    let v: string;
-    if (value[i] === '"') {
-      i++;
-      let out = '';
-      for (;;) {
-        if (i >= n) throw bad('an unterminated quoted value', i);
-        const ch = value[i]!;
-        if (ch === '"') break;
-        if (ch === '\\') {
-          if (i + 1 >= n) throw bad('an unterminated quoted value', i);
-          out += value[i + 1];
-          i += 2;
-        } else {
-          out += ch;
-          i++;
-        }
-      }
-      i++;
-      v = out;
-    } else {
-      const start = i;
-      while (i < n && value[i] !== ';' && value[i] !== ',') {
-        if (value[i] === '"') throw bad('a quote inside an unquoted value', i);
-        i++;
-      }
-      v = value.slice(start, i).trim();
-    }
-    (current[key] ??= []).push(v);
-    i = skipSpace(value, i);
-    if (i >= n) {
-      elements.push(current);
-      return elements;
-    }
-    if (value[i] === ',') {
-      elements.push(current);
-      current = Object.create(null) as Record<string, string[]>;
-    } else if (value[i] !== ';') {
-      throw bad('text after a quoted value', i);
-    }
-    i++;
-  }
+  return tokenizeXfcc(value, maxLengthOf(options)).map((pairs) => {
+    // Null prototype: keys come from the network and must not reach Object.prototype (`__proto__`).
+    const element = Object.create(null) as Record<string, string[]>;
+    for (const { key, value: v } of pairs) (element[key] ??= []).push(v);
+    return element;
+  });
 }
 
 /**
@@ -124,7 +78,10 @@ export function parseXfcc(value: string, options: ReadForwardedOptions = {}): Xf
  * - `envoy` (`x-forwarded-client-cert`): the **last** element, the one added by the proxy that
  *   connects to us (each Envoy appends its own element; earlier ones come from hops we cannot vouch
  *   for). Its `Cert=` (URL-encoded PEM) is the peer and `Chain=` (URL-encoded PEM chain) the chain;
- *   with only `Chain=`, its first certificate is the peer.
+ *   with only `Chain=`, its first certificate is the peer. Its `Hash=`, when present, must be the
+ *   peer's SHA-256. Envoy writes `URI=` and `DNS=` last and unquoted, straight from the client
+ *   certificate's SANs, so anything after the first of them but more URI=/DNS= pairs of the same
+ *   element — another key, or another element — may have been written by a SAN, and is refused.
  * - `nginx` (`$ssl_client_escaped_cert`, URL-encoded PEM; or the legacy `$ssl_client_cert`, PEM with
  *   tab-indented lines): exactly one certificate.
  * - `cloudflare` (`cf-client-cert-der-base64`): base64 DER of one certificate.
@@ -136,7 +93,8 @@ export function parseXfcc(value: string, options: ReadForwardedOptions = {}): Xf
  *   element carries neither `Cert=` nor `Chain=`.
  * @throws AuthError ERR_AUTH_HEADER_MALFORMED when the value is too long, breaks its format, or holds
  *   no readable certificate (bad escaping, base64 or PEM; several certificates where one belongs; more
- *   than 16 certificates).
+ *   than 16 certificates); for XFCC also a repeated Cert=, Chain= or Hash= key, a Hash= that is not
+ *   the certificate's, and a key or element after a URI=/DNS= value.
  * @example
  * const fwd = readForwardedCertificate('nginx', c.req.header('x-ssl-client-cert'));
  * if (fwd) await validator.validate({ peer: fwd.peer, chain: fwd.chain, purpose: 'clientAuth' });
@@ -194,29 +152,130 @@ export function readForwardedCertificate(
 /** Most certificates read from one header: more than any sane chain, few enough to stay cheap. */
 const MAX_CERTIFICATES = 16;
 
+/** One `key=value` pair as written: key lower-cased, value unquoted and unescaped. */
+interface XfccPair {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** The keys Envoy writes unquoted and last, straight from the certificate's SANs. */
+const SAN_KEYS: ReadonlySet<string> = new Set(['uri', 'dns']);
+
 function readXfcc(text: string, max: number): ForwardedCertificate | undefined {
-  const elements = parseXfcc(text, { maxLength: max });
+  const elements = tokenizeXfcc(text, max);
+  refuseWrittenBySan(elements);
   const last = elements.at(-1);
   if (!last) return undefined;
   const cert = single(last, 'cert');
   const chain = single(last, 'chain');
+  const hash = single(last, 'hash');
   const certs = cert ? pemCertificates(decodeUrl(cert, 'envoy Cert='), 'envoy Cert=') : [];
   const chained = chain ? pemCertificates(decodeUrl(chain, 'envoy Chain='), 'envoy Chain=') : [];
   const all = [...certs, ...chained];
   if (all.length > MAX_CERTIFICATES) throw tooMany('envoy');
   const [peer, ...rest] = all;
-  return peer ? { peer, chain: rest } : undefined;
+  if (!peer) return undefined;
+  // Envoy hashes the handshake's certificate itself: a Cert= that is not that one is not Envoy's.
+  if (
+    hash !== undefined &&
+    hash.toLowerCase() !== fingerprint(peer).replace(/:/g, '').toLowerCase()
+  )
+    throw malformed(
+      "The x-forwarded-client-cert element's Hash= is not the SHA-256 of its certificate.",
+      'envoy Hash=',
+    );
+  return { peer, chain: rest };
 }
 
-function single(element: XfccElement, key: string): string | undefined {
-  const values = element[key];
-  if (!values || values.length === 0) return undefined;
+/**
+ * Envoy writes `URI=` and `DNS=` after every other key, unquoted and unescaped, so a client
+ * certificate whose SAN holds `;` or `,` writes pairs, or a whole element, of its own after them.
+ * Hence nothing but more URI=/DNS= pairs of the same element may follow one.
+ */
+function refuseWrittenBySan(elements: readonly (readonly XfccPair[])[]): void {
+  elements.forEach((pairs, index) => {
+    const first = pairs.findIndex((p) => SAN_KEYS.has(p.key));
+    if (first < 0) return;
+    const after = pairs.slice(first).find((p) => !SAN_KEYS.has(p.key));
+    if (after || index < elements.length - 1)
+      throw malformed(
+        `The x-forwarded-client-cert header has ${after ? `a ${after.key}= pair` : 'another element'} after a ${pairs[first]!.key.toUpperCase()}= value; Envoy writes those last and unquoted, so a certificate's SAN may have written it.`,
+        'envoy',
+      );
+  });
+}
+
+function single(pairs: readonly XfccPair[], key: string): string | undefined {
+  const values = pairs.filter((p) => p.key === key);
+  if (values.length === 0) return undefined;
   if (values.length > 1)
     throw malformed(
       `The x-forwarded-client-cert element has ${values.length} "${key}" keys; expected one.`,
       'envoy',
     );
-  return values[0] === '' ? undefined : values[0];
+  return values[0]!.value === '' ? undefined : values[0]!.value;
+}
+
+/** The XFCC grammar: elements of pairs, in header order. */
+function tokenizeXfcc(value: string, max: number): XfccPair[][] {
+  checkLength(value, max, 'envoy');
+  const elements: XfccPair[][] = [];
+  if (value.trim() === '') return elements;
+  const n = value.length;
+  const bad = (why: string, at: number): AuthError =>
+    malformed(`The x-forwarded-client-cert header is malformed: ${why} at offset ${at}.`, 'envoy');
+  let current: XfccPair[] = [];
+  let i = 0;
+  for (;;) {
+    i = skipSpace(value, i);
+    const keyStart = i;
+    while (i < n && !'=;,"'.includes(value[i]!)) i++;
+    const key = value.slice(keyStart, i).trim().toLowerCase();
+    if (key === '' || value[i] !== '=')
+      throw bad(key === '' ? 'an empty element or key' : 'a pair without "="', keyStart);
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(key)) throw bad('a key that is not a token', keyStart);
+    i++;
+    let v: string;
+    if (value[i] === '"') {
+      i++;
+      let out = '';
+      for (;;) {
+        if (i >= n) throw bad('an unterminated quoted value', i);
+        const ch = value[i]!;
+        if (ch === '"') break;
+        if (ch === '\\') {
+          if (i + 1 >= n) throw bad('an unterminated quoted value', i);
+          out += value[i + 1];
+          i += 2;
+        } else {
+          out += ch;
+          i++;
+        }
+      }
+      i++;
+      v = out;
+    } else {
+      const start = i;
+      while (i < n && value[i] !== ';' && value[i] !== ',') {
+        if (value[i] === '"') throw bad('a quote inside an unquoted value', i);
+        i++;
+      }
+      v = value.slice(start, i).trim();
+    }
+    current.push({ key, value: v });
+    i = skipSpace(value, i);
+    if (i >= n) {
+      elements.push(current);
+      return elements;
+    }
+    if (value[i] === ',') {
+      elements.push(current);
+      current = [];
+    } else if (value[i] !== ';') {
+      throw bad('text after a quoted value', i);
+    }
+    i++;
+  }
 }
 
 function pemCertificates(text: string, field: string): Uint8Array[] {
