@@ -1,5 +1,5 @@
 /**
- * @module proxy-headers.test — XFCC grammar, and the certificates Envoy, nginx and Cloudflare
+ * @module proxy-headers.test — XFCC grammar, and the certificates Envoy, nginx, HAProxy and Cloudflare
  * forward, made from real certificates and checked with a real validator.
  */
 import { encodePem, fingerprint, isCertifiedError, toBase64Der } from '@certified/core';
@@ -247,12 +247,17 @@ describe('readForwardedCertificate', () => {
     );
   });
 
+  it('reads HAProxy %[ssl_c_der,base64] (x-ssl-client-der)', () => {
+    const fwd = readForwardedCertificate('haproxy', toBase64Der(alice.certificate.der))!;
+    expect(fwd).toEqual({ peer: alice.certificate.der, chain: [] });
+  });
+
   it('reads Cloudflare cf-client-cert-der-base64', () => {
     const fwd = readForwardedCertificate('cloudflare', toBase64Der(alice.certificate.der))!;
     expect(fwd).toEqual({ peer: alice.certificate.der, chain: [] });
   });
 
-  it.each(['envoy', 'nginx', 'cloudflare'] as const)(
+  it.each(['envoy', 'nginx', 'haproxy', 'cloudflare'] as const)(
     'returns undefined for an absent or blank %s header',
     (format: ForwardedFormat) => {
       expect(readForwardedCertificate(format, undefined)).toBeUndefined();
@@ -285,6 +290,12 @@ describe('readForwardedCertificate', () => {
       'two certificates (a repeated header)',
       'nginx',
       () => `${escaped(alice.certificate.der)}, ${escaped(bob.certificate.der)}`,
+    ],
+    ['text that is not base64', 'haproxy', () => 'not*base64'],
+    [
+      'two certificates (a repeated header)',
+      'haproxy',
+      () => `${toBase64Der(alice.certificate.der)}, ${toBase64Der(bob.certificate.der)}`,
     ],
     ['text that is not base64', 'cloudflare', () => 'not*base64'],
     [
@@ -320,6 +331,7 @@ describe('readForwardedCertificate', () => {
     expect(FORWARDED_HEADERS).toEqual({
       envoy: 'x-forwarded-client-cert',
       nginx: 'x-ssl-client-cert',
+      haproxy: 'x-ssl-client-der',
       cloudflare: 'cf-client-cert-der-base64',
     });
   });

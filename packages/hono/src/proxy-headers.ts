@@ -1,7 +1,8 @@
 /**
  * @module proxy-headers — reading the client certificate a TLS-terminating reverse proxy forwarded
  * in a header: Envoy's `x-forwarded-client-cert` (XFCC), nginx's `$ssl_client_escaped_cert` (and the
- * legacy tab-indented `$ssl_client_cert`), and Cloudflare's `cf-client-cert-der-base64`. These only
+ * legacy tab-indented `$ssl_client_cert`), HAProxy's `%[ssl_c_der,base64]`, and Cloudflare's
+ * `cf-client-cert-der-base64`. These only
  * decode bytes: who may send the header, and whether the certificate is trusted, is decided by the
  * middleware (proxy addresses) and the path validator.
  */
@@ -14,12 +15,14 @@ import {
 } from '@certified/core';
 
 /** The proxy that forwards the certificate, which fixes the header format. */
-export type ForwardedFormat = 'envoy' | 'nginx' | 'cloudflare';
+export type ForwardedFormat = 'envoy' | 'nginx' | 'haproxy' | 'cloudflare';
 
 /** The header each proxy uses by default (lower-case). */
 export const FORWARDED_HEADERS: Readonly<Record<ForwardedFormat, string>> = Object.freeze({
   envoy: 'x-forwarded-client-cert',
   nginx: 'x-ssl-client-cert',
+  // HAProxy has no default: the name its configuration sets (`http-request set-header`).
+  haproxy: 'x-ssl-client-der',
   cloudflare: 'cf-client-cert-der-base64',
 });
 
@@ -84,7 +87,8 @@ export function parseXfcc(value: string, options: ReadForwardedOptions = {}): Xf
  *   element — another key, or another element — may have been written by a SAN, and is refused.
  * - `nginx` (`$ssl_client_escaped_cert`, URL-encoded PEM; or the legacy `$ssl_client_cert`, PEM with
  *   tab-indented lines): exactly one certificate.
- * - `cloudflare` (`cf-client-cert-der-base64`): base64 DER of one certificate.
+ * - `haproxy` (`x-ssl-client-der` set to `%[ssl_c_der,base64]`) and `cloudflare`
+ *   (`cf-client-cert-der-base64`): base64 DER of one certificate.
  *
  * @param format - which proxy's format.
  * @param value - the header value (`c.req.header(name)`); undefined when absent.
@@ -106,7 +110,7 @@ export function readForwardedCertificate(
 ): ForwardedCertificate | undefined {
   if (!Object.hasOwn(FORWARDED_HEADERS, format))
     throw new TypeError(
-      `format must be 'envoy', 'nginx' or 'cloudflare', received ${JSON.stringify(format)}`,
+      `format must be 'envoy', 'nginx', 'haproxy' or 'cloudflare', received ${JSON.stringify(format)}`,
     );
   const max = maxLengthOf(options);
   if (value === undefined || value === null) return undefined;
@@ -129,21 +133,9 @@ export function readForwardedCertificate(
         );
       return { peer: certs[0]!, chain: [] };
     }
-    case 'cloudflare': {
-      let der: Uint8Array;
-      try {
-        der = fromBase64Der(text);
-      } catch (e) {
-        throw malformed(
-          'The Cloudflare client-certificate header is not base64 DER (a repeated header?).',
-          'cloudflare',
-          e,
-        );
-      }
-      if (der.length === 0)
-        throw malformed('The Cloudflare client-certificate header is empty.', 'cloudflare');
-      return { peer: der, chain: [] };
-    }
+    case 'haproxy':
+    case 'cloudflare':
+      return { peer: base64Certificate(text, format), chain: [] };
   }
 }
 
@@ -276,6 +268,22 @@ function tokenizeXfcc(value: string, max: number): XfccPair[][] {
     }
     i++;
   }
+}
+
+function base64Certificate(text: string, format: 'haproxy' | 'cloudflare'): Uint8Array {
+  const name = format === 'haproxy' ? 'HAProxy' : 'Cloudflare';
+  let der: Uint8Array;
+  try {
+    der = fromBase64Der(text);
+  } catch (e) {
+    throw malformed(
+      `The ${name} client-certificate header is not base64 DER (a repeated header?).`,
+      format,
+      e,
+    );
+  }
+  if (der.length === 0) throw malformed(`The ${name} client-certificate header is empty.`, format);
+  return der;
 }
 
 function pemCertificates(text: string, field: string): Uint8Array[] {

@@ -365,7 +365,7 @@ describe('requireClientCert', () => {
     expect(bad({ validator: v, proxy: { addresses: ['nowhere'], format: 'nginx' } })).toThrow(
       RangeError,
     );
-    expect(bad({ validator: v, proxy: { addresses: ['::1'], format: 'haproxy' } })).toThrow(
+    expect(bad({ validator: v, proxy: { addresses: ['::1'], format: 'apache' } })).toThrow(
       TypeError,
     );
     expect(

@@ -40,11 +40,14 @@ export interface ProxyOptions {
    * The header is read only on connections from these; from anywhere else it is ignored.
    */
   readonly addresses: readonly string[];
-  /** The proxy's header format: `envoy` (XFCC), `nginx` (escaped PEM) or `cloudflare` (base64 DER). */
+  /**
+   * The proxy's header format: `envoy` (XFCC), `nginx` (escaped PEM), `haproxy` or `cloudflare`
+   * (base64 DER).
+   */
   readonly format: ForwardedFormat;
   /**
    * The header name; default the format's own (`x-forwarded-client-cert`, `x-ssl-client-cert`,
-   * `cf-client-cert-der-base64`).
+   * `x-ssl-client-der`, `cf-client-cert-der-base64`).
    */
   readonly header?: string;
   /** Longest header value read, in characters; default 32 768. */
@@ -234,7 +237,7 @@ function proxySettings(proxy: ProxyOptions): ProxySettings {
     );
   if (typeof format !== 'string' || !Object.hasOwn(FORWARDED_HEADERS, format))
     throw new TypeError(
-      `requireClientCert options.proxy.format must be 'envoy', 'nginx' or 'cloudflare', received ${describe(format)}`,
+      `requireClientCert options.proxy.format must be 'envoy', 'nginx', 'haproxy' or 'cloudflare', received ${describe(format)}`,
     );
   if (header !== undefined && (typeof header !== 'string' || !TOKEN.test(header)))
     throw new TypeError(
