@@ -160,8 +160,13 @@ export type PathValidationCode =
   | 'ERR_CHAIN_PROFILE'
   /** The peer certificate does not carry the expected name (DNS, IP, email or URI). */
   | 'ERR_CHAIN_PEER_NAME'
-  /** Path building hit its work budget (candidates, signature checks or name comparisons). */
-  | 'ERR_CHAIN_BUDGET';
+  /** Path building hit its work budget (candidates, signature checks or name-constraint work). */
+  | 'ERR_CHAIN_BUDGET'
+  /**
+   * What the peer presented is over a size limit (certificates or bytes in its chain), or a
+   * certificate carries more subjectAltNames or nameConstraints subtrees than the limit allows.
+   */
+  | 'ERR_CHAIN_TOO_LARGE';
 
 /** Structured details an error may carry besides its message. */
 export interface CertifiedErrorDetails {

@@ -109,7 +109,12 @@ export type {
 } from './csr/csr.js';
 export { formatCertificateText, inspectCertificate, inspectCsr } from './x509/inspect.js';
 export type { CertificateView, CsrView, ExtensionView, PublicKeyView } from './x509/inspect.js';
-export { assertValidPath, createPathValidator, validatePath } from './chain/validate-path.js';
+export {
+  assertValidPath,
+  createPathValidator,
+  DEFAULT_VALIDATION_LIMITS,
+  validatePath,
+} from './chain/validate-path.js';
 export type {
   CertificateInput,
   PathRefused,
@@ -121,6 +126,7 @@ export type {
   ValidatePathInput,
   ValidatePathResult,
   ValidationProfile,
+  ValidationLimits,
   ValidationPurpose,
   WorkBudget,
   WorkDone,

@@ -24,6 +24,35 @@ export function derHashOf(cert: Certificate): number {
   return h;
 }
 
+const validities = new WeakMap<Certificate, { readonly from: number; readonly until: number }>();
+
+/**
+ * The certificate's validity as numbers, read once: `Date` objects stay mutable however the
+ * certificate is frozen, and a caller changing `notAfter` on a shared certificate must not change
+ * what later validations decide.
+ */
+export function validityOf(cert: Certificate): { readonly from: number; readonly until: number } {
+  let v = validities.get(cert);
+  if (!v)
+    validities.set(cert, (v = { from: cert.notBefore.getTime(), until: cert.notAfter.getTime() }));
+  return v;
+}
+
+/** Freezes a parsed certificate's objects and arrays (typed arrays and dates cannot be frozen). */
+function freezeDeep<T>(v: T): T {
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || v instanceof Date) return v;
+  if (Object.isFrozen(v)) return v;
+  Object.freeze(v);
+  for (const x of Object.values(v)) freezeDeep(x);
+  return v;
+}
+
+/** A certificate as the pool hands it out: frozen, with its validity captured. */
+function sealed(cert: Certificate): Certificate {
+  validityOf(cert);
+  return freezeDeep(cert);
+}
+
 let nextId = 1;
 const ids = new WeakMap<Certificate, number>();
 
@@ -55,7 +84,7 @@ export class CertificatePool {
     // PEM or base64 text is decoded first (config-time input); DER goes straight to the cache.
     const der =
       input instanceof Uint8Array && input[0] === 0x30 ? input : parseCertificate(input).der;
-    if (this.#limit === 0) return decodeCertificate(der);
+    if (this.#limit === 0) return sealed(decodeCertificate(der));
     const h = hashBytes(der);
     const bucket = this.#buckets.get(h);
     if (bucket) {
@@ -68,7 +97,7 @@ export class CertificatePool {
         }
     }
     // Copy: callers may reuse their buffer (a socket's), and cached certificates must not change.
-    const cert = decodeCertificate(der.slice());
+    const cert = sealed(decodeCertificate(der.slice()));
     derHashes.set(cert, h);
     if (bucket) bucket.push(cert);
     else this.#buckets.set(h, [cert]);

@@ -20,6 +20,7 @@ import {
   type PathValidatorOptions,
   type ValidatePathInput,
   type ValidatePathResult,
+  type ValidationLimits,
   type WorkBudget,
 } from '../index.js';
 import { tlv, TAG } from '../internal/der.js';
@@ -32,11 +33,24 @@ import {
 } from '../x509/extensions.js';
 import { encodeName } from '../x509/name.js';
 import { nameConstraintsOf } from './profile.js';
+import { hostileChain, type HostileChain } from '../../test/hostile-chain.js';
+import { DEFAULT_VALIDATION_LIMITS } from './validate-path.js';
 
 const DEFAULT_BUDGET: WorkBudget = {
   maxCandidates: 1000,
   maxSignatureChecks: 100,
   maxNameComparisons: 1 << 20,
+  maxNameWork: 1 << 18,
+};
+/**
+ * Size limits high enough that the blocks below reach path building: they test the work budget,
+ * and the size limits (which would refuse most of them at once) have their own block.
+ */
+const NO_SIZE_LIMITS: Partial<ValidationLimits> = {
+  maxChainCertificates: 1 << 16,
+  maxChainBytes: 1 << 26,
+  maxSubjectAltNames: 1 << 16,
+  maxNameConstraintSubtrees: 1 << 16,
 };
 const DEFAULT_MAX_DEPTH = 8;
 
@@ -83,6 +97,7 @@ async function run(
   const counting = countingCrypto();
   const r = await validatePath({
     ...input,
+    limits: { ...NO_SIZE_LIMITS, ...input.limits },
     anchors: der(input.anchors),
     peer: input.peer.der,
     chain: der(input.chain ?? []),
@@ -236,7 +251,12 @@ describe('a 50-deep chain', () => {
     expect(r.path).toHaveLength(52);
     expect(r.path[0]!.der).toEqual(leaf.der);
     expect(r.anchor.der).toEqual(root.certificate.der);
-    expect(r.work).toEqual({ candidates: 51, signatureChecks: 51, nameComparisons: 0 });
+    expect(r.work).toEqual({
+      candidates: 51,
+      signatureChecks: 51,
+      nameComparisons: 0,
+      nameWork: 0,
+    });
     expect(verifies).toBe(51);
   });
 
@@ -309,7 +329,7 @@ describe('1,000 intermediates with the same subject name', () => {
     });
     refused(r);
     expect(r.code).toBe('ERR_CHAIN_NO_PATH');
-    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0, nameWork: 0 });
     expect(verifies).toBe(0);
   });
 
@@ -320,7 +340,7 @@ describe('1,000 intermediates with the same subject name', () => {
       chain: [...distinctSki, mid.certificate],
     });
     expect(r.ok).toBe(true);
-    expect(r.work).toEqual({ candidates: 2, signatureChecks: 2, nameComparisons: 0 });
+    expect(r.work).toEqual({ candidates: 2, signatureChecks: 2, nameComparisons: 0, nameWork: 0 });
     expect(verifies).toBe(2);
   });
 
@@ -409,12 +429,13 @@ describe('1,000 intermediates with the same subject name', () => {
     const validator = createPathValidator({
       anchors: [unrelated.certificate.der],
       crypto: counting.crypto,
+      limits: NO_SIZE_LIMITS,
     });
     const chain = Array.from({ length: N }, () => mid.certificate.der);
     const r = await validator.validate({ peer: leaf.der, chain, purpose: 'any', time: TIME });
     refused(r);
     expect(r.code).toBe('ERR_CHAIN_NO_PATH');
-    expect(r.work).toEqual({ candidates: 1, signatureChecks: 1, nameComparisons: 0 });
+    expect(r.work).toEqual({ candidates: 1, signatureChecks: 1, nameComparisons: 0, nameWork: 0 });
     expect(counting.verifies()).toBe(1);
   });
 
@@ -470,7 +491,10 @@ describe('a lattice of interchangeable CAs', () => {
   });
 
   it('is still bounded by candidates when every signature is already cached', async () => {
-    const validator = createPathValidator({ anchors: [unrelated.certificate.der] });
+    const validator = createPathValidator({
+      anchors: [unrelated.certificate.der],
+      limits: NO_SIZE_LIMITS,
+    });
     const input = { peer: leaf.der, chain: der(lattice), purpose: 'any', time: TIME } as const;
     const first = await validator.validate(input);
     const second = await validator.validate(input);
@@ -501,6 +525,7 @@ describe('a lattice of interchangeable CAs', () => {
       candidates: LEVELS + 1,
       signatureChecks: LEVELS + 1,
       nameComparisons: 0,
+      nameWork: 0,
     });
   });
 
@@ -625,7 +650,10 @@ describe('loops and cycles', () => {
       notBefore: NOT_BEFORE,
       notAfter: NOT_AFTER,
     });
-    const validator = createPathValidator({ anchors: [unrelated.certificate.der] });
+    const validator = createPathValidator({
+      anchors: [unrelated.certificate.der],
+      limits: NO_SIZE_LIMITS,
+    });
     const r = await validator.validate({
       peer: self.der,
       chain: Array.from({ length: 100 }, () => self.der),
@@ -634,7 +662,7 @@ describe('loops and cycles', () => {
     });
     refused(r);
     expect(r.code).toBe('ERR_CHAIN_NO_PATH');
-    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0, nameWork: 0 });
     // validatePath does not dedupe (see above), but each copy is caught as a cycle without a signature check.
     const once = await run({
       anchors: [unrelated.certificate],
@@ -677,6 +705,12 @@ describe('name-constraint blow-up', () => {
   });
 
   const perCheck = N * (N + N); // names × subtrees of the same kind, for the one constrained issuer
+  // Work: per name, one unit per subtree plus its characters (p<i>.example.com, x<i>.example.net).
+  let subtreeWork = 0;
+  for (let i = 0; i < N; i++)
+    subtreeWork += 1 + `p${i}.example.com`.length + 1 + `x${i}.example.net`.length;
+  const perCheckWork = N * subtreeWork;
+  const unlimitedWork = { maxNameWork: Number.MAX_SAFE_INTEGER };
 
   it('is refused with ERR_CHAIN_BUDGET before any comparison', async () => {
     const { r, verifies } = await run({
@@ -703,11 +737,16 @@ describe('name-constraint blow-up', () => {
       anchors: [ncRoot.certificate],
       peer: leaf,
       chain: [constrained.certificate],
-      budget: { maxNameComparisons: perCheck },
+      budget: { maxNameComparisons: perCheck, ...unlimitedWork },
     });
     if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
     expect(r.path).toHaveLength(3);
-    expect(r.work).toEqual({ candidates: 2, signatureChecks: 2, nameComparisons: perCheck });
+    expect(r.work).toEqual({
+      candidates: 2,
+      signatureChecks: 2,
+      nameComparisons: perCheck,
+      nameWork: perCheckWork,
+    });
   });
 
   it('stops one comparison short of enough', async () => {
@@ -715,7 +754,7 @@ describe('name-constraint blow-up', () => {
       anchors: [ncRoot.certificate],
       peer: leaf,
       chain: [constrained.certificate],
-      budget: { maxNameComparisons: perCheck - 1 },
+      budget: { maxNameComparisons: perCheck - 1, ...unlimitedWork },
     });
     refused(r);
     expect(r.code).toBe('ERR_CHAIN_BUDGET');
@@ -749,6 +788,7 @@ describe('name-constraint blow-up', () => {
         purpose: 'any',
         time: TIME,
         budget: small,
+        limits: NO_SIZE_LIMITS,
       });
       refused(r);
       expect(r.code).toBe('ERR_CHAIN_BUDGET');
@@ -759,6 +799,221 @@ describe('name-constraint blow-up', () => {
       for (const list of [nc.permitted, nc.excluded])
         delete (list as unknown as Record<symbol, unknown>)[Symbol.iterator];
     }
+  });
+});
+
+describe('a forged constrained intermediate (issue 11)', () => {
+  // The attack: an intermediate naming our anchor as issuer (its key id copied, its signature
+  // wrong) with 900 excluded directoryName subtrees, over a leaf with 750 directoryName SANs of
+  // U+FDFA. It used to cost 5-10 s per handshake: constraints were compared before the forged
+  // signature was checked, each comparison re-normalising both names.
+  let anchor: Issuer;
+  let forged: HostileChain;
+
+  beforeAll(async () => {
+    anchor = await newCa('Attacked Anchor', 4);
+    forged = await hostileChain({ anchor: anchor.certificate, now: ISSUED });
+  });
+
+  it('is refused by its size (~100 KB) with ERR_CHAIN_TOO_LARGE before any of it is parsed', async () => {
+    expect(forged.bytes).toBeGreaterThan(100_000);
+    const r = await validatePath({
+      anchors: [anchor.certificate.der],
+      peer: forged.leaf.der,
+      chain: [forged.intermediate.der],
+      purpose: 'clientAuth',
+      time: TIME,
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_TOO_LARGE');
+    expect(r.message).toMatch(/presented \d+ bytes of certificates; at most 65536/);
+    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0, nameWork: 0 });
+  });
+
+  it('compares no name of a CA whose signature has not verified, whatever the size limits', async () => {
+    const { r, verifies } = await run({
+      anchors: [anchor.certificate],
+      peer: forged.leaf,
+      chain: [forged.intermediate],
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_SIGNATURE_INVALID');
+    expect(r.certIndex).toBe(1);
+    expect(r.work.nameComparisons).toBe(0);
+    expect(r.work.nameWork).toBe(0);
+    expect(verifies).toBeLessThanOrEqual(2);
+    expect(r.work.signatureChecks).toBe(verifies);
+  });
+
+  it('bounds a genuine constrained CA with hostile names by the work budget, before comparing', async () => {
+    // Signed by the anchor's real key, so every signature verifies and the constraints must be
+    // evaluated: the budget, charged up front in characters, refuses it without a comparison.
+    const genuine = await hostileChain({
+      anchor: anchor.certificate,
+      intermediateSigner: anchor.privateKey,
+      subtrees: 200,
+      altNames: 600,
+      now: ISSUED,
+    });
+    expect(genuine.bytes).toBeLessThan(DEFAULT_VALIDATION_LIMITS.maxChainBytes);
+    const r = await validatePath({
+      anchors: [anchor.certificate.der],
+      peer: genuine.leaf.der,
+      chain: [genuine.intermediate.der],
+      purpose: 'clientAuth',
+      time: TIME,
+    });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_BUDGET');
+    expect(r.message).toContain(
+      `more than ${DEFAULT_BUDGET.maxNameWork} units of name-constraint work`,
+    );
+    expect(r.work.nameComparisons).toBe(0);
+    expect(r.work.nameWork).toBeLessThanOrEqual(DEFAULT_BUDGET.maxNameWork);
+    expect(r.work.signatureChecks).toBe(2);
+  });
+
+  it('normalises each name once, however many comparisons it takes part in', async () => {
+    const names = 60;
+    const subtrees = 50;
+    const genuine = await hostileChain({
+      anchor: anchor.certificate,
+      intermediateSigner: anchor.privateKey,
+      subtrees,
+      altNames: names,
+      now: ISSUED,
+    });
+    const normalize = String.prototype.normalize;
+    let calls = 0;
+    String.prototype.normalize = function (this: string, form?: string) {
+      calls++;
+      return normalize.call(this, form);
+    };
+    let r: ValidatePathResult;
+    try {
+      ({ r } = await run({
+        anchors: [anchor.certificate],
+        peer: genuine.leaf,
+        chain: [genuine.intermediate],
+        budget: { maxNameWork: Number.MAX_SAFE_INTEGER },
+      }));
+    } finally {
+      String.prototype.normalize = normalize;
+    }
+    if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+    // Every SAN and subject of the leaf against every subtree: (60 + 1) × 50 comparisons.
+    expect(r.work.nameComparisons).toBe((names + 1) * subtrees);
+    // One normalisation per attribute of each name involved (SANs, subjects, issuers, subtrees);
+    // comparing re-normalised both names each time: 2 × 3,050.
+    expect(calls).toBeLessThanOrEqual(names + subtrees + 8);
+  });
+});
+
+describe('size limits', () => {
+  let mid: Issuer;
+
+  beforeAll(async () => {
+    mid = await subCa(root, 'Limits Mid');
+  });
+
+  const validate = (
+    peer: Certificate,
+    chain: readonly Certificate[],
+    limits?: Partial<ValidationLimits>,
+  ): Promise<ValidatePathResult> =>
+    validatePath({
+      anchors: [root.certificate.der],
+      peer: peer.der,
+      chain: der(chain),
+      purpose: 'any',
+      time: TIME,
+      ...(limits ? { limits } : {}),
+    });
+
+  async function expectTooLarge(
+    r: Promise<ValidatePathResult>,
+    certIndex: number,
+    message: RegExp,
+  ): Promise<void> {
+    const got = await r;
+    refused(got);
+    expect(got.code).toBe('ERR_CHAIN_TOO_LARGE');
+    expect(got.certIndex).toBe(certIndex);
+    expect(got.message).toMatch(message);
+  }
+
+  it('refuses more than 16 presented certificates, unread', async () => {
+    const leaf = await endEntity(mid);
+    const chain = [mid.certificate, ...Array.from({ length: 15 }, () => root.certificate)];
+    await expectTooLarge(validate(leaf, chain), 0, /presented 17 certificates; at most 16/);
+    expect((await validate(leaf, chain.slice(0, 15))).ok).toBe(true);
+    expect((await validate(leaf, chain, { maxChainCertificates: 17 })).ok).toBe(true);
+  });
+
+  it('refuses more presented bytes than maxChainBytes', async () => {
+    const leaf = await endEntity(mid);
+    const bytes = leaf.der.length + mid.certificate.der.length;
+    await expectTooLarge(
+      validate(leaf, [mid.certificate], { maxChainBytes: bytes - 1 }),
+      0,
+      new RegExp(`presented ${bytes} bytes of certificates; at most ${bytes - 1}`),
+    );
+    expect((await validate(leaf, [mid.certificate], { maxChainBytes: bytes })).ok).toBe(true);
+  });
+
+  it('refuses a peer with more than 1,024 subjectAltNames', async () => {
+    const many = Array.from({ length: 1025 }, (_, i) => dnsName(`h${i}.example.com`));
+    const leaf = await endEntity(mid, 'Many Names', many);
+    await expectTooLarge(
+      validate(leaf, [mid.certificate]),
+      0,
+      /1025 subjectAltNames; at most 1024/,
+    );
+    const ok = await validate(leaf, [mid.certificate], { maxSubjectAltNames: 1025 });
+    expect(ok.ok).toBe(true);
+    const fewer = await endEntity(mid, 'Fewer Names', many.slice(1));
+    expect((await validate(fewer, [mid.certificate])).ok).toBe(true);
+  });
+
+  it('refuses an intermediate with more than 1,024 subjectAltNames', async () => {
+    const keys = await generateKeyPair();
+    const certificate = await issueCaCertificate({
+      issuer: root,
+      subject: cn('Named Mid'),
+      publicKey: keys.publicKey,
+      altNames: Array.from({ length: 1025 }, (_, i) => dnsName(`m${i}.example.com`)),
+      now: ISSUED,
+    });
+    const leaf = await endEntity({ certificate, privateKey: keys.privateKey });
+    await expectTooLarge(validate(leaf, [certificate]), 1, /1025 subjectAltNames/);
+  });
+
+  it('refuses nameConstraints with more than 256 subtrees', async () => {
+    const keys = await generateKeyPair();
+    const make = (n: number): Promise<Certificate> =>
+      issueCaCertificate({
+        issuer: root,
+        subject: cn(`Constrained by ${n}`),
+        publicKey: keys.publicKey,
+        nameConstraints: {
+          permitted: [dnsName('example.com')],
+          excluded: Array.from({ length: n - 1 }, (_, i) => dnsName(`x${i}.example.com`)),
+        },
+        now: ISSUED,
+      });
+    const over = await make(257);
+    const leaf = await endEntity({ certificate: over, privateKey: keys.privateKey });
+    await expectTooLarge(validate(leaf, [over]), 1, /257 subtrees; at most 256/);
+    const at = await make(256);
+    const fits = await endEntity({ certificate: at, privateKey: keys.privateKey });
+    expect((await validate(fits, [at])).ok).toBe(true);
+  });
+
+  it('refuses limits that are not positive integers with RangeError', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN])
+      expect(() =>
+        createPathValidator({ anchors: [], limits: { maxChainCertificates: bad } }),
+      ).toThrow(RangeError);
   });
 });
 
@@ -794,11 +1049,12 @@ describe('parse-level garbage', () => {
       chain: [mid.certificate.der],
       purpose: 'any',
       time: TIME,
+      limits: NO_SIZE_LIMITS, // the parser's own limits are what is tested here
     });
     refused(r);
     expect(r.code).toBe('ERR_CHAIN_PEER_MALFORMED');
     expect(r.certIndex).toBe(0);
-    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0, nameWork: 0 });
   });
 
   it('ignores truncated and random intermediates', async () => {
@@ -819,9 +1075,10 @@ describe('parse-level garbage', () => {
           chain,
           purpose: 'any',
           time: TIME,
+          limits: NO_SIZE_LIMITS,
         }),
       (chain: (Uint8Array | string)[]) =>
-        createPathValidator({ anchors: [root.certificate.der] }).validate({
+        createPathValidator({ anchors: [root.certificate.der], limits: NO_SIZE_LIMITS }).validate({
           peer: leaf.der,
           chain,
           purpose: 'any',
@@ -834,7 +1091,12 @@ describe('parse-level garbage', () => {
       const none = await validate(junk);
       refused(none);
       expect(none.code).toBe('ERR_CHAIN_NO_PATH');
-      expect(none.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+      expect(none.work).toEqual({
+        candidates: 0,
+        signatureChecks: 0,
+        nameComparisons: 0,
+        nameWork: 0,
+      });
     }
   });
 });

@@ -4,7 +4,7 @@
  */
 import { children, Cursor, readRoot, TAG, valueOf, type Tlv } from '../internal/der.js';
 import { bytesToIp, decodeGeneralName, ipToBytes, type GeneralName } from '../x509/general-name.js';
-import { nameEquals, type Name } from '../x509/name.js';
+import { rdnKeys, type Name } from '../x509/name.js';
 import type { Certificate } from '../x509/certificate.js';
 import { asciiLower, isHostName, parseMailbox, uriHost, dnsPattern } from './names.js';
 
@@ -134,7 +134,8 @@ export function decodeNameConstraints(value: Uint8Array): NameConstraints {
 /** A name to check, or a malformed one (which fails every constraint of its type). */
 type Candidate =
   | { readonly type: 'dns'; readonly value: string; readonly wildcard: boolean }
-  | { readonly type: 'ip'; readonly bytes: Uint8Array }
+  /** `mapped` marks an IPv4-mapped IPv6 address (::ffff:a.b.c.d): see {@link checkNames}. */
+  | { readonly type: 'ip'; readonly bytes: Uint8Array; readonly mapped?: true }
   | { readonly type: 'email'; readonly local: string; readonly domain: string }
   | { readonly type: 'uri'; readonly host: string }
   | { readonly type: 'dirName'; readonly value: Name }
@@ -149,8 +150,10 @@ function candidateOf(g: GeneralName): Candidate {
         ? { type: 'dns', value: p.host, wildcard: p.wildcard }
         : { type: 'malformed', of: 'dns', value: g.value };
     }
-    case 'ip':
-      return { type: 'ip', bytes: ipToBytes(g.value) };
+    case 'ip': {
+      const bytes = ipToBytes(g.value);
+      return isMappedV4(bytes) ? { type: 'ip', bytes, mapped: true } : { type: 'ip', bytes };
+    }
     case 'email': {
       const m = parseMailbox(g.value);
       return m ? { type: 'email', ...m } : { type: 'malformed', of: 'email', value: g.value };
@@ -166,6 +169,13 @@ function candidateOf(g: GeneralName): Candidate {
     case 'other':
       return { type: 'other', tag: g.tag };
   }
+}
+
+/** Whether `b` is an IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2, ::ffff:0:0/96). */
+function isMappedV4(b: Uint8Array): boolean {
+  if (b.length !== 16 || b[10] !== 0xff || b[11] !== 0xff) return false;
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  return true;
 }
 
 const EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
@@ -197,10 +207,19 @@ const typeOf = (c: Candidate): SubtreeType | 'other' => (c.type === 'malformed' 
 
 // --- matching ---
 
+/** Whether `name` is `s` or ends in `.s`, without building `'.' + s` for every comparison. */
+function inDomain(name: string, s: string): boolean {
+  if (name.length === s.length) return name === s;
+  return (
+    name.length > s.length &&
+    name.charCodeAt(name.length - s.length - 1) === 0x2e &&
+    name.endsWith(s)
+  );
+}
+
 /** Is every name `c` can stand for inside `s`? (`*.x` stands for every one-label extension of x.) */
 function dnsWithin(c: { value: string; wildcard: boolean }, s: string): boolean {
-  if (s === '') return true;
-  return c.value === s || c.value.endsWith('.' + s);
+  return s === '' || inDomain(c.value, s);
 }
 
 /** Could any name `c` stands for fall inside `s`? */
@@ -209,7 +228,7 @@ function dnsMeets(c: { value: string; wildcard: boolean }, s: string): boolean {
   // `*.example.com` meets the subtree `foo.example.com`: the wildcard can be `foo`.
   if (!c.wildcard) return false;
   const dot = s.indexOf('.');
-  return dot > 0 && s.slice(dot + 1) === c.value;
+  return dot > 0 && s.length - dot - 1 === c.value.length && s.endsWith(c.value);
 }
 
 function ipWithin(bytes: Uint8Array, s: { addr: Uint8Array; mask: Uint8Array }): boolean {
@@ -232,8 +251,13 @@ function uriWithin(host: string, s: string): boolean {
   return s.startsWith('.') ? host.endsWith(s) : host === s;
 }
 
+/** `s` is a prefix of `n`, RDN by RDN, compared on names normalised once (see rdnKeys). */
 function dirWithin(n: Name, s: Name): boolean {
-  return s.length <= n.length && nameEquals(n.slice(0, s.length), s);
+  if (s.length > n.length) return false;
+  const kn = rdnKeys(n);
+  const ks = rdnKeys(s);
+  for (let i = 0; i < ks.length; i++) if (kn[i] !== ks[i]) return false;
+  return true;
 }
 
 /** `within` for permitted subtrees (all of the name inside), `meets` for excluded (any of it). */
@@ -255,31 +279,105 @@ function matches(c: Candidate, s: Subtree, mode: 'within' | 'meets'): boolean {
   }
 }
 
-const perKind = new WeakMap<NameConstraints, Map<string, number>>();
+const kinds = new WeakMap<
+  NameConstraints,
+  Map<string, { permitted: Subtree[]; excluded: Subtree[] }>
+>();
+const NONE = { permitted: [], excluded: [] };
+
+/** The permitted and excluded subtrees of one kind, grouped once per extension. */
+function byKind(nc: NameConstraints, t: string): { permitted: Subtree[]; excluded: Subtree[] } {
+  let m = kinds.get(nc);
+  if (!m) {
+    m = new Map();
+    for (const [list, which] of [
+      [nc.permitted, 'permitted'],
+      [nc.excluded, 'excluded'],
+    ] as const)
+      for (const s of list) {
+        let k = m.get(s.type);
+        if (!k) m.set(s.type, (k = { permitted: [], excluded: [] }));
+        k[which].push(s);
+      }
+    kinds.set(nc, m);
+  }
+  return m.get(t) ?? NONE;
+}
+
+/** Per constraint kind: how many subtrees, and the work of comparing one name with all of them. */
+interface KindCost {
+  count: number;
+  work: number;
+}
+const costs = new WeakMap<NameConstraints, Map<string, KindCost>>();
+
+/**
+ * The work of comparing a name with `s`: one unit per comparison plus one per character (or
+ * address byte) of the subtree, which bounds what the comparison reads. A directoryName subtree is
+ * weighed by its normalised RDN keys, computed here once.
+ */
+function subtreeWork(s: Subtree): number {
+  switch (s.type) {
+    case 'dns':
+    case 'email':
+    case 'uri':
+      return 1 + s.value.length;
+    case 'ip':
+      return 1 + s.addr.length;
+    case 'dirName': {
+      let n = 1;
+      for (const k of rdnKeys(s.value)) n += 1 + k.length;
+      return n;
+    }
+    case 'other':
+      return 1;
+  }
+}
+
+function costsOf(nc: NameConstraints): Map<string, KindCost> {
+  let m = costs.get(nc);
+  if (!m) {
+    m = new Map();
+    for (const s of [...nc.permitted, ...nc.excluded]) {
+      const k = m.get(s.type) ?? { count: 0, work: 0 };
+      k.count++;
+      k.work += subtreeWork(s);
+      m.set(s.type, k);
+    }
+    costs.set(nc, m);
+  }
+  return m;
+}
 
 /**
  * Comparisons {@link checkNames} would make (names × subtrees of the same kind), for the work
  * budget. Computed before doing any, in time linear in names plus subtrees.
  */
 export function comparisonCount(nc: NameConstraints, names: readonly Candidate[]): number {
-  let counts = perKind.get(nc);
-  if (!counts) {
-    counts = new Map();
-    for (const s of [...nc.permitted, ...nc.excluded])
-      counts.set(s.type, (counts.get(s.type) ?? 0) + 1);
-    perKind.set(nc, counts);
-  }
+  const m = costsOf(nc);
   let n = 0;
-  for (const c of names) n += counts.get(typeOf(c)) ?? 0;
+  for (const c of names) n += m.get(typeOf(c))?.count ?? 0;
+  return n;
+}
+
+/**
+ * The most work {@link checkNames} can do on these names (see `subtreeWork`): what the validator's
+ * `maxNameWork` budget is charged before any comparison is made, so refusing costs no comparisons.
+ */
+export function constraintWork(nc: NameConstraints, names: readonly Candidate[]): number {
+  const m = costsOf(nc);
+  let n = 0;
+  for (const c of names) n += m.get(typeOf(c))?.work ?? 0;
   return n;
 }
 
 /**
  * Checks one certificate's names against one CA's constraints. Returns why it fails, or undefined.
  * A name of a type that has constraints must be inside some permitted subtree of that type and meet
- * no excluded one. Malformed names fail any constraint of their type. Names of kinds we do not
- * evaluate (otherName, …) fail when a constraint of that kind exists, since we cannot show they
- * comply; without such a constraint they are unconstrained, as RFC 5280 says.
+ * no excluded one. Malformed names and IPv4-mapped IPv6 addresses fail any constraint of their
+ * type. Names of kinds we do not evaluate (otherName, …) fail when a constraint of that kind
+ * exists, since we cannot show they comply; without such a constraint they are unconstrained, as
+ * RFC 5280 says.
  */
 export function checkNames(nc: NameConstraints, names: readonly Candidate[]): string | undefined {
   for (const c of names) {
@@ -296,20 +394,23 @@ export function checkNames(nc: NameConstraints, names: readonly Candidate[]): st
               : c.type === 'ip'
                 ? bytesToIp(c.bytes)
                 : c.type;
-    const otherKind = (s: Subtree): boolean =>
-      s.type === 'other' && c.type === 'other' && s.tag === c.tag;
+    const { permitted, excluded } = byKind(nc, t);
     if (c.type === 'other') {
-      if (nc.permitted.some(otherKind) || nc.excluded.some(otherKind))
+      const sameTag = (s: Subtree): boolean => s.type === 'other' && s.tag === c.tag;
+      if (permitted.some(sameTag) || excluded.some(sameTag))
         return `a name of a kind we do not evaluate (tag 0x${c.tag.toString(16)}) is under a constraint of that kind`;
       continue;
     }
-    const permitted = nc.permitted.filter((s) => s.type === t);
-    const excluded = nc.excluded.filter((s) => s.type === t);
     if (c.type === 'malformed') {
       if (permitted.length || excluded.length)
         return `the malformed ${t} name ${show()} cannot satisfy the ${t} constraints`;
       continue;
     }
+    // An IPv4 host written as IPv6: judged in either form it could slip past the other form's
+    // constraints (`::ffff:10.1.2.3` is not in an excluded 10.0.0.0/8), so under any iPAddress
+    // constraint it is refused.
+    if (c.type === 'ip' && c.mapped && (permitted.length || excluded.length))
+      return `the IPv4-mapped address ${show()} is refused under iPAddress constraints, which could judge it as IPv4 or as IPv6`;
     if (permitted.length && !permitted.some((s) => matches(c, s, 'within')))
       return `the ${t} name ${show()} is not in any permitted subtree`;
     if (excluded.some((s) => matches(c, s, 'meets')))

@@ -22,6 +22,7 @@ import {
   authorityKeyIdentifierValue,
   basicConstraintsValue,
   subjectAltNameValue,
+  type KeyUsage,
   type NameConstraintsSpec,
 } from '../x509/extensions.js';
 import {
@@ -571,7 +572,7 @@ describe('validity', () => {
       'ERR_CHAIN_EXPIRED',
       0,
     );
-    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+    expect(r.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0, nameWork: 0 });
   });
 
   it('refuses an invalid time as a caller bug (TypeError)', async () => {
@@ -1027,6 +1028,38 @@ describe('requiredKeyUsages', () => {
   });
 });
 
+describe('TLS key usage', () => {
+  // RFC 5280 §4.2.1.3: a TLS peer proves itself with a handshake signature, so a keyUsage that is
+  // present must allow digitalSignature (openssl verify -purpose sslclient refuses the same).
+  it.each<['clientAuth' | 'serverAuth', KeyUsage[]]>([
+    ['clientAuth', ['keyEncipherment']],
+    ['clientAuth', ['keyAgreement']],
+    ['clientAuth', ['nonRepudiation', 'dataEncipherment']],
+    ['serverAuth', ['keyEncipherment']],
+    ['serverAuth', ['keyAgreement']],
+  ])('refuses a %s peer whose keyUsage is %j with ERR_CHAIN_PROFILE at 0', async (purpose, ku) => {
+    const odd = await forgeLeaf(int, { keyUsages: ku });
+    const r = expectRefused(
+      await check({ peer: odd, chain: [int.cert], purpose }),
+      'ERR_CHAIN_PROFILE',
+      0,
+    );
+    expect(r.message).toMatch(/does not assert digitalSignature, which TLS (client|server) auth/);
+  });
+
+  it.each<['clientAuth' | 'serverAuth' | 'any', KeyUsage[] | undefined]>([
+    ['clientAuth', ['digitalSignature']],
+    ['clientAuth', ['digitalSignature', 'keyEncipherment']],
+    ['serverAuth', ['digitalSignature', 'keyAgreement']],
+    ['clientAuth', undefined],
+    ['any', ['keyEncipherment']],
+  ])('accepts a %s peer whose keyUsage is %j', async (purpose, ku) => {
+    const peer = await forgeLeaf(int, { keyUsages: ku ?? [] });
+    expect(peer.keyUsage).toEqual(ku);
+    expectAccepted(await check({ peer, chain: [int.cert], purpose }), 3, root.cert);
+  });
+});
+
 describe('name constraints', () => {
   /** root → CA constrained by `spec` → leaf with `altNames` (and `subject`), validated for any purpose. */
   async function constrained(
@@ -1087,6 +1120,15 @@ describe('name constraints', () => {
     ['IPv6 out of range', '+ip:2001:db8::/32', 'ip:2001:db9::1', false],
     ['IPv4 under IPv6-only ranges', '+ip:2001:db8::/32', 'ip:10.1.2.3', false],
     ['IPv4-mapped IPv6 under an IPv4 range', '+ip:10.0.0.0/8', 'ip:::ffff:10.0.0.1', false],
+    // Before issue 11 this was accepted: the mapped form escaped the IPv4 exclusion.
+    [
+      'IPv4-mapped IPv6 beside an excluded IPv4 range',
+      '-ip:10.0.0.0/8',
+      'ip:::ffff:10.1.2.3',
+      false,
+    ],
+    ['IPv4-mapped IPv6 under an IPv6 range', '+ip:::ffff:0:0/96', 'ip:::ffff:10.1.2.3', false],
+    ['IPv4-mapped IPv6 without IP constraints', '+dns:example.com', 'ip:::ffff:10.1.2.3', true],
     ['an excluded range', '-ip:192.168.0.0/16', 'ip:192.168.1.1', false],
     ['beside an excluded range', '-ip:192.168.0.0/16', 'ip:10.0.0.1', true],
     ['the permitted mailbox', '+email:alice@example.com', 'email:alice@example.com', true],
@@ -1811,9 +1853,55 @@ describe('result cache', () => {
       root.cert,
     );
     expect(second.cached).toBe(true);
-    expect(second.work).toEqual({ candidates: 0, signatureChecks: 0, nameComparisons: 0 });
+    expect(second.work).toEqual({
+      candidates: 0,
+      signatureChecks: 0,
+      nameComparisons: 0,
+      nameWork: 0,
+    });
     expect(second.path.map((c) => c.der)).toEqual(first.path.map((c) => c.der));
     expect(second.validUntil).toEqual(first.validUntil);
+  });
+
+  it('keys on a structured tuple: two names cannot be joined into one cached name', async () => {
+    const both = await leafUnder(int, {
+      altNames: [dnsName('a.example.com'), dnsName('b.example.com')],
+    });
+    const v = createPathValidator({ anchors: [root.cert], intermediates: [int.cert] });
+    const split = {
+      ...base,
+      peer: both.der,
+      peerName: 'a.example.com',
+      peerNames: ['b.example.com'],
+    };
+    expectAccepted(await v.validate(split), 3, root.cert);
+    // Joined with the separator the old string key used: one malformed name, never a cache hit.
+    for (const joined of ['a.example.com\u0000sb.example.com', 'a.example.com\u0000b.example.com'])
+      expectRefused(
+        await v.validate({ ...base, peer: both.der, peerName: joined }),
+        'ERR_CHAIN_PEER_NAME',
+        0,
+      );
+    expect(cachedOf(await v.validate(split))).toBe(true);
+  });
+
+  it('hands out results a caller cannot change, cached or not', async () => {
+    const v = createPathValidator({ anchors: [root.cert], intermediates: [int.cert] });
+    const first = expectAccepted(await v.validate({ ...base, peer: leaf.der }), 3, root.cert);
+    const order = first.path.map(label);
+    const until = first.validUntil.getTime();
+    expect(() => (first.path as Certificate[]).reverse()).toThrow(TypeError);
+    expect(() => (first.peer.altNames as GeneralName[]).pop()).toThrow(TypeError);
+    expect(() => ((first as { anchor: unknown }).anchor = leaf)).toThrow(TypeError);
+    expect(() => ((first.path[0]!.subject as unknown as Name[]).length = 0)).toThrow(TypeError);
+    first.validUntil.setTime(0); // a Date cannot be frozen: changing this copy changes nothing
+    first.path[0]!.notAfter.setTime(0); // nor can the certificate's; validation reads its own copy
+    const second = expectAccepted(await v.validate({ ...base, peer: leaf.der }), 3, root.cert);
+    expect(second.cached).toBe(true);
+    expect(second.path.map(label)).toEqual(order);
+    expect(second.validUntil.getTime()).toBe(until);
+    expect(() => (second.path as Certificate[]).reverse()).toThrow(TypeError);
+    expectAccepted(await check({ peer: leaf.der, chain: [int.cert.der] }), 3, root.cert);
   });
 
   it('does not serve a different purpose, peer name, depth or EKU requirement from the cache', async () => {

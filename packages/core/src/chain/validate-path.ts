@@ -38,9 +38,15 @@ import {
   derHashOf,
   hashBytes,
   idOf,
+  validityOf,
   type CertificateInput,
 } from './certificate-pool.js';
-import { checkNames, comparisonCount, constrainedNames } from './name-constraints.js';
+import {
+  checkNames,
+  comparisonCount,
+  constrainedNames,
+  constraintWork,
+} from './name-constraints.js';
 import { canonicalIp, matchesDnsName, parseMailbox, referenceHost } from './names.js';
 import {
   asIssuer,
@@ -70,10 +76,16 @@ export type PeerNameInput =
 export interface WorkBudget {
   /** Candidate issuers examined, over all paths tried. Default 1,000. */
   readonly maxCandidates: number;
-  /** Signature verifications (cache hits are free). Default 100. */
+  /** Signature verifications (cache hits, positive or negative, are free). Default 100. */
   readonly maxSignatureChecks: number;
   /** Name-constraint comparisons (names × subtrees of the same kind). Default 2^20. */
   readonly maxNameComparisons: number;
+  /**
+   * Name-constraint work: per comparison, one unit plus one per character (or address byte) of the
+   * subtree compared — for a directoryName, of its normalised RDNs. Charged before comparing.
+   * Default 2^18, a few milliseconds at most (see the README's "Limits").
+   */
+  readonly maxNameWork: number;
 }
 
 /** The work one validation did (all zero for a cache hit). */
@@ -81,7 +93,32 @@ export interface WorkDone {
   candidates: number;
   signatureChecks: number;
   nameComparisons: number;
+  /** Name-constraint work units charged (see {@link WorkBudget.maxNameWork}). */
+  nameWork: number;
 }
+
+/**
+ * Size limits on what a peer presents and on the certificates a path may use. Anything over a limit
+ * is refused with `ERR_CHAIN_TOO_LARGE` before it costs more than reading its length.
+ */
+export interface ValidationLimits {
+  /** Certificates the peer presented, its own included. Default 16. */
+  readonly maxChainCertificates: number;
+  /** Bytes of DER the peer presented, its own certificate included. Default 65,536. */
+  readonly maxChainBytes: number;
+  /** subjectAltName entries in any certificate on a path. Default 1,024. */
+  readonly maxSubjectAltNames: number;
+  /** Permitted plus excluded subtrees in any nameConstraints on a path. Default 256. */
+  readonly maxNameConstraintSubtrees: number;
+}
+
+/** The limits a validator applies unless told otherwise. */
+export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = Object.freeze({
+  maxChainCertificates: 16,
+  maxChainBytes: 65_536,
+  maxSubjectAltNames: 1024,
+  maxNameConstraintSubtrees: 256,
+});
 
 /** Options fixed for one trust context (a service, a client): anchors, profile, limits, cache. */
 export interface PathValidatorOptions extends CryptoOptions {
@@ -97,6 +134,8 @@ export interface PathValidatorOptions extends CryptoOptions {
   /** Most intermediates (not counting self-issued ones) a path may have; default 8. */
   readonly maxDepth?: number;
   readonly budget?: Partial<WorkBudget>;
+  /** Size limits; see {@link ValidationLimits} for the defaults. */
+  readonly limits?: Partial<ValidationLimits>;
   /** Validated paths remembered (and parsed certificates, twice as many); default 1,024; 0 disables. */
   readonly cacheSize?: number;
 }
@@ -173,6 +212,7 @@ const DEFAULT_BUDGET: WorkBudget = {
   maxCandidates: 1000,
   maxSignatureChecks: 100,
   maxNameComparisons: 1 << 20,
+  maxNameWork: 1 << 18,
 };
 const MAX_ATTEMPTS_KEPT = 32;
 
@@ -248,9 +288,22 @@ interface CacheEntry {
   readonly until: number;
 }
 
-/** Positive signature results, keyed by the exact child and issuer-key objects. Pure functions of bytes. */
+/**
+ * Signature results, keyed by the exact child and issuer-key objects: pure functions of bytes, so a
+ * failure is remembered too (a hostile chain cannot make us verify the same pair twice).
+ */
 const verified = new WeakMap<Certificate, WeakSet<PublicKeyInfo>>();
+const refusedBy = new WeakMap<Certificate, WeakSet<PublicKeyInfo>>();
 const verifiedBy = (c: Certificate): boolean => verified.has(c);
+const remember = (
+  m: WeakMap<Certificate, WeakSet<PublicKeyInfo>>,
+  c: Certificate,
+  k: PublicKeyInfo,
+): void => {
+  let set = m.get(c);
+  if (!set) m.set(c, (set = new WeakSet()));
+  set.add(k);
+};
 
 const PURPOSE_OID: Readonly<Record<ValidationPurpose, string | undefined>> = {
   serverAuth: EKU.serverAuth,
@@ -281,6 +334,10 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
   for (const [k, v] of Object.entries(budget))
     if (!Number.isInteger(v) || v < 0)
       throw new RangeError(`budget.${k} must be a non-negative integer, received ${v}`);
+  const limits: ValidationLimits = { ...DEFAULT_VALIDATION_LIMITS, ...options.limits };
+  for (const [k, v] of Object.entries(limits))
+    if (!Number.isInteger(v) || v < 1)
+      throw new RangeError(`limits.${k} must be a positive integer, received ${v}`);
   const cacheSize = options.cacheSize ?? 1024;
   if (!Number.isInteger(cacheSize) || cacheSize < 0)
     throw new RangeError(`cacheSize must be a non-negative integer, received ${cacheSize}`);
@@ -372,7 +429,11 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     // Certificates carry whole seconds; compare at that granularity (RFC 5280 §4.1.2.5, limbo notafter-fractional).
     const t = Math.floor(time.getTime() / 1000) * 1000;
     const maxDepth = input.maxDepth === undefined ? defaultDepth : checkDepth(input.maxDepth);
-    const work: WorkDone = { candidates: 0, signatureChecks: 0, nameComparisons: 0 };
+    const work: WorkDone = { candidates: 0, signatureChecks: 0, nameComparisons: 0, nameWork: 0 };
+
+    // Sizes first: what the peer sent is refused before it is parsed when it is too much.
+    const oversize = presentedSizeProblem(input.peer, input.chain, limits);
+    if (oversize) return refuse('ERR_CHAIN_TOO_LARGE', oversize, 0, [], work);
 
     // A new peer under a known issuer (the handshake case): start verifying its signature from a
     // light read of its bytes, before the full parse, so the threadpool works while we parse.
@@ -418,7 +479,14 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     const key = cacheSize === 0 ? '' : cacheKey(input, maxDepth, peer, presented);
     if (cacheSize > 0) {
       const hit = results.get(key);
-      if (hit && hit.from <= t && t <= hit.until) return { ...hit.result, cached: true, work };
+      if (hit && hit.from <= t && t <= hit.until)
+        return Object.freeze({
+          ...hit.result,
+          validFrom: new Date(hit.from),
+          validUntil: new Date(hit.until),
+          cached: true,
+          work,
+        });
     }
 
     const attempts: PathAttempt[] = [];
@@ -511,24 +579,26 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     let from = -Infinity;
     let until = Infinity;
     for (const c of path) {
-      from = Math.max(from, c.notBefore.getTime());
-      until = Math.min(until, c.notAfter.getTime());
+      const v = validityOf(c);
+      from = Math.max(from, v.from);
+      until = Math.min(until, v.until);
     }
-    const result: ValidatedPath = {
-      ok: true,
-      path,
+    // Frozen: a cached result is handed to every later caller, who must not be able to change it.
+    const result: ValidatedPath = Object.freeze({
+      ok: true as const,
+      path: Object.freeze([...path]),
       anchor: path[path.length - 1]!,
-      peer: {
+      peer: Object.freeze({
         certificate: peer,
         subject: peer.subject,
         commonName: commonNameOf(peer.subject),
-        altNames: peer.subjectAltNames ?? [],
-      },
+        altNames: Object.freeze([...(peer.subjectAltNames ?? [])]),
+      }),
       validFrom: new Date(from),
       validUntil: new Date(until),
       cached: false,
       work,
-    };
+    });
     if (cacheSize > 0) {
       if (results.size >= cacheSize) results.delete(results.keys().next().value!);
       results.set(key, { result, from, until });
@@ -545,6 +615,8 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
       expected: readonly PeerName[],
       server: boolean,
     ): Problem | undefined {
+      const size = sizeProblem(cert, limits);
+      if (size) return size;
       const validity = validityProblem(cert, now);
       if (validity) return validity;
       const p = asPeer(cert, profile, server);
@@ -559,6 +631,8 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
       const lacking = ku && usages.find((u) => !ku.includes(u));
       if (lacking)
         return { code: 'ERR_CHAIN_PROFILE', message: `its keyUsage does not assert ${lacking}` };
+      const tls = tlsKeyUsageProblem(cert, input.purpose);
+      if (tls) return tls;
       for (const n of expected) {
         const why = peerNameProblem(cert, n);
         if (why) return { code: 'ERR_CHAIN_PEER_NAME', message: why };
@@ -631,6 +705,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
           continue;
         }
         const p =
+          sizeProblem(issuer, limits) ??
           asIssuer(issuer, anchor) ??
           validityProblem(issuer, t) ??
           ekuProblem(issuer) ??
@@ -640,11 +715,6 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
           fail(full, p, at);
           continue;
         }
-        const nc = constraintsProblem(issuer, path);
-        if (nc) {
-          fail(full, nc.problem, nc.index);
-          continue;
-        }
         // Signatures are checked one at a time, bottom up: on two cores, overlapping them with
         // the search above measured slower (they compete with the main thread's key imports).
         const sig = await signatureProblem(child, issuer);
@@ -652,7 +722,16 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
           fail(full, sig, childIndex);
           continue;
         }
-        if (anchor) return full;
+        if (anchor) {
+          // Name constraints only once every signature up to the anchor has verified: a forged
+          // CA with a thousand subtrees never gets its names compared (the costliest check).
+          const nc = pathConstraintsProblem(full);
+          if (nc) {
+            fail(full, nc.problem, nc.index);
+            continue;
+          }
+          return full;
+        }
         const self = isSelfIssued(issuer);
         const found = await extend(full, cas + (self ? 0 : 1), selfIssued + (self ? 1 : 0));
         if (found) return found;
@@ -717,6 +796,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     ): Promise<Problem | undefined> {
       const key = issuer.publicKey;
       if (verified.get(child)?.has(key)) return undefined;
+      if (refusedBy.get(child)?.has(key)) return badSignature(issuer);
       const p = prefetched.get(child);
       const pre = p?.key === key ? p.ok : undefined;
       if (pre) prefetched.delete(child);
@@ -734,14 +814,22 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
           message: `its signature cannot be checked${e instanceof AlgorithmUnsupported ? '' : ' with its issuer key'}: ${why.replace(/\.$/, '')}`,
         };
       }
-      if (!ok)
-        return {
-          code: 'ERR_CHAIN_SIGNATURE_INVALID',
-          message: `its signature does not verify with the key of "${subjectText(issuer)}"`,
-        };
-      let set = verified.get(child);
-      if (!set) verified.set(child, (set = new WeakSet()));
-      set.add(key);
+      if (!ok) {
+        remember(refusedBy, child, key);
+        return badSignature(issuer);
+      }
+      remember(verified, child, key);
+      return undefined;
+    }
+
+    /** The constraints of every CA on a complete path, from the anchor down. */
+    function pathConstraintsProblem(
+      full: readonly Certificate[],
+    ): { problem: Problem; index: number } | undefined {
+      for (let i = full.length - 1; i > 0; i--) {
+        const nc = constraintsProblem(full[i]!, full.slice(0, i));
+        if (nc) return nc;
+      }
       return undefined;
     }
 
@@ -761,7 +849,11 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
           throw new BudgetExceeded(
             `more than ${budget.maxNameComparisons} name-constraint comparisons`,
           );
+        const w = constraintWork(nc, list);
+        if (work.nameWork + w > budget.maxNameWork)
+          throw new BudgetExceeded(`more than ${budget.maxNameWork} units of name-constraint work`);
         work.nameComparisons += n;
+        work.nameWork += w;
         const why = checkNames(nc, list);
         if (why)
           return {
@@ -870,26 +962,91 @@ function lightRead(der: Uint8Array): {
   };
 }
 
-const SEP = '\u0000';
-const nameText = (n: PeerNameInput): string =>
-  typeof n === 'string' ? `s${n}` : `o${String(n?.type)}:${String(n?.value)}`;
+const nameTuple = (n: PeerNameInput): unknown =>
+  typeof n === 'string' ? n : [String(n?.type), String(n?.value)];
 
-/** The result-cache key: the call's inputs as given, and the certificates by object identity. */
+/**
+ * The result-cache key: the call's inputs as given, and the certificates by object identity, as a
+ * JSON tuple — every string is quoted and escaped, so no two different inputs share a key.
+ */
 function cacheKey(
   input: ValidatePathInput,
   maxDepth: number,
   peer: Certificate,
   presented: readonly Certificate[],
 ): string {
-  let k = `${input.purpose}|${maxDepth}|${idOf(peer)}|`;
-  for (const c of presented) k += `${idOf(c)},`;
-  if (input.peerName !== undefined) k += SEP + nameText(input.peerName);
-  for (const n of input.peerNames ?? []) k += SEP + nameText(n);
-  k += '|';
-  for (const e of input.requiredEkus ?? []) k += e + SEP;
-  k += '|';
-  for (const u of input.requiredKeyUsages ?? []) k += u + SEP;
-  return k;
+  return JSON.stringify([
+    input.purpose,
+    maxDepth,
+    idOf(peer),
+    presented.map(idOf),
+    input.peerName === undefined ? null : nameTuple(input.peerName),
+    (input.peerNames ?? []).map(nameTuple),
+    input.requiredEkus ?? [],
+    input.requiredKeyUsages ?? [],
+  ]);
+}
+
+/** Why what the peer presented is over the size limits, before any of it is parsed. */
+function presentedSizeProblem(
+  peer: CertificateInput,
+  chain: readonly CertificateInput[] | undefined,
+  limits: ValidationLimits,
+): string | undefined {
+  const count = 1 + (chain?.length ?? 0);
+  if (count > limits.maxChainCertificates)
+    return `The peer presented ${count} certificates; at most ${limits.maxChainCertificates} are accepted.`;
+  let bytes = inputBytes(peer);
+  for (const c of chain ?? []) bytes += inputBytes(c);
+  if (bytes > limits.maxChainBytes)
+    return `The peer presented ${bytes} bytes of certificates; at most ${limits.maxChainBytes} are accepted.`;
+  return undefined;
+}
+
+const inputBytes = (c: CertificateInput): number =>
+  c instanceof Uint8Array
+    ? c.byteLength
+    : typeof c === 'string'
+      ? c.length
+      : ((c as Certificate | undefined)?.der?.byteLength ?? 0);
+
+/** A certificate with more names or subtrees than the limits allow (cheap: counts only). */
+function sizeProblem(cert: Certificate, limits: ValidationLimits): Problem | undefined {
+  const sans = cert.subjectAltNames?.length ?? 0;
+  if (sans > limits.maxSubjectAltNames)
+    return {
+      code: 'ERR_CHAIN_TOO_LARGE',
+      message: `it carries ${sans} subjectAltNames; at most ${limits.maxSubjectAltNames} are accepted`,
+    };
+  const nc = nameConstraintsOf(cert);
+  const subtrees = nc && !(nc instanceof Error) ? nc.permitted.length + nc.excluded.length : 0;
+  if (subtrees > limits.maxNameConstraintSubtrees)
+    return {
+      code: 'ERR_CHAIN_TOO_LARGE',
+      message: `its nameConstraints hold ${subtrees} subtrees; at most ${limits.maxNameConstraintSubtrees} are accepted`,
+    };
+  return undefined;
+}
+
+/**
+ * RFC 5280 §4.2.1.3 / RFC 8446 §4.4.2.2: a TLS peer authenticates by signing the handshake, so a
+ * keyUsage, when present, must assert digitalSignature. keyAgreement alone (static ECDH) and
+ * keyEncipherment alone (RSA key transport) are refused: certified's TLS never uses either.
+ */
+function tlsKeyUsageProblem(cert: Certificate, purpose: ValidationPurpose): Problem | undefined {
+  if (purpose === 'any' || !cert.keyUsage || cert.keyUsage.includes('digitalSignature'))
+    return undefined;
+  return {
+    code: 'ERR_CHAIN_PROFILE',
+    message: `its keyUsage (${cert.keyUsage.join(', ') || 'empty'}) does not assert digitalSignature, which TLS ${purpose === 'clientAuth' ? 'client' : 'server'} authentication needs`,
+  };
+}
+
+function badSignature(issuer: Certificate): Problem {
+  return {
+    code: 'ERR_CHAIN_SIGNATURE_INVALID',
+    message: `its signature does not verify with the key of "${subjectText(issuer)}"`,
+  };
 }
 
 function checkDepth(d: number): number {
@@ -909,13 +1066,14 @@ function refuse(
 }
 
 function validityProblem(cert: Certificate, t: number): Problem | undefined {
-  if (t < cert.notBefore.getTime())
+  const { from, until } = validityOf(cert);
+  if (t < from)
     return {
       code: 'ERR_CHAIN_NOT_YET_VALID',
-      message: `it is not valid before ${cert.notBefore.toISOString()}`,
+      message: `it is not valid before ${new Date(from).toISOString()}`,
     };
-  if (t > cert.notAfter.getTime())
-    return { code: 'ERR_CHAIN_EXPIRED', message: `it expired at ${cert.notAfter.toISOString()}` };
+  if (t > until)
+    return { code: 'ERR_CHAIN_EXPIRED', message: `it expired at ${new Date(until).toISOString()}` };
   return undefined;
 }
 

@@ -3,7 +3,7 @@
  * text format/parse, RFC 5280 §7.1 comparison, and the subject-name builders of ORNL certified.
  */
 import { DerMalformed, NameSyntaxError, NameValueInvalid } from '../errors.js';
-import { equalBytes, toHex, utf8Decode, utf8Encode } from '../internal/bytes.js';
+import { toHex, utf8Decode, utf8Encode } from '../internal/bytes.js';
 import {
   TAG,
   type Tlv,
@@ -295,25 +295,28 @@ function malformed(reason: string, field: string): DerMalformed {
  * @param b The buffer holding the name.
  * @param t The name's SEQUENCE TLV within `b` (from `readTlv`/`Cursor`).
  * @param field Where the name sits, for error messages; default `"name"`.
+ * @returns The name, frozen (RDNs and attributes too), so comparisons may memoise on it.
  * @throws {DerMalformed} `ERR_DER_MALFORMED` for a structure that is not an RFC 5280 Name.
  * @example
  * const name = decodeName(der, readRoot(der));
  */
 export function decodeName(b: Uint8Array, t: Tlv, field = 'name'): Name {
   if (t.tag !== TAG.SEQUENCE) throw malformed('a Name must be a SEQUENCE', field);
-  return children(b, t, field).map((rdnTlv) => {
+  const rdns = children(b, t, field).map((rdnTlv) => {
     if (rdnTlv.tag !== TAG.SET) throw malformed('an RDN must be a SET', field);
     const members = children(b, rdnTlv, field);
     if (members.length === 0) throw malformed('an RDN must not be empty', field);
-    return members.map((m) => {
+    const rdn = members.map((m) => {
       if (m.tag !== TAG.SEQUENCE)
         throw malformed('an AttributeTypeAndValue must be a SEQUENCE', field);
       const parts = children(b, m, field);
       if (parts.length !== 2)
         throw malformed('an AttributeTypeAndValue must have exactly a type and a value', field);
-      return attributeFromTlv(readOid(b, parts[0]!, field), b, parts[1]!, field);
+      return Object.freeze(attributeFromTlv(readOid(b, parts[0]!, field), b, parts[1]!, field));
     });
+    return Object.freeze(rdn);
   });
+  return Object.freeze(rdns);
 }
 
 // --- RFC 4514 text ---
@@ -537,11 +540,40 @@ function normalize(v: string): string {
   return v.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
-function attributeEquals(a: AttributeTypeAndValue, b: AttributeTypeAndValue): boolean {
-  if (a.type !== b.type) return false;
-  if (a.der !== undefined || b.der !== undefined)
-    return a.der !== undefined && b.der !== undefined && equalBytes(a.der, b.der);
-  return normalize(a.value) === normalize(b.value);
+const rdnKeyCache = new WeakMap<Name, readonly string[]>();
+
+/**
+ * One canonical string per RDN: its attributes (type, then normalised string value or the hex of a
+ * non-string value), sorted, so two RDNs match per RFC 5280 §7.1 exactly when their keys are equal.
+ * Memoised per frozen Name object (decoded names are frozen): a name is normalised once however
+ * often it is compared, which is what bounds name-constraint checking (NFKC can expand a value 18×).
+ * A name the caller may still change is normalised afresh each time.
+ *
+ * @param name The name.
+ * @returns The RDN keys, in RDN order (frozen).
+ * @example
+ * rdnKeys(parseName('CN=A+O=B'))[0] === rdnKeys(parseName('o=b + cn=a'))[0]; // true
+ */
+export function rdnKeys(name: Name): readonly string[] {
+  let keys = rdnKeyCache.get(name);
+  if (keys === undefined) {
+    keys = Object.freeze(
+      name.map((rdn) =>
+        JSON.stringify(
+          rdn
+            .map((a) =>
+              JSON.stringify([
+                a.type,
+                a.der !== undefined ? '#' + toHex(a.der) : '"' + normalize(a.value),
+              ]),
+            )
+            .sort(),
+        ),
+      ),
+    );
+    if (Object.isFrozen(name)) rdnKeyCache.set(name, keys);
+  }
+  return keys;
 }
 
 /**
@@ -557,17 +589,10 @@ function attributeEquals(a: AttributeTypeAndValue, b: AttributeTypeAndValue): bo
  */
 export function nameEquals(a: Name, b: Name): boolean {
   if (a.length !== b.length) return false;
-  return a.every((ra, i) => {
-    const rb = b[i]!;
-    if (ra.length !== rb.length) return false;
-    const used = new Array<boolean>(rb.length).fill(false);
-    return ra.every((x) => {
-      const j = rb.findIndex((y, k) => !used[k] && attributeEquals(x, y));
-      if (j < 0) return false;
-      used[j] = true;
-      return true;
-    });
-  });
+  const ka = rdnKeys(a);
+  const kb = rdnKeys(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return false;
+  return true;
 }
 
 /**
@@ -579,18 +604,7 @@ export function nameEquals(a: Name, b: Name): boolean {
  * nameKey(parseName('CN=A')) === nameKey(parseName('cn= a')); // true
  */
 export function nameKey(name: Name): string {
-  return JSON.stringify(
-    name.map((rdn) =>
-      rdn
-        .map((a) =>
-          JSON.stringify([
-            a.type,
-            a.der !== undefined ? '#' + toHex(a.der) : '"' + normalize(a.value),
-          ]),
-        )
-        .sort(),
-    ),
-  );
+  return JSON.stringify(rdnKeys(name));
 }
 
 // --- builders ---
