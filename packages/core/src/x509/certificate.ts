@@ -12,6 +12,7 @@ import {
   readSmallInt,
   readTime,
   TAG,
+  type Tlv,
 } from '../internal/der.js';
 import { OID } from '../internal/oids.js';
 import { sha256 } from '../internal/sha.js';
@@ -32,7 +33,12 @@ import {
 } from './extensions.js';
 import type { GeneralName } from './general-name.js';
 import { decodeName, type Name } from './name.js';
-import { decodeAlgorithmIdentifier, decodeSigned, type AlgorithmIdentifier } from './signature.js';
+import {
+  checkSignatureParameters,
+  decodeAlgorithmIdentifier,
+  decodeSigned,
+  type AlgorithmIdentifier,
+} from './signature.js';
 
 /** A parsed X.509 certificate. Every field is decoded eagerly; `der` and `tbs` are the exact bytes. */
 export interface Certificate {
@@ -126,10 +132,11 @@ function decode(der: Uint8Array): Certificate {
     t.next(TAG.SEQUENCE, 'signature'),
     'signature',
   );
+  checkSignatureParameters(tbsSignatureAlgorithm, 'signature', 'certificate', CertificateMalformed);
   const issuerT = t.next(TAG.SEQUENCE, 'issuer');
   const vc = Cursor.of(der, t.next(TAG.SEQUENCE, 'validity'), 'validity');
-  const notBefore = readTime(der, vc.next(undefined, 'validity.notBefore'), 'validity.notBefore');
-  const notAfter = readTime(der, vc.next(undefined, 'validity.notAfter'), 'validity.notAfter');
+  const notBefore = readValidityTime(der, vc.next(undefined, 'validity.notBefore'), 'notBefore');
+  const notAfter = readValidityTime(der, vc.next(undefined, 'validity.notAfter'), 'notAfter');
   vc.finish('validity');
   const subjectT = t.next(TAG.SEQUENCE, 'subject');
   const publicKey = decodePublicKeyInfo(der, t.next(TAG.SEQUENCE, 'subjectPublicKeyInfo'));
@@ -199,6 +206,23 @@ function decode(der: Uint8Array): Certificate {
     }
   }
   return cert;
+}
+
+/**
+ * A validity time in the form RFC 5280 §4.1.2.5 requires: UTCTime for dates from 1950 through 2049,
+ * GeneralizedTime otherwise. UTCTime cannot name a year outside 1950–2049 (YY ≥ 50 is 19YY), so
+ * only a GeneralizedTime can be in the wrong form.
+ */
+function readValidityTime(der: Uint8Array, t: Tlv, which: 'notBefore' | 'notAfter'): Date {
+  const field = `validity.${which}`;
+  const date = readTime(der, t, field);
+  const year = date.getUTCFullYear();
+  if (t.tag === TAG.GENERALIZED_TIME && year >= 1950 && year < 2050)
+    throw new CertificateMalformed(
+      `The certificate's ${which} (${date.toISOString()}) is a GeneralizedTime; RFC 5280 §4.1.2.5 requires UTCTime for dates through 2049.`,
+      { field, reason: 'GeneralizedTime before 2050' },
+    );
+  return date;
 }
 
 const FIELDS = [

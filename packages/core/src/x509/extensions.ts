@@ -152,8 +152,13 @@ export function nameConstraintsValue(spec: NameConstraintsSpec): Uint8Array {
 
 // --- decoders ---
 
-function bad(field: string, reason: string, cause?: unknown): CertificateMalformed {
-  return new CertificateMalformed(`The ${field} extension is malformed: ${reason}.`, {
+function bad(
+  field: string,
+  detail: string,
+  cause?: unknown,
+  reason: string = detail,
+): CertificateMalformed {
+  return new CertificateMalformed(`The ${field} extension is malformed: ${detail}.`, {
     field,
     reason,
     cause,
@@ -183,6 +188,13 @@ export function decodeBasicConstraints(value: Uint8Array): BasicConstraints {
     const c = Cursor.of(b, t);
     const caT = c.optional(TAG.BOOLEAN);
     const ca = caT ? readBoolean(b, caT) : false;
+    if (caT && !ca)
+      throw bad(
+        'basicConstraints',
+        'cA FALSE is encoded, but it is the DEFAULT, which DER omits (X.690 §11.5)',
+        undefined,
+        'explicit DEFAULT cA',
+      );
     const plT = c.optional(TAG.INTEGER);
     c.finish();
     const pathLength = plT ? readSmallInt(b, plT) : undefined;
@@ -268,6 +280,11 @@ export function decodeExtensions(b: Uint8Array, t: Tlv, field = 'extensions'): E
     const critical = critT ? readBoolean(b, critT, field) : false;
     const value = valueOf(b, ec.next(TAG.OCTET_STRING, field));
     ec.finish(field);
+    if (critT && !critical)
+      throw new CertificateMalformed(
+        `The extension ${o} encodes critical FALSE, but it is the DEFAULT, which DER omits (X.690 §11.5).`,
+        { field, reason: 'explicit DEFAULT critical' },
+      );
     if (seen.has(o))
       throw new CertificateMalformed(`The extension ${o} appears more than once.`, {
         field,

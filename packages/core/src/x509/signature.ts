@@ -5,9 +5,9 @@
  */
 import {
   AlgorithmUnsupported,
+  CertifiedError,
   CryptoFailure,
   KeyMalformed,
-  type CertifiedError,
   type CertifiedErrorDetails,
 } from '../errors.js';
 import {
@@ -91,7 +91,206 @@ export function decodeSigned(
   c.finish(names.root);
   if (unusedBits)
     throw new Malformed(`The ${names.what} signature has unused bits.`, { field: names.signature });
+  checkSignatureParameters(signatureAlgorithm, 'signatureAlgorithm', names.what, Malformed);
   return { body, signatureAlgorithm, signature };
+}
+
+// --- signature algorithm parameters ---
+
+const PKCS1_V15 = new Set<string>([
+  OID.md5WithRsa,
+  OID.sha1WithRsa,
+  OID.sha256WithRsa,
+  OID.sha384WithRsa,
+  OID.sha512WithRsa,
+]);
+const NO_PARAMETERS = new Set<string>([
+  OID.ecdsaSha1,
+  OID.ecdsaSha256,
+  OID.ecdsaSha384,
+  OID.ecdsaSha512,
+  OID.ed25519,
+  OID.ed448,
+]);
+const NULL_PARAMETERS = (p: Uint8Array): boolean => p.length === 2 && p[0] === TAG.NULL;
+// The hashes RFC 4055 §2.1 lists: their parameters are NULL or absent, "legal and equivalent".
+const RFC4055_HASHES = new Set<string>([
+  OID.sha1,
+  '2.16.840.1.101.3.4.2.4', // SHA-224
+  OID.sha256,
+  OID.sha384,
+  OID.sha512,
+]);
+
+/** RSASSA-PSS-params (RFC 4055 §3.1) as encoded, defaults filled in. */
+interface PssParameters {
+  /** hashAlgorithm OID (SHA-1 when absent). */
+  readonly hash: string;
+  /** maskGenAlgorithm OID (MGF1 when absent). */
+  readonly maskGen: string;
+  /** MGF1's hash OID (SHA-1 when maskGenAlgorithm is absent); undefined for another MGF. */
+  readonly maskGenHash?: string;
+  /** saltLength (20 when absent). */
+  readonly saltLength: number;
+}
+
+/** Why parameters are refused: `reason` is short and stable, `detail` completes "its … ". */
+class ParametersProblem extends Error {
+  constructor(
+    readonly reason: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** A hash AlgorithmIdentifier inside RSASSA-PSS-params (RFC 4055 §2.1): its OID. */
+function pssHash(b: Uint8Array, t: Tlv, what: string): string {
+  const c = Cursor.of(b, t, what);
+  const o = readOid(b, c.next(TAG.OID, what), what);
+  const p = c.done ? undefined : c.next(undefined, what);
+  c.finish(what);
+  if (p && RFC4055_HASHES.has(o) && !NULL_PARAMETERS(bytesOf(b, p)))
+    throw new ParametersProblem(
+      'hash parameters not NULL',
+      `RSASSA-PSS ${what} has parameters other than NULL (RFC 4055 §2.1 allows NULL or none)`,
+    );
+  return o;
+}
+
+/** The one element, of tag `tag`, inside an EXPLICIT [n] field of RSASSA-PSS-params. */
+function explicitInner(b: Uint8Array, t: Tlv, tag: number, what: string): Tlv {
+  const c = Cursor.of(b, t, what);
+  const inner = c.next(tag, what);
+  c.finish(what);
+  return inner;
+}
+
+/**
+ * Reads RSASSA-PSS-params strictly. DER never encodes a field equal to its DEFAULT (X.690 §11.5),
+ * so an explicit saltLength 20 is refused. RFC 4055 §3.1 itself requires validators to accept an
+ * explicit sha1Identifier, mgf1SHA1Identifier and trailerField 1: those are read (SHA-1 is then
+ * refused as too weak when a signature is verified; trailerField 1 changes nothing).
+ *
+ * @throws ParametersProblem, or the DER reader's errors.
+ */
+function readPssParameters(p: Uint8Array): PssParameters {
+  const root = readRoot(p, 'RSASSA-PSS-params');
+  if (root.tag !== TAG.SEQUENCE)
+    throw new ParametersProblem(
+      'malformed RSASSA-PSS-params',
+      'RSASSA-PSS parameters are not a SEQUENCE',
+    );
+  const c = Cursor.of(p, root, 'RSASSA-PSS-params');
+  const hashT = c.optional(ctx(0, true), 'hashAlgorithm');
+  const mgfT = c.optional(ctx(1, true), 'maskGenAlgorithm');
+  const saltT = c.optional(ctx(2, true), 'saltLength');
+  const trailerT = c.optional(ctx(3, true), 'trailerField');
+  c.finish('RSASSA-PSS-params');
+  const hash = hashT
+    ? pssHash(p, explicitInner(p, hashT, TAG.SEQUENCE, 'hashAlgorithm'), 'hashAlgorithm')
+    : OID.sha1;
+  let maskGen: string = OID.mgf1;
+  let maskGenHash: string | undefined = OID.sha1;
+  if (mgfT) {
+    const mgf = explicitInner(p, mgfT, TAG.SEQUENCE, 'maskGenAlgorithm');
+    const mc = Cursor.of(p, mgf, 'maskGenAlgorithm');
+    maskGen = readOid(p, mc.next(TAG.OID, 'maskGenAlgorithm'), 'maskGenAlgorithm');
+    maskGenHash = undefined;
+    if (maskGen === OID.mgf1) {
+      // RFC 4055 §2.2: MGF1's parameters are the AlgorithmIdentifier of its hash.
+      maskGenHash = pssHash(p, mc.next(TAG.SEQUENCE, 'MGF1 hash'), 'MGF1 hash');
+      mc.finish('maskGenAlgorithm');
+    }
+  }
+  let saltLength = 20;
+  if (saltT) {
+    saltLength = readSmallInt(p, explicitInner(p, saltT, TAG.INTEGER, 'saltLength'), 'saltLength');
+    if (saltLength === 20)
+      throw new ParametersProblem(
+        'explicit DEFAULT saltLength',
+        'RSASSA-PSS parameters encode saltLength 20, the DEFAULT, which DER omits (X.690 §11.5)',
+      );
+  }
+  if (trailerT) {
+    const trailer = readSmallInt(
+      p,
+      explicitInner(p, trailerT, TAG.INTEGER, 'trailerField'),
+      'trailerField',
+    );
+    if (trailer !== 1)
+      throw new ParametersProblem(
+        'trailerField not 1',
+        `RSASSA-PSS parameters have trailerField ${trailer}, and RFC 4055 §3.1 allows only 1`,
+      );
+  }
+  return { hash, maskGen, ...(maskGenHash ? { maskGenHash } : {}), saltLength };
+}
+
+/**
+ * Why a signature AlgorithmIdentifier's parameters are not those its algorithm defines, or
+ * undefined: PKCS #1 v1.5 NULL or absent (RFC 4055 §5, RFC 3279 §2.2.1), ECDSA and EdDSA absent
+ * (RFC 5758 §3.2, RFC 8410 §3), RSASSA-PSS present and strict (RFC 4055 §3.1). Algorithms we do
+ * not know pass: verification refuses them.
+ */
+function parametersProblem(alg: AlgorithmIdentifier): ParametersProblem | undefined {
+  const p = alg.parameters;
+  if (PKCS1_V15.has(alg.oid))
+    return p && !NULL_PARAMETERS(p)
+      ? new ParametersProblem(
+          'parameters not NULL',
+          'RSA PKCS #1 v1.5 parameters are not NULL (RFC 4055 §5 allows NULL or none)',
+        )
+      : undefined;
+  if (NO_PARAMETERS.has(alg.oid))
+    return p
+      ? new ParametersProblem(
+          'parameters present',
+          'ECDSA or EdDSA identifier has parameters (RFC 5758 §3.2, RFC 8410 §3 forbid them)',
+        )
+      : undefined;
+  if (alg.oid !== OID.rsaPss) return undefined;
+  if (!p)
+    return new ParametersProblem(
+      'parameters missing',
+      'RSASSA-PSS identifier has no parameters (RFC 4055 §3.1 requires them in a signature algorithm)',
+    );
+  try {
+    readPssParameters(p);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ParametersProblem) return e;
+    const why =
+      e instanceof CertifiedError
+        ? `${e.reason ?? e.message}${e.field ? ` in ${e.field}` : ''}`
+        : String(e);
+    return new ParametersProblem(
+      'malformed RSASSA-PSS-params',
+      `RSASSA-PSS parameters are malformed (${why})`,
+    );
+  }
+}
+
+/**
+ * Reads a signature AlgorithmIdentifier's parameters strictly, as every certificate and request
+ * we parse must have them — anchors' too, whose signatures are never verified — so that no parser
+ * differential hides in them. `field` names the AlgorithmIdentifier (`signatureAlgorithm`, or
+ * `signature` inside tbsCertificate).
+ *
+ * @throws `Malformed` (ERR_CERT_MALFORMED, ERR_CSR_MALFORMED) with `field` and a stable `reason`.
+ */
+export function checkSignatureParameters(
+  alg: AlgorithmIdentifier,
+  field: string,
+  what: string,
+  Malformed: new (message: string, details?: CertifiedErrorDetails) => CertifiedError,
+): void {
+  const why = parametersProblem(alg);
+  if (why)
+    throw new Malformed(`The ${what}'s ${field} is malformed: its ${why.detail}.`, {
+      field,
+      reason: why.reason,
+    });
 }
 
 /** Minimum RSA modulus we verify with (weak keys refused). */
@@ -131,52 +330,29 @@ function unsupported(what: string): AlgorithmUnsupported {
   });
 }
 
-function hashOfAlgId(b: Uint8Array, t: Tlv): HashName {
-  const c = Cursor.of(b, t);
-  const h = HASH_BY_OID[readOid(b, c.next(TAG.OID))];
-  if (!c.done && c.next().tag !== TAG.NULL)
-    throw unsupported('RSA-PSS with unusual hash parameters');
-  if (!h) throw unsupported('RSA-PSS with a hash other than SHA-256/384/512');
-  return h;
-}
-
-/** RSASSA-PSS-params (RFC 4055 §3.1): we accept SHA-2 hashes with MGF1 over the same hash and trailerField 1. */
-function pssParams(p: Uint8Array | undefined): VerifyParams {
-  if (!p) throw unsupported('RSA-PSS with default (SHA-1) parameters');
-  const root = readRoot(p, 'RSASSA-PSS-params');
-  const c = Cursor.of(p, root);
-  const hashT = c.optional(ctx(0, true));
-  const mgfT = c.optional(ctx(1, true));
-  const saltT = c.optional(ctx(2, true));
-  const trailerT = c.optional(ctx(3, true));
-  c.finish();
-  if (!hashT || !mgfT) throw unsupported('RSA-PSS with default (SHA-1) hash or MGF');
-  const hash = hashOfAlgId(p, Cursor.of(p, hashT).next(TAG.SEQUENCE));
-  const mc = Cursor.of(p, Cursor.of(p, mgfT).next(TAG.SEQUENCE));
-  if (readOid(p, mc.next(TAG.OID)) !== OID.mgf1)
-    throw unsupported('RSA-PSS with an MGF other than MGF1');
-  if (hashOfAlgId(p, mc.next(TAG.SEQUENCE)) !== hash)
+/** The WebCrypto parameters of an RSASSA-PSS signature: SHA-2 with MGF1 over the same hash. */
+function pssParams(alg: AlgorithmIdentifier): VerifyParams {
+  // Parsed certificates and requests were checked already; this covers identifiers made elsewhere.
+  const why = parametersProblem(alg);
+  if (why) throw unsupported(`RSA-PSS whose ${why.detail}`);
+  const pss = readPssParameters(alg.parameters!);
+  if (pss.hash === OID.sha1) throw unsupported('RSA-PSS with SHA-1 (too weak)');
+  const hash = HASH_BY_OID[pss.hash];
+  if (!hash) throw unsupported('RSA-PSS with a hash other than SHA-256/384/512');
+  if (pss.maskGen !== OID.mgf1) throw unsupported('RSA-PSS with an MGF other than MGF1');
+  if (pss.maskGenHash !== pss.hash)
     throw unsupported('RSA-PSS with different message and MGF1 hashes');
-  const saltLength = saltT ? readSmallInt(p, Cursor.of(p, saltT).next(TAG.INTEGER)) : 20;
-  if (trailerT && readSmallInt(p, Cursor.of(p, trailerT).next(TAG.INTEGER)) !== 1)
-    throw unsupported('RSA-PSS trailer field');
-  return { kind: 'pss', hash, saltLength };
+  return { kind: 'pss', hash, saltLength: pss.saltLength };
 }
 
 function verifyParams(alg: AlgorithmIdentifier): VerifyParams {
   const weak = WEAK[alg.oid];
   if (weak) throw unsupported(`${weak} (too weak)`);
-  if (alg.oid === OID.rsaPss) return pssParams(alg.parameters);
+  if (alg.oid === OID.rsaPss) return pssParams(alg);
   const v = SIMPLE[alg.oid];
   if (!v) throw unsupported(alg.oid);
-  if (v.kind === 'rsa') {
-    // RFC 4055 §5: RSA PKCS#1 v1.5 identifiers carry NULL parameters; tolerate absence as many stacks do.
-    if (alg.parameters && !(alg.parameters.length === 2 && alg.parameters[0] === 0x05))
-      throw unsupported(`${alg.oid} with parameters`);
-  } else if (alg.parameters) {
-    // RFC 5758 §3.2, RFC 8410 §3: ECDSA and EdDSA identifiers have absent parameters.
-    throw unsupported(`${alg.oid} with parameters`);
-  }
+  // As in pssParams: a second look for identifiers that did not come from our parser.
+  if (parametersProblem(alg)) throw unsupported(`${alg.oid} with parameters`);
   return v;
 }
 
