@@ -14,8 +14,11 @@ import {
   parseCertificate,
 } from '@certified/core';
 
-/** Most certificates we read from one peer: more than any sane chain, few enough to stay cheap. */
-const MAX_CHAIN = 16;
+/**
+ * Most certificates we read from one peer: more than the validator accepts (16 by default), so an
+ * overlong chain reaches it and is refused as ERR_CHAIN_TOO_LARGE instead of silently truncated.
+ */
+const MAX_CHAIN = 64;
 
 /** Node's `getPeerCertificate(true)` object, reduced to what we read. */
 interface DetailedPeerCertificate {
