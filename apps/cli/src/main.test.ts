@@ -13,6 +13,7 @@ import {
   createIntroLetter,
   createMemoryStore,
   emailAddress,
+  fingerprint,
   fromBase64Der,
   initIdentity,
   personName,
@@ -312,13 +313,13 @@ describe('happy paths', () => {
     const dir = await copyOf(svc);
     const out = await ok(['add-client', 'ada', path.join(ada, 'CA.crt'), '--config', dir]);
     expect(out).toBe(
-      'Trusting pseudonym=Signing Certificate,CN=Ada Lovelace (a CA: everyone it signs) as known_clients/ada.crt.\n',
+      `Trusting pseudonym=Signing Certificate,CN=Ada Lovelace as known_clients/ada.crt: CA (everyone it signs may call), SHA-256 ${fingerprint(pemDer(await read(path.join(ada, 'CA.crt'))))}.\n`,
     );
     expect(pemDer(await read(path.join(dir, 'known_clients/ada.crt')))).toEqual(
       pemDer(await read(path.join(ada, 'CA.crt'))),
     );
     const pinned = await ok(['add-client', 'ada-id', 'ada.b64', '--config', dir]);
-    expect(pinned).toContain('(pinned end-entity)');
+    expect(pinned).toContain(': pinned end-entity (only its holder may call), SHA-256 ');
   });
 
   it('add-service writes known_servers/ALIAS.yaml with url, pinned cert and auths', async () => {

@@ -163,11 +163,14 @@ export {
   setOrg,
 } from './identity/operations.js';
 export type {
+  AddClientOptions,
+  AddClientResult,
   AddIntroOptions,
   AddServiceOptions,
   IntroduceOptions,
   OperationResult,
   OverwriteOptions,
+  TrustedClient,
 } from './identity/operations.js';
 export {
   clientAnchors,

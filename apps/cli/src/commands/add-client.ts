@@ -1,13 +1,13 @@
-/** @module commands/add-client — `certified add-client`: trust a client (its CA, or its own certificate). */
-import { addClient, formatName } from '@certified/core';
+/** @module commands/add-client — `certified add-client`: trust one certificate (a pinned client, or a CA with --ca). */
+import { addClient, fingerprint, formatName, isCa } from '@certified/core';
 import type { Command } from '../cli.js';
 import { loadMe } from './shared.js';
 
 export const addClientCommand: Command = {
   name: 'add-client',
-  summary: 'Trust a client: save its certificate as known_clients/NAME.crt.',
+  summary: 'Trust a client: save one certificate from CERT as known_clients/NAME.crt.',
   description:
-    'A CA certificate lets everyone it signs call your services; an end-entity certificate is pinned: only its holder may call (ORNL certified cannot do this; our validator can).',
+    "Trusts exactly one certificate, and prints it with its role and SHA-256. Without --ca, CERT's first certificate: an end-entity certificate is pinned (only its holder may call; ORNL certified cannot do this, our validator can), a CA certificate lets everyone it signs call. Certificates after the first — e.g. the organisation CA after a person in an id.crt after set-org — are not trusted (say --ca to trust that CA instead).",
   positionals: [
     { name: 'NAME', required: true, description: "The client's name (a file name)." },
     {
@@ -17,19 +17,34 @@ export const addClientCommand: Command = {
     },
   ],
   options: {
+    ca: {
+      type: 'boolean',
+      description:
+        'Trust the first CA certificate in CERT instead: everyone it signs may call (e.g. their organisation).',
+    },
     overwrite: { type: 'boolean', description: 'Replace an existing client of that name.' },
   },
-  examples: ['certified add-client ada ~/etc/certified/CA.crt --config $VIRTUAL_ENV/etc/certified'],
+  examples: [
+    'certified add-client ada ~/etc/certified/CA.crt --config $VIRTUAL_ENV/etc/certified',
+    'certified add-client bob bob-id.crt               # pins Bob only',
+    "certified add-client example-org bob-id.crt --ca  # everyone Bob's organisation signs",
+  ],
   async run(ctx) {
     const [name, file] = ctx.positionals as [string, string];
     const me = await loadMe(ctx);
     const r = await addClient(me, name, await ctx.io.readFile(file), {
       overwrite: ctx.values['overwrite'] === true,
+      ca: ctx.values['ca'] === true,
     });
-    const c = r.certificates[0]!;
-    ctx.io.stdout(
-      `Trusting ${formatName(c.subject)} (${c.basicConstraints?.ca ? 'a CA: everyone it signs' : 'pinned end-entity'}) as ${r.written[0]}.\n`,
-    );
+    for (const t of r.trusted)
+      ctx.io.stdout(
+        `Trusting ${formatName(t.certificate.subject)} as ${r.written[0]}: ${t.role === 'ca' ? 'CA (everyone it signs may call)' : 'pinned end-entity (only its holder may call)'}, SHA-256 ${t.fingerprint}.\n`,
+      );
+    if (ctx.values['ca'] !== true)
+      for (const c of r.ignored)
+        ctx.io.stderr(
+          `Not trusting ${formatName(c.subject)} (${isCa(c) ? 'a CA' : 'end-entity'}, SHA-256 ${fingerprint(c)}), also in ${file}${isCa(c) ? ': pass --ca to trust everyone it signs instead' : ''}.\n`,
+        );
     return 0;
   },
 };

@@ -4,13 +4,14 @@ import { encodePem, fromBase64Der, toBase64Der, toOrnlBase64Der } from '../encod
 import { toHex } from '../internal/bytes.js';
 import { generateKeyPair } from '../keys/keys.js';
 import { createSelfSignedCa, issueCaCertificate, type Issuer } from '../x509/build-certificate.js';
-import { decodeCertificate, type Certificate } from '../x509/certificate.js';
+import { decodeCertificate, fingerprint, type Certificate } from '../x509/certificate.js';
 import { dnsName, emailAddress, ipAddress } from '../x509/general-name.js';
 import { nameEquals, organizationName, personName, signingName } from '../x509/name.js';
 import { verifyCertificateSignature } from '../x509/verify-certificate.js';
 import { ornlName } from '../intro/ornl-name.js';
 import { createIntroLetter, type IntroLetter } from '../intro/intro-letter.js';
 import { rejected, thrown } from '../../test/thrown.js';
+import { clientAnchors } from './credentials.js';
 import { initIdentity, loadIdentity, loadService, type Identity } from './identity.js';
 import {
   addClient,
@@ -107,10 +108,53 @@ describe('addClient', () => {
         pem(notesCa),
       ]);
     }
+    // A bundle: only its first certificate is trusted (issue 11: no CA rides along unasked).
     const bundle = pem(notesCa) + pem(ada.signer!.certificate);
     const r = await addClient(ada, 'bundle', bundle);
-    expect(r.certificates).toHaveLength(2);
-    expect(await text(memory(ada), 'known_clients/bundle.crt')).toBe(bundle);
+    expect(r.certificates).toHaveLength(1);
+    expect(await text(memory(ada), 'known_clients/bundle.crt')).toBe(pem(notesCa));
+    expect(r.ignored.map((c) => toHex(c.der))).toEqual([toHex(ada.signer!.certificate.der)]);
+  });
+
+  it("pins the first certificate of a person's chain, not the CA after it", async () => {
+    const ada = await person();
+    // id.crt after set-org: the person, then the organisation's CA.
+    const chain = pem(notes.id.certificate) + pem(notesCa);
+    const r = await addClient(ada, 'notes-id', chain);
+    expect(r.trusted).toEqual([
+      {
+        certificate: notes.id.certificate,
+        role: 'pinned',
+        fingerprint: fingerprint(notes.id.certificate),
+      },
+    ]);
+    expect(r.certificates).toEqual([notes.id.certificate]);
+    expect(r.ignored).toEqual([notesCa]);
+    expect(await text(memory(ada), 'known_clients/notes-id.crt')).toBe(pem(notes.id.certificate));
+    const loaded = await loadIdentity(ada.store);
+    expect(clientAnchors(loaded).map((c) => toHex(c.der))).not.toContain(toHex(notesCa.der));
+  });
+
+  it('with ca, trusts the first CA certificate instead (role ca)', async () => {
+    const ada = await person();
+    const r = await addClient(ada, 'notes-org', pem(notes.id.certificate) + pem(notesCa), {
+      ca: true,
+    });
+    expect(r.trusted.map((t) => [t.role, toHex(t.certificate.der), t.fingerprint])).toEqual([
+      ['ca', toHex(notesCa.der), fingerprint(notesCa)],
+    ]);
+    expect(await text(memory(ada), 'known_clients/notes-org.crt')).toBe(pem(notesCa));
+    expect(r.ignored).toEqual([notes.id.certificate]);
+  });
+
+  it('with ca and no CA certificate in the input: ERR_IDENTITY_INPUT_INVALID, store unchanged', async () => {
+    const ada = await person();
+    const before = snapshot(memory(ada));
+    const e = await rejected(addClient(ada, 'x', pem(notes.id.certificate), { ca: true }));
+    expect(e.code).toBe('ERR_IDENTITY_INPUT_INVALID');
+    expect(e.message).toMatch(/holds no CA certificate/);
+    expect(e.field).toBe('client certificate');
+    expect(snapshot(memory(ada))).toEqual(before);
   });
 
   it('rejects an existing client with ERR_STORE_EXISTS, leaving the store byte-identical', async () => {

@@ -12,7 +12,7 @@ import {
   type VerifiedIntroLetter,
 } from '../intro/intro-letter.js';
 import type { CryptoOptions } from '../keys/keys.js';
-import type { Certificate } from '../x509/certificate.js';
+import { fingerprint, isCa, type Certificate } from '../x509/certificate.js';
 import {
   checkEntryName,
   pemOf,
@@ -38,26 +38,81 @@ export interface OperationResult {
   readonly removed: readonly string[];
 }
 
+/** Options for {@link addClient}. */
+export interface AddClientOptions extends OverwriteOptions {
+  /**
+   * Trust the first CA certificate in the input — everyone it signs may call — instead of the first
+   * certificate; default false. For a person's `id.crt` after `set-org` ([person, organisation CA])
+   * this trusts the organisation.
+   */
+  ca?: boolean;
+}
+
+/** A certificate {@link addClient} made trusted, and what that means. */
+export interface TrustedClient {
+  readonly certificate: Certificate;
+  /** `ca`: everyone it signs may call (it is a CA certificate); `pinned`: only its holder may. */
+  readonly role: 'ca' | 'pinned';
+  /** SHA-256 of its DER, colon-separated upper-case hex (as `openssl x509 -fingerprint -sha256`). */
+  readonly fingerprint: string;
+}
+
+/** What {@link addClient} did. */
+export interface AddClientResult extends OperationResult {
+  /** The certificates now trusted, exactly what `known_clients/<name>.crt` holds (one). */
+  readonly certificates: readonly Certificate[];
+  /** The same certificates with their role and fingerprint, to tell the user. */
+  readonly trusted: readonly TrustedClient[];
+  /** Certificates in the input that were not trusted (e.g. the CA after a pinned person). */
+  readonly ignored: readonly Certificate[];
+}
+
 /**
- * Trusts a client: saves its certificate (a CA — everyone it signs may call us — or an end-entity
- * certificate, pinned) as `known_clients/<name>.crt`.
+ * Trusts a client: saves exactly one certificate of the input as `known_clients/<name>.crt`. By
+ * default the first: an end-entity certificate is pinned (only its holder may call); a CA
+ * certificate (ORNL's `add-client NAME CA.crt`) lets everyone it signs call. Certificates after the
+ * first — say the organisation CA that `set-org` leaves after a person in `id.crt` — are never
+ * trusted along with it; `ca: true` trusts the first CA certificate in the input instead.
  *
  * @param certificate - PEM (one or a bundle), DER, base64-DER, or JSON with `ca_cert`.
- * @throws ERR_IDENTITY_NAME_INVALID, ERR_IDENTITY_INPUT_INVALID, ERR_STORE_EXISTS without overwrite.
+ * @param options.overwrite - replace an existing client of that name; default false.
+ * @param options.ca - trust the first CA certificate in the input instead of the first one; default false.
+ * @throws ERR_IDENTITY_NAME_INVALID; ERR_IDENTITY_INPUT_INVALID for an unreadable input, or with `ca`
+ *   when it holds no CA certificate; ERR_STORE_EXISTS without overwrite.
  * @example
- * await addClient(me, 'ada', await readFile('ada-CA.crt'));
+ * const { trusted } = await addClient(me, 'bob', await readFile('bob/id.crt'));
+ * // trusted: [{ role: 'pinned', certificate: bob, fingerprint: 'AB:…' }]
  */
 export async function addClient(
   identity: Identity,
   name: string,
   certificate: Uint8Array | string,
-  options: OverwriteOptions = {},
-): Promise<OperationResult & { certificates: readonly Certificate[] }> {
+  options: AddClientOptions = {},
+): Promise<AddClientResult> {
   checkEntryName(name, 'client name');
-  const certificates = readCertificateInput(certificate, 'client certificate');
+  const all = readCertificateInput(certificate, 'client certificate');
+  const chosen = options.ca === true ? all.find(isCa) : all[0];
+  if (chosen === undefined)
+    throw new IdentityError(
+      'ERR_IDENTITY_INPUT_INVALID',
+      `The client certificate input holds no CA certificate (${all.length} certificate(s), none with basicConstraints cA); without the CA option its first certificate is pinned.`,
+      { field: 'client certificate' },
+    );
   const file = `known_clients/${name}.crt`;
-  await identity.store.commit([write(file, pemOf(certificates), options.overwrite === true)]);
-  return { written: [file], removed: [], certificates };
+  await identity.store.commit([write(file, pemOf([chosen]), options.overwrite === true)]);
+  return {
+    written: [file],
+    removed: [],
+    certificates: [chosen],
+    trusted: [
+      {
+        certificate: chosen,
+        role: isCa(chosen) ? 'ca' : 'pinned',
+        fingerprint: fingerprint(chosen),
+      },
+    ],
+    ignored: all.filter((c) => c !== chosen),
+  };
 }
 
 /** Options for {@link addService}. */
