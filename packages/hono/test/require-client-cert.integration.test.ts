@@ -2,7 +2,7 @@
  * @module test/require-client-cert.integration.test — the middleware over real sockets on 127.0.0.1:
  * behind @certified/node's `createMtlsServer` (our client and real curl), behind plain
  * `@hono/node-server` over `node:https` (the middleware validates the socket's chain itself), and
- * in proxy mode over plain HTTP with Envoy, nginx and Cloudflare headers.
+ * in proxy mode over plain HTTP with Envoy, nginx, HAProxy and Cloudflare headers.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -271,7 +271,7 @@ describe('behind plain @hono/node-server over node:https', () => {
 
 describe('proxy mode over plain HTTP on 127.0.0.1', () => {
   let srv: { url: string; close: () => Promise<void> };
-  const formats: ForwardedFormat[] = ['envoy', 'nginx', 'cloudflare'];
+  const formats: ForwardedFormat[] = ['envoy', 'nginx', 'haproxy', 'cloudflare'];
 
   beforeAll(async () => {
     const root = new Hono();
@@ -298,6 +298,8 @@ describe('proxy mode over plain HTTP on 127.0.0.1', () => {
       }
       case 'nginx':
         return { 'x-ssl-client-cert': cert };
+      case 'haproxy':
+        return { 'x-ssl-client-der': toBase64Der(id.certificate.der) };
       case 'cloudflare':
         return { 'cf-client-cert-der-base64': toBase64Der(id.certificate.der) };
     }

@@ -7,6 +7,8 @@
  *
  *   GET /<format>/trusted/whoami   requireClientCert, proxy { addresses: ['127.0.0.1'], format }
  *   GET /<format>/elsewhere/whoami requireClientCert, proxy { addresses: ['10.0.0.0/8'], format }
+ *   GET /<format>/proxied/whoami   requireClientCert, proxy { addresses: ['127.0.0.2'], format } —
+ *                                  for real proxies that connect from 127.0.0.2 (real-proxies.test)
  *   GET /log                       the access-log records of every other request, in order
  *
  * Every route but /log is behind `accessLog()`, whose sink keeps the records in memory.
@@ -63,7 +65,14 @@ declare const Bun:
     }
   | undefined;
 
-const FORMATS: readonly ForwardedFormat[] = ['nginx', 'envoy', 'cloudflare'];
+const FORMATS: readonly ForwardedFormat[] = ['nginx', 'envoy', 'haproxy', 'cloudflare'];
+
+/** Who each route group takes for its proxy. */
+const PROXIES = {
+  trusted: ['127.0.0.1'],
+  elsewhere: ['10.0.0.0/8'],
+  proxied: ['127.0.0.2'],
+} as const;
 
 /** The app under test, its access-log records kept in `records`. */
 function createApp(ca: Uint8Array, records: AccessLogRecord[]): Hono {
@@ -72,10 +81,7 @@ function createApp(ca: Uint8Array, records: AccessLogRecord[]): Hono {
   app.get('/log', (c) => c.json(records));
   app.use(accessLog({ sink: (_line, record) => void records.push(record) }));
   for (const format of FORMATS)
-    for (const [where, addresses] of [
-      ['trusted', ['127.0.0.1']],
-      ['elsewhere', ['10.0.0.0/8']],
-    ] as const) {
+    for (const [where, addresses] of Object.entries(PROXIES)) {
       const route = `/${format}/${where}`;
       app.use(`${route}/*`, requireClientCert({ validator, proxy: { addresses, format } }));
       app.get(`${route}/whoami`, (c) => {
