@@ -372,7 +372,7 @@ describe('happy paths', () => {
     const dir = await copyOf(bob);
     const out = await ok(['add-intro', 'bob-letter.json', '--config', dir]);
     expect(out).toMatch(
-      /^Introduced by .*Example Org.*; wrote id\/.*\.crt, known_servers\/notes\.yaml\.\n$/,
+      /^Introduced by .*Example Org.* \(CA, SHA-256 [0-9A-F:]+\)\.\n {2}id\/.*\.crt: your identity as it signed it\n {2}known_servers\/notes\.yaml: https:\/\/notes\/… goes to https:\/\/127\.0\.0\.1:8443, whose server must chain to that CA\n$/,
     );
     const ids = await fs.readdir(path.join(dir, 'id'));
     expect(ids).toHaveLength(1);

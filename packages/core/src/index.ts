@@ -167,7 +167,9 @@ export type {
   AddClientResult,
   AddIntroOptions,
   AddServiceOptions,
+  InstalledFile,
   IntroduceOptions,
+  IntroResult,
   OperationResult,
   OverwriteOptions,
   TrustedClient,
@@ -186,7 +188,12 @@ export type {
   CheckIdentityOptions,
   IdentityDescription,
 } from './identity/check.js';
-export { createIntroLetter, parseIntroLetter, verifyIntroLetter } from './intro/intro-letter.js';
+export {
+  createIntroLetter,
+  letterAliasProblem,
+  parseIntroLetter,
+  verifyIntroLetter,
+} from './intro/intro-letter.js';
 export type {
   CreateIntroLetterOptions,
   IntroLetter,

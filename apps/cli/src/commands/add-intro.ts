@@ -1,6 +1,6 @@
 /** @module commands/add-intro — `certified add-intro` and `set-org`: install an introduction letter. */
-import { addIntro, setOrg } from '@certified/core';
-import type { Command } from '../cli.js';
+import { addIntro, setOrg, type IntroResult } from '@certified/core';
+import type { Command, Context } from '../cli.js';
 import { loadMe, readText } from './shared.js';
 
 export const addIntroCommand: Command = {
@@ -8,7 +8,7 @@ export const addIntroCommand: Command = {
   summary:
     'Install an introduction letter: saves id/<signer>.crt and a known_servers/ALIAS.yaml per listed service.',
   description:
-    "The letter must be for this identity's key, signed by its ca_cert, and valid now; anything else is refused and nothing is written.",
+    "The letter must be for this identity's key, signed by its ca_cert, and valid now. Its services may only add aliases: one named like a real host (a dotted name, an IP address, host:port, localhost) is refused, so a letter never changes where https://api.example.org/… goes. It never replaces another introducer's (or add-service's) file, even with --overwrite. Anything refused writes nothing; what is installed is printed, file by file.",
   positionals: [
     {
       name: 'LETTER',
@@ -17,7 +17,10 @@ export const addIntroCommand: Command = {
     },
   ],
   options: {
-    overwrite: { type: 'boolean', description: 'Replace an existing signature or service file.' },
+    overwrite: {
+      type: 'boolean',
+      description: "Replace this introducer's own signature and service files.",
+    },
   },
   examples: ['certified add-intro intro_letter.json --config /home/other/etc/certified'],
   async run(ctx) {
@@ -25,16 +28,27 @@ export const addIntroCommand: Command = {
     const r = await addIntro(me, await readText(ctx, ctx.positionals[0]!), {
       overwrite: ctx.values['overwrite'] === true,
     });
-    ctx.io.stdout(`Introduced by ${r.letter.signerName}; wrote ${r.written.join(', ')}.\n`);
+    ctx.io.stdout(`Introduced by ${r.letter.signerName} (CA, SHA-256 ${r.caFingerprint}).\n`);
+    printInstalled(ctx, r);
     return 0;
   },
 };
+
+/** One line per file a letter installed: the signature, and where each alias now goes. */
+function printInstalled(ctx: Context, r: IntroResult): void {
+  for (const f of r.installed)
+    ctx.io.stdout(
+      f.kind === 'signature'
+        ? `  ${f.path}: your identity as it signed it\n`
+        : `  ${f.path}: https://${f.alias}/… goes to ${f.url}, whose server must chain to that CA\n`,
+    );
+}
 
 export const setOrgCommand: Command = {
   name: 'set-org',
   summary: "Join an organisation: its letter's certificate becomes id.crt; your own CA is removed.",
   description:
-    'Removes CA.key, CA.crt, CA/, id/ and known_*/self.crt; writes id.crt, known_clients/org.crt and known_servers/org.crt. Requires --overwrite.',
+    "Removes CA.key, CA.crt, CA/, id/ and known_*/self.crt; writes id.crt, known_clients/org.crt and known_servers/org.crt (the organisation's CA now judges your callers and servers), and the letter's services under the same rules as add-intro. Requires --overwrite.",
   positionals: [
     { name: 'LETTER', required: true, description: "The organisation's letter JSON; - for stdin." },
   ],
@@ -46,8 +60,9 @@ export const setOrgCommand: Command = {
       overwrite: ctx.values['overwrite'] === true,
     });
     ctx.io.stdout(
-      `Joined ${r.letter.signerName}; wrote ${r.written.join(', ')}; removed ${r.removed.join(', ')}.\n`,
+      `Joined ${r.letter.signerName} (CA, SHA-256 ${r.caFingerprint}); wrote ${r.written.join(', ')}; removed ${r.removed.join(', ')}.\n`,
     );
+    printInstalled(ctx, r);
     return 0;
   },
 };

@@ -1,5 +1,5 @@
 /** @module commands/introduce — `certified introduce`: sign someone's identity, print the letter. */
-import { introduce, serviceUrlProblem } from '@certified/core';
+import { introduce, letterAliasProblem, serviceUrlProblem } from '@certified/core';
 import { list, str, usage, type Command } from '../cli.js';
 import { loadMe, printJson } from './shared.js';
 
@@ -22,7 +22,8 @@ export const introduceCommand: Command = {
       type: 'string',
       multiple: true,
       placeholder: 'ALIAS=URL',
-      description: 'A service of yours to list in the letter, e.g. notes=https://127.0.0.1:8443.',
+      description:
+        'A service of yours to list in the letter, e.g. notes=https://127.0.0.1:8443. ALIAS must be a plain name (no dots or colons, not localhost).',
     },
     days: {
       type: 'string',
@@ -39,6 +40,11 @@ export const introduceCommand: Command = {
     for (const s of list(ctx.values, 'service')) {
       const eq = s.indexOf('=');
       if (eq <= 0) usage(`--service ${JSON.stringify(s)} must be ALIAS=URL.`);
+      const aliasProblem = letterAliasProblem(s.slice(0, eq));
+      if (aliasProblem !== undefined)
+        usage(
+          `--service ${JSON.stringify(s)}: the alias ${aliasProblem}; add-intro refuses it. Use a plain alias such as notes=….`,
+        );
       if (serviceUrlProblem(s.slice(eq + 1)) !== undefined)
         usage(
           `--service ${JSON.stringify(s)}: the URL must be https://host[:port][/prefix] (add-intro refuses anything else).`,

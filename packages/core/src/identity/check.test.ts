@@ -151,6 +151,26 @@ describe('checkIdentity', () => {
     expect(problems[0]!.message).toMatch(/does not carry 10\.9\.9\.9/);
   });
 
+  it('reports a host-named service whose url goes to another host as CHECK_SERVICE_REROUTES', async () => {
+    const { store, me } = await person();
+    const ca = pem(notes.signer!.certificate);
+    // ORNL's add-service form (the url is the name's own host) and plain aliases: no warning.
+    await addService(me, 'notes.example:8443', ca);
+    await addService(me, 'notes.example', ca, { url: 'https://notes.example:9443/v1' });
+    await addService(me, 'notes', ca, { url: 'https://127.0.0.1:8443' });
+    // What a letter from an older certified could install: api.partner.org → someone else's server.
+    await addService(me, 'api.partner.org', ca, { url: 'https://127.0.0.1:9' });
+    await addService(me, '10.0.0.5:8443', ca, { url: 'https://127.0.0.1:9' });
+    const problems = await checkIdentity(store, { now: at(1) });
+    expect(brief(problems)).toEqual([
+      'warning CHECK_SERVICE_REROUTES known_servers/10.0.0.5:8443.yaml',
+      'warning CHECK_SERVICE_REROUTES known_servers/api.partner.org.yaml',
+    ]);
+    expect(problems[1]!.message).toMatch(
+      /sends every https:\/\/api\.partner\.org\/… request to https:\/\/127\.0\.0\.1:9 \(another host\)/,
+    );
+  });
+
   it('reports a self.crt that is not CA.crt as CHECK_SELF_MISMATCH', async () => {
     const { store } = await person();
     await store.commit([

@@ -10,6 +10,7 @@ import { formatGeneralName } from '../x509/general-name.js';
 import { formatName } from '../x509/name.js';
 import { matchesPeerName } from '../chain/validate-path.js';
 import { verifyCertificateSignature } from '../x509/verify-certificate.js';
+import { letterAliasProblem } from '../intro/intro-letter.js';
 import {
   loadIdentity,
   signerNameOf,
@@ -254,6 +255,8 @@ export async function checkIdentity(
   ])
     for (const c of f.certificates.slice(0, 1)) expiry(c, f.file);
   for (const s of identity.services) {
+    const reroute = serviceRerouteProblem(s);
+    if (reroute) add('warning', 'CHECK_SERVICE_REROUTES', s.file, reroute);
     if (s.cert) {
       expiry(s.cert, s.file);
       const hostProblem = serviceHostProblem(s);
@@ -272,6 +275,24 @@ function serviceHostProblem(s: KnownService): string | undefined {
   return matchesPeerName(s.cert, host)
     ? undefined
     : `${s.file}: the pinned certificate (${formatName(s.cert.subject)}) does not carry ${host}, the host in its url.`;
+}
+
+/**
+ * A service named like a real host whose url goes to another host: every `https://<that host>/…`
+ * request goes elsewhere. `add-service NAME --url` can do it on purpose; letters no longer can
+ * (ERR_SERVICE_ALIAS_HOSTLIKE), but a directory may hold one installed before that rule.
+ */
+function serviceRerouteProblem(s: KnownService): string | undefined {
+  if (letterAliasProblem(s.alias) === undefined) return undefined; // a plain alias reroutes no host
+  let aliasHost: string;
+  try {
+    aliasHost = new URL(`https://${s.alias}/`).hostname;
+  } catch {
+    return undefined;
+  }
+  const target = new URL(s.url).hostname;
+  if (aliasHost === target) return undefined;
+  return `${s.file} sends every https://${s.alias}/… request to ${s.url} (another host), judged by its pinned certificate: remove it unless you added it yourself (a letter from an older certified could have written it).`;
 }
 
 function sortProblems(p: IdentityProblem[]): IdentityProblem[] {

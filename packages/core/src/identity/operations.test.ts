@@ -6,7 +6,7 @@ import { generateKeyPair } from '../keys/keys.js';
 import { createSelfSignedCa, issueCaCertificate, type Issuer } from '../x509/build-certificate.js';
 import { decodeCertificate, fingerprint, type Certificate } from '../x509/certificate.js';
 import { dnsName, emailAddress, ipAddress } from '../x509/general-name.js';
-import { nameEquals, organizationName, personName, signingName } from '../x509/name.js';
+import { formatName, nameEquals, organizationName, personName, signingName } from '../x509/name.js';
 import { verifyCertificateSignature } from '../x509/verify-certificate.js';
 import { ornlName } from '../intro/ornl-name.js';
 import { createIntroLetter, type IntroLetter } from '../intro/intro-letter.js';
@@ -516,6 +516,147 @@ describe('addIntro', () => {
       expect(snapshot(memory(me))).toEqual(before);
     },
   );
+});
+
+describe('addIntro: letters cannot reroute hosts or replace what others wrote', () => {
+  /** A second introducer, and one that copies the notes CA's name with another key. */
+  let other: Identity;
+  let impostor: Identity;
+  beforeAll(async () => {
+    other = await initIdentity(createMemoryStore(), {
+      subject: organizationName({ organization: 'Other Corp' }),
+      altNames: [dnsName('other.example')],
+      now: NOW,
+    });
+    impostor = await initIdentity(createMemoryStore(), {
+      subject: notesName,
+      altNames: [dnsName('notes.example')],
+      keyType: 'secp256r1',
+      now: NOW,
+    });
+  });
+
+  it.each(['api.partner.org', '10.0.0.5:8443', 'localhost:8443', 'localhost', '167772165'])(
+    'rejects a service alias %j with ERR_SERVICE_ALIAS_HOSTLIKE, store unchanged',
+    async (alias) => {
+      const me = await person();
+      const mine = await introduce(notes, getIdent(me), { now: AT });
+      const before = snapshot(memory(me));
+      for (const overwrite of [false, true]) {
+        const e = await rejected(
+          addIntro(
+            me,
+            { ...mine, services: { ok: 'https://127.0.0.1:1', [alias]: 'https://127.0.0.1:9' } },
+            { now: AT, overwrite },
+          ),
+        );
+        expect(e.code).toBe('ERR_SERVICE_ALIAS_HOSTLIKE');
+        expect(e.field).toBe('services');
+        expect(e.message).toContain(JSON.stringify(alias));
+        expect(snapshot(memory(me))).toEqual(before);
+      }
+    },
+  );
+
+  it('reports what it installed: the signature, each service with its url, the CA fingerprint', async () => {
+    const me = await person();
+    const mine = await introduce(notes, getIdent(me), {
+      now: AT,
+      services: { notes: 'https://127.0.0.1:8443/v1' },
+    });
+    const r = await addIntro(me, mine, { now: AT });
+    expect(r.caFingerprint).toBe(fingerprint(notesCa));
+    expect(r.installed).toEqual([
+      { kind: 'signature', path: `id/${notesSigner}.crt` },
+      {
+        kind: 'service',
+        path: 'known_servers/notes.yaml',
+        alias: 'notes',
+        url: 'https://127.0.0.1:8443/v1',
+      },
+    ]);
+  });
+
+  it("rejects another introducer's service of the same alias with ERR_SERVICE_CONFLICT, even with overwrite", async () => {
+    const me = await person();
+    const services = { notes: 'https://127.0.0.1:8443' };
+    await addIntro(me, await introduce(notes, getIdent(me), { now: AT, services }), { now: AT });
+    const before = snapshot(memory(me));
+    const theirs = await introduce(other, getIdent(me), {
+      now: AT,
+      services: { notes: 'https://127.0.0.1:9' },
+    });
+    for (const overwrite of [true, false]) {
+      const e = await rejected(addIntro(me, theirs, { now: AT, overwrite }));
+      expect(e.code).toBe('ERR_SERVICE_CONFLICT');
+      expect(e.field).toBe('known_servers/notes.yaml');
+      expect(e.message).toContain(`pins ${formatName(notesCa.subject)}`);
+      expect(e.message).toContain(fingerprint(notesCa));
+      expect(snapshot(memory(me))).toEqual(before);
+    }
+    // the same introducer may replace its own
+    const again = await introduce(notes, getIdent(me), {
+      now: AT,
+      services: { notes: 'https://127.0.0.1:8444' },
+    });
+    await addIntro(me, again, { now: AT, overwrite: true });
+    expect((await loadService(me.store, 'notes')).url).toBe('https://127.0.0.1:8444');
+  });
+
+  it('rejects replacing a service add-service wrote, or one pinning nothing, with ERR_SERVICE_CONFLICT', async () => {
+    const me = await person();
+    await addService(me, 'wiki', pem(other.signer!.certificate), { url: 'https://127.0.0.1:7443' });
+    await me.store.commit([
+      {
+        op: 'write',
+        path: 'known_servers/bare.yaml',
+        data: enc.encode('url: https://127.0.0.1:7444\n'),
+      },
+    ]);
+    const before = snapshot(memory(me));
+    for (const alias of ['wiki', 'bare']) {
+      const letter = await introduce(notes, getIdent(me), {
+        now: AT,
+        services: { [alias]: 'https://127.0.0.1:9' },
+      });
+      const e = await rejected(addIntro(me, letter, { now: AT, overwrite: true }));
+      expect(e.code).toBe('ERR_SERVICE_CONFLICT');
+      expect(e.field).toBe(`known_servers/${alias}.yaml`);
+      expect(snapshot(memory(me))).toEqual(before);
+    }
+  });
+
+  it('rejects replacing id/<signer>.crt from a same-named CA with ERR_SERVICE_CONFLICT', async () => {
+    const me = await person();
+    await addIntro(me, await introduce(notes, getIdent(me), { now: AT }), { now: AT });
+    expect(ornlName(impostor.signer!.certificate.subject)).toBe(notesSigner);
+    const before = snapshot(memory(me));
+    const e = await rejected(
+      addIntro(me, await introduce(impostor, getIdent(me), { now: AT }), {
+        now: AT,
+        overwrite: true,
+      }),
+    );
+    expect(e.code).toBe('ERR_SERVICE_CONFLICT');
+    expect(e.field).toBe(`id/${notesSigner}.crt`);
+    expect(e.message).toMatch(/CA did not sign/);
+    expect(snapshot(memory(me))).toEqual(before);
+  });
+
+  it("setOrg replaces the organisation's own services but not another introducer's", async () => {
+    const me = await person();
+    const services = { notes: 'https://127.0.0.1:8443' };
+    await addIntro(me, await introduce(other, getIdent(me), { now: AT, services }), { now: AT });
+    const before = snapshot(memory(me));
+    const org = await introduce(notes, getIdent(me), { now: AT, services });
+    const e = await rejected(setOrg(me, org, { now: AT, overwrite: true }));
+    expect(e.code).toBe('ERR_SERVICE_CONFLICT');
+    expect(snapshot(memory(me))).toEqual(before);
+    const hostlike = { ...org, services: { 'api.partner.org': 'https://127.0.0.1:9' } };
+    const e2 = await rejected(setOrg(me, hostlike, { now: AT, overwrite: true }));
+    expect(e2.code).toBe('ERR_SERVICE_ALIAS_HOSTLIKE');
+    expect(snapshot(memory(me))).toEqual(before);
+  });
 });
 
 describe('setOrg', () => {

@@ -3,18 +3,24 @@
  * add a service, introduce someone, install an introduction, join an organisation, export our certificates.
  * Every operation checks its input fully, then commits all its files at once (all or nothing).
  */
-import { IdentityError } from '../errors.js';
+import { CertifiedError, IdentityError } from '../errors.js';
 import { toOrnlBase64Der } from '../encoding/pem.js';
+import { equalBytes } from '../internal/bytes.js';
 import {
   createIntroLetter,
+  letterAliasProblem,
   verifyIntroLetter,
   type IntroLetter,
   type VerifiedIntroLetter,
 } from '../intro/intro-letter.js';
 import type { CryptoOptions } from '../keys/keys.js';
 import { fingerprint, isCa, type Certificate } from '../x509/certificate.js';
+import { formatName } from '../x509/name.js';
+import { verifyCertificateSignature } from '../x509/verify-certificate.js';
 import {
+  certificatesOf,
   checkEntryName,
+  parseService,
   pemOf,
   readCertificateInput,
   remove,
@@ -196,30 +202,72 @@ export interface AddIntroOptions extends OverwriteOptions, CryptoOptions {
   now?: Date;
 }
 
+/** A file {@link addIntro} or {@link setOrg} wrote for a letter, and what it means. */
+export type InstalledFile =
+  | { readonly kind: 'signature'; readonly path: string }
+  | {
+      readonly kind: 'service';
+      readonly path: string;
+      readonly alias: string;
+      /** Where `https://<alias>/…` now goes. */
+      readonly url: string;
+    };
+
+/** What {@link addIntro} and {@link setOrg} did. */
+export interface IntroResult extends OperationResult {
+  readonly letter: VerifiedIntroLetter;
+  /** The letter's files among `written`: the signature and one per service, in order. */
+  readonly installed: readonly InstalledFile[];
+  /** SHA-256 of the introducer's CA certificate (`letter.caCert`). */
+  readonly caFingerprint: string;
+}
+
 /**
  * Installs an introduction letter: checks that `signed_cert` was signed by `ca_cert`, is an identity (not a
  * CA), is valid now and carries our `id.key`'s public key; then saves it as `id/<signer>.crt` (with the
  * signer's CA after it) and writes `known_servers/<alias>.yaml` for each service in the letter, pinned to
  * the signer's CA with the signer in `auths`.
  *
+ * A letter can only add aliases, never reroute a host: `https://<alias>/…` is looked up in
+ * `known_servers/<alias>.yaml` by the URL's host, so an alias a URL reads as a real host (a dotted name,
+ * an IP address, `host:port`, `localhost` — see {@link letterAliasProblem}) is refused, whole letter
+ * and all. And a letter never replaces files another introducer wrote: a service file pinned to another
+ * certificate (another introducer's, or one `add-service` wrote), or an `id/<signer>.crt` that the
+ * letter's CA did not sign, is refused even with `overwrite`. The same introducer's files are replaced
+ * with `overwrite`.
+ *
  * @param letter - the letter JSON (text, bytes or object).
+ * @param options.overwrite - replace this introducer's own files; default false.
+ * @param options.now - when to check the letter's validity; default now.
  * @throws ERR_INTRO_* codes (a letter for another key is ERR_INTRO_KEY_MISMATCH), ERR_STORE_EXISTS,
- *   ERR_IDENTITY_INPUT_INVALID for a service URL that is not https://host[:port][/prefix].
+ *   ERR_IDENTITY_NAME_INVALID, ERR_SERVICE_ALIAS_HOSTLIKE for an alias that names a host,
+ *   ERR_SERVICE_CONFLICT for another introducer's file, ERR_IDENTITY_INPUT_INVALID for a service URL
+ *   that is not https://host[:port][/prefix]. Nothing is written when any of them is thrown.
  * @example
- * const { signerName } = await addIntro(me, await readFile('letter.json', 'utf8'));
+ * const { letter, installed } = await addIntro(me, await readFile('letter.json', 'utf8'));
  */
 export async function addIntro(
   identity: Identity,
   letter: Uint8Array | string | object,
   options: AddIntroOptions = {},
-): Promise<OperationResult & { letter: VerifiedIntroLetter }> {
+): Promise<IntroResult> {
   const verified = await verifyLetter(identity, letter, options);
   const over = options.overwrite === true;
   const file = `id/${checkEntryName(verified.signerName, 'signer name')}.crt`;
-  const changes: StoreChange[] = [write(file, pemOf([verified.signedCert, verified.caCert]), over)];
-  changes.push(...serviceChanges(verified, over));
+  const services = checkLetterServices(verified);
+  await checkSignatureOwner(identity, verified, file, options);
+  const changes: StoreChange[] = [
+    write(file, pemOf([verified.signedCert, verified.caCert]), over),
+    ...(await serviceChanges(identity, verified, services, over)),
+  ];
   await identity.store.commit(changes);
-  return { written: changes.map((c) => c.path), removed: [], letter: verified };
+  return {
+    written: changes.map((c) => c.path),
+    removed: [],
+    letter: verified,
+    installed: [{ kind: 'signature', path: file }, ...installedServices(services)],
+    caFingerprint: fingerprint(verified.caCert),
+  };
 }
 
 /**
@@ -236,7 +284,7 @@ export async function setOrg(
   identity: Identity,
   letter: Uint8Array | string | object,
   options: AddIntroOptions = {},
-): Promise<OperationResult & { letter: VerifiedIntroLetter }> {
+): Promise<IntroResult> {
   if (options.overwrite !== true)
     throw new IdentityError(
       'ERR_IDENTITY_INPUT_INVALID',
@@ -244,6 +292,7 @@ export async function setOrg(
       { field: 'overwrite' },
     );
   const verified = await verifyLetter(identity, letter, options);
+  const services = checkLetterServices(verified);
   const orgPem = pemOf([verified.caCert]);
   const removed = [
     'id',
@@ -258,13 +307,16 @@ export async function setOrg(
     write('known_clients/org.crt', orgPem, true),
     write('known_servers/org.crt', orgPem, true),
     write('id.crt', pemOf([verified.signedCert, verified.caCert]), true),
-    ...serviceChanges(verified, true),
+    // The organisation's own services are replaced; another introducer's are not.
+    ...(await serviceChanges(identity, verified, services, true)),
   ];
   await identity.store.commit(changes);
   return {
     written: changes.filter((c) => c.op === 'write').map((c) => c.path),
     removed,
     letter: verified,
+    installed: installedServices(services),
+    caFingerprint: fingerprint(verified.caCert),
   };
 }
 
@@ -315,15 +367,101 @@ function verifyLetter(
   });
 }
 
-function serviceChanges(letter: VerifiedIntroLetter, overwrite: boolean): StoreChange[] {
-  return Object.entries(letter.services).map(([alias, url]) =>
-    write(
-      `known_servers/${checkEntryName(alias, 'service alias')}.yaml`,
-      // The letter allows http(s) URLs with queries; a service file must hold what parseService reads.
-      serviceYaml({ url: checkServiceUrl(url), cert: letter.caCert, auths: [letter.signerName] }),
-      overwrite,
-    ),
+interface LetterService {
+  readonly alias: string;
+  readonly path: string;
+  readonly url: string;
+}
+
+/** The letter's services, each alias checked as a file name and as an alias no URL reads as a host. */
+function checkLetterServices(letter: VerifiedIntroLetter): LetterService[] {
+  return Object.entries(letter.services).map(([alias, url]) => {
+    checkEntryName(alias, 'service alias');
+    const problem = letterAliasProblem(alias);
+    if (problem !== undefined)
+      throw new IdentityError(
+        'ERR_SERVICE_ALIAS_HOSTLIKE',
+        `The letter from ${letter.signerName} names a service ${JSON.stringify(alias)}, which ${problem}: installing it would send requests for that host to the letter writer's server. Nothing was installed; ask for a letter that names its services by plain aliases (no dots or colons).`,
+        { field: 'services' },
+      );
+    // The letter allows http(s) URLs with queries; a service file must hold what parseService reads.
+    return { alias, path: `known_servers/${alias}.yaml`, url: checkServiceUrl(url) };
+  });
+}
+
+/**
+ * One write per service. A file that exists is replaced (with `overwrite`) only when it pins the
+ * letter's own CA (same key): a letter never replaces another introducer's or `add-service`'s file.
+ */
+async function serviceChanges(
+  identity: Identity,
+  letter: VerifiedIntroLetter,
+  services: readonly LetterService[],
+  overwrite: boolean,
+): Promise<StoreChange[]> {
+  const changes: StoreChange[] = [];
+  for (const s of services) {
+    const existing = await identity.store.read(s.path);
+    if (existing !== undefined) {
+      let pinned: Certificate | undefined;
+      try {
+        pinned = parseService(s.alias, s.path, new TextDecoder().decode(existing)).cert;
+      } catch (e) {
+        if (!(e instanceof CertifiedError)) throw e;
+      }
+      if (!pinned || !equalBytes(pinned.publicKey.spki, letter.caCert.publicKey.spki))
+        throw conflict(
+          s.path,
+          pinned
+            ? `pins ${formatName(pinned.subject)} (SHA-256 ${fingerprint(pinned)})`
+            : 'pins no certificate the letter could match',
+          letter,
+        );
+    }
+    changes.push(
+      write(
+        s.path,
+        serviceYaml({ url: s.url, cert: letter.caCert, auths: [letter.signerName] }),
+        overwrite,
+      ),
+    );
+  }
+  return changes;
+}
+
+/**
+ * An existing `id/<signer>.crt` may be replaced only by a letter from the CA that signed it: another
+ * CA with the same name (the file name is the signer's name) must not swap our chain for its own.
+ */
+async function checkSignatureOwner(
+  identity: Identity,
+  letter: VerifiedIntroLetter,
+  file: string,
+  options: CryptoOptions,
+): Promise<void> {
+  const existing = await identity.store.read(file);
+  if (existing === undefined) return;
+  let ours: Certificate | undefined;
+  try {
+    ours = certificatesOf(existing)[0];
+    if (ours) await verifyCertificateSignature(ours, letter.caCert, options);
+  } catch (e) {
+    if (!(e instanceof CertifiedError)) throw e;
+    ours = undefined;
+  }
+  if (!ours) throw conflict(file, 'holds a certificate that CA did not sign', letter);
+}
+
+function conflict(file: string, what: string, letter: VerifiedIntroLetter): IdentityError {
+  return new IdentityError(
+    'ERR_SERVICE_CONFLICT',
+    `${file} ${what}, but the letter comes from ${letter.signerName} (SHA-256 ${fingerprint(letter.caCert)}): another introducer's file, which a letter never replaces, even with overwrite. Nothing was installed; remove the file yourself if you mean to replace it.`,
+    { field: file },
   );
+}
+
+function installedServices(services: readonly LetterService[]): InstalledFile[] {
+  return services.map((s) => ({ kind: 'service', path: s.path, alias: s.alias, url: s.url }));
 }
 
 function checkServiceUrl(url: string): string {

@@ -17,6 +17,7 @@ import { verifyCertificateSignature } from '../x509/verify-certificate.js';
 import { rejected, thrown } from '../../test/thrown.js';
 import {
   createIntroLetter,
+  letterAliasProblem,
   parseIntroLetter,
   verifyIntroLetter,
   type IntroLetter,
@@ -205,6 +206,44 @@ describe('createIntroLetter', () => {
     );
     await expect(introduce({ services: { a: 'ftp://x.example' } })).rejects.toThrow(TypeError);
     await expect(introduce({ days: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it('refuses a service alias add-intro would refuse (a host name) as a caller error', async () => {
+    await expect(
+      introduce({ services: { 'api.partner.org': 'https://api.partner.org' } }),
+    ).rejects.toThrow(/services alias "api\.partner\.org" looks like a host name/);
+    await expect(
+      introduce({ services: { 'localhost:8443': 'https://127.0.0.1:8443' } }),
+    ).rejects.toThrow(TypeError);
+  });
+});
+
+describe('letterAliasProblem', () => {
+  it.each(['notes', 'alias-name', 'org1-api', 'nist-materials-api', 'Notes_2', 'x', 'ünïcode'])(
+    'accepts the plain alias %j',
+    (alias) => {
+      expect(letterAliasProblem(alias)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['api.partner.org', /looks like a host name/],
+    ['10.0.0.5', /looks like a host name/],
+    ['10.0.0.5:8443', /looks like a host name/],
+    ['notes:8443', /host:port/],
+    ['[::1]', /looks like/],
+    ['::1', /looks like/],
+    ['notes.', /looks like/],
+    ['localhost', /is localhost/],
+    ['LocalHost', /is localhost/],
+    // what a URL parser makes of them: numbers are IPv4, %2E and ideographic full stops are dots
+    ['167772165', /read by a URL as the host "10\.0\.0\.5"/],
+    ['0x7f000001', /read by a URL as the host "127\.0\.0\.1"/],
+    ['api%2Epartner%2Eorg', /read by a URL as the host "api\.partner\.org"/],
+    ['api\u3002partner\u3002org', /read by a URL as the host "api\.partner\.org"/],
+    ['localhost%2E', /read by a URL as the host "localhost\."/],
+  ])('refuses %j', (alias, why) => {
+    expect(letterAliasProblem(alias)).toMatch(why);
   });
 });
 

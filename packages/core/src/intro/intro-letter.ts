@@ -130,6 +130,13 @@ export async function createIntroLetter(options: CreateIntroLetterOptions): Prom
   if (options.services !== undefined) {
     const checked = checkServices(options.services);
     if (typeof checked === 'string') throw new TypeError(`services ${checked}`);
+    for (const alias of Object.keys(checked)) {
+      const problem = letterAliasProblem(alias);
+      if (problem !== undefined)
+        throw new TypeError(
+          `services alias ${JSON.stringify(alias)} ${problem}; add-intro refuses it (use a plain alias, e.g. "api")`,
+        );
+    }
     services = checked;
   }
 
@@ -310,7 +317,35 @@ export async function verifyIntroLetter(
   return { ...parsed, signerName: ornlName(caCert.subject) };
 }
 
+/**
+ * Why `alias` cannot name a service in an introduction letter, or undefined when it can. `add-intro`
+ * writes `known_servers/<alias>.yaml`, and a URL's host is looked up there (ORNL certified's
+ * `lookup_server(url.hostname)`), so an alias must be something no URL means as a real host: no `.`,
+ * `:`, `[` or `]`, not `localhost`, and not something a URL parser turns into one (a number such as
+ * `167772165` is the IPv4 address 10.0.0.5, `%2E` and `。` are dots). Plain aliases such as `notes`,
+ * `org1-api` or `nist-materials-api` — what ORNL's documentation shows — are fine.
+ *
+ * @example
+ * letterAliasProblem('notes'); // undefined
+ * letterAliasProblem('api.partner.org'); // "looks like a host name, an IP address or host:port"
+ */
+export function letterAliasProblem(alias: string): string | undefined {
+  if (HOSTLIKE.test(alias)) return 'looks like a host name, an IP address or host:port';
+  let host: string | undefined;
+  try {
+    host = new URL(`https://${alias}/`).hostname;
+  } catch {
+    host = undefined; // no URL can have it as its host, so it captures nothing
+  }
+  if (host !== undefined && HOSTLIKE.test(host))
+    return `is read by a URL as the host ${JSON.stringify(host)}`;
+  if ((host ?? alias).toLowerCase() === 'localhost') return 'is localhost';
+  return undefined;
+}
+
 // --- internal ---
+
+const HOSTLIKE = /[.:[\]]/;
 
 /** Either alphabet, padded to a multiple of four, nothing else — what python's `b64decode(validate=True)` takes. */
 const STRICT_BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
