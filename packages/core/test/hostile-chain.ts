@@ -29,7 +29,10 @@ export interface HostileChainOptions {
   readonly subtrees?: number;
   /** directoryName SANs on the leaf; default 750. */
   readonly altNames?: number;
-  /** U+FDFA repeats in each name value; default 15 (45 bytes of UTF-8, 270 characters after NFKC): about 100 KB in all. */
+  /**
+   * U+FDFA repeats in each name value; default 13 (39 bytes of UTF-8, 234 characters after NFKC):
+   * about 95 KB in all, just under the 100 KiB certificate list OpenSSL accepts in a handshake.
+   */
   readonly repeat?: number;
   /** Issue as of this time (defaults to now). */
   readonly now?: Date;
@@ -63,7 +66,7 @@ const bombName = (i: number, repeat: number): Name => [
 export async function hostileChain(options: HostileChainOptions): Promise<HostileChain> {
   const subtrees = options.subtrees ?? 900;
   const count = options.altNames ?? 750;
-  const repeat = options.repeat ?? 15;
+  const repeat = options.repeat ?? 13;
   // The builders insist that a signing key matches its certificate's key type.
   const algorithm = options.anchor.publicKey.algorithm as 'Ed25519' | 'P-256' | 'P-384';
   const now = options.now;
@@ -74,14 +77,19 @@ export async function hostileChain(options: HostileChainOptions): Promise<Hostil
     value: bombName(i + count, repeat),
   }));
   const intermediate = await issueCaCertificate({
-    // The anchor's certificate gives issuer name and AKI; the key is the attacker's.
-    issuer: { certificate: options.anchor, privateKey: intermediateSigner },
+    // The anchor's certificate gives issuer name and AKI; the key is the attacker's, who writes
+    // what bytes they like (so the anchor's own pathLenConstraint does not stop the builder).
+    issuer: {
+      certificate: { ...options.anchor, basicConstraints: { ca: true } },
+      privateKey: intermediateSigner,
+    },
     subject: personName({ commonName: 'Forged Intermediate' }),
     publicKey: forgedKeys.publicKey,
     nameConstraints: { excluded },
     ...(now ? { now } : {}),
   });
-  const leafKeys = await generateKeyPair({ algorithm });
+  // Extractable: a benchmark hands this key to node:tls to present the chain in a handshake.
+  const leafKeys = await generateKeyPair({ algorithm, extractable: true });
   const altNames: GeneralName[] = Array.from({ length: count }, (_, i) => ({
     type: 'dirName',
     value: bombName(i, repeat),
