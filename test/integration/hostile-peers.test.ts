@@ -116,7 +116,7 @@ beforeAll(async () => {
     subject: personName({ commonName: 'Alice' }),
     altNames: [emailAddress('alice@example.org')],
   });
-  await addClient(service, 'alice', pem(alice.signer.certificate), { ca: true });
+  await addClient(service, 'alice', pem(alice.signer!.certificate), { ca: true });
   aliceCert = join(aliceDir, 'id.crt');
   aliceKey = join(aliceDir, 'id.key');
 
