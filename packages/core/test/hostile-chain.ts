@@ -71,7 +71,8 @@ export async function hostileChain(options: HostileChainOptions): Promise<Hostil
   const algorithm = options.anchor.publicKey.algorithm as 'Ed25519' | 'P-256' | 'P-384';
   const now = options.now;
   const forgedKeys = await generateKeyPair({ algorithm });
-  const intermediateSigner = options.intermediateSigner ?? (await generateKeyPair({ algorithm })).privateKey;
+  const intermediateSigner =
+    options.intermediateSigner ?? (await generateKeyPair({ algorithm })).privateKey;
   const excluded: GeneralName[] = Array.from({ length: subtrees }, (_, i) => ({
     type: 'dirName',
     value: bombName(i + count, repeat),
