@@ -1,0 +1,215 @@
+/**
+ * A legitimate client's latency while attackers present the forged constrained-intermediate chain of
+ * issue 11 (test/hostile-chain.ts: ~100 KB, 900 excluded directoryName subtrees, 750 U+FDFA SANs,
+ * an intermediate claiming our trusted CA as issuer). Goal: with 4 attackers connecting in a loop,
+ * the legitimate client's latency stays within 2× of its latency alone.
+ *
+ * Placement: `serve(app, { configDir })` in its own process (serve-server.mjs, candidate `ours`);
+ * ATTACKERS loops in one attacker process (hostile-attacker.mjs); the legitimate client in this
+ * process, one request at a time, each on a new connection with a full handshake (no session
+ * resumption): its latency is connect → handshake (judged by our validator) → 200 `ok`. Rounds
+ * alternate "alone" and "under attack"; the ratio is of medians, with p90 beside it.
+ *
+ * Run: `npm run bench` (all packages, builds first) or, after a build,
+ * `node --import tsx packages/node/bench/hostile.mjs`. Env: BENCH_SECONDS per phase (default 2),
+ * BENCH_ROUNDS (default 5). A bench informs: it exits 0 whatever the ratio.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import process from 'node:process';
+import {
+  addClient,
+  clientCredentials,
+  createSelfSignedCa,
+  generateKeyPair,
+  encodePem,
+  initIdentity,
+  ipAddress,
+  dnsName,
+  emailAddress,
+  organizationName,
+  personName,
+  exportPrivateKey,
+} from '@certified/core';
+import { createFileStore } from '@certified/node';
+import { hostileChain } from '../../core/test/hostile-chain.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ATTACKERS = 4;
+const GOAL = 2;
+const here = new URL('.', import.meta.url);
+const pem = (c) => encodePem('CERTIFICATE', c.der);
+
+// --- identities: a server, a legitimate client (trusted via its CA), and the forged chain ---
+
+const root = mkdtempSync(join(tmpdir(), 'certified-hostile-bench-'));
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+const keyType = 'secp256r1';
+const serverDir = join(root, 'server');
+const server = await initIdentity(createFileStore(serverDir), {
+  subject: organizationName({ organization: 'Bench API' }),
+  altNames: [ipAddress('127.0.0.1'), dnsName('localhost')],
+  keyType,
+});
+const client = await initIdentity(createFileStore(join(root, 'client')), {
+  subject: personName({ commonName: 'Bench Client' }),
+  altNames: [emailAddress('bench@example.org')],
+  keyType,
+});
+await addClient(server, 'bench-client', pem(client.signer.certificate), { ca: true });
+// The CA the attack imitates: trusted, and allowed an intermediate (pathLen 1), as an
+// organisation's root is; nobody legitimate needs it in this run.
+const orgKeys = await generateKeyPair({ algorithm: 'P-256' });
+const orgRoot = await createSelfSignedCa({
+  subject: organizationName({ organization: 'Bench Org Root' }),
+  keyPair: orgKeys,
+  pathLength: 1,
+});
+await addClient(server, 'bench-org', pem(orgRoot), { ca: true });
+const legit = clientCredentials(client);
+const forged = await hostileChain({ anchor: orgRoot });
+const attackerTls = {
+  key: await exportPrivateKey(forged.leafKeys.privateKey),
+  cert: pem(forged.leaf) + pem(forged.intermediate),
+};
+
+// --- processes ---
+
+let stopping = false;
+function forkChild(script, args = [], execArgv = []) {
+  const child = fork(new URL(script, here), args, {
+    execArgv,
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${script} exited early (${signal ?? code})`);
+      process.exit(1);
+    }
+  });
+  return child;
+}
+async function ask(child, message, reply) {
+  const answer = new Promise((resolve) => {
+    const onMessage = (m) => {
+      if (m.type !== reply) return;
+      child.off('message', onMessage);
+      resolve(m);
+    };
+    child.on('message', onMessage);
+  });
+  child.send(message);
+  return answer;
+}
+
+const serverChild = forkChild('serve-server.mjs', ['ours']);
+const ready = await ask(
+  serverChild,
+  { type: 'start', identity: { configDir: serverDir } },
+  'ready',
+);
+const attacker = forkChild('hostile-attacker.mjs', [], ['--import', 'tsx']);
+
+// --- the legitimate client ---
+
+const agent = new Agent({
+  keepAlive: false,
+  maxCachedSessions: 0,
+  key: legit.keyPem,
+  cert: legit.certificates.map(pem).join(''),
+  rejectUnauthorized: false, // we measure the server's judging of us, not ours of it
+});
+function once200() {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request(ready.url, { agent, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () =>
+        res.statusCode === 200 && body === 'ok'
+          ? resolve(performance.now() - t0)
+          : reject(new Error(`HTTP ${res.statusCode} ${body.slice(0, 80)}`)),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+async function latencies(ms) {
+  const out = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) out.push(await once200());
+  return out;
+}
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const median = (xs) => quantile(xs, 0.5);
+
+// --- measuring ---
+
+console.log('a legitimate client beside attackers presenting the forged chain (issue 11)');
+console.log(
+  `node ${process.version} · OpenSSL ${process.versions.openssl} · ${ATTACKERS} attackers in one process`,
+);
+console.log(
+  `forged chain: ${forged.bytes} bytes (leaf with ${forged.leaf.subjectAltNames.length} SANs, intermediate claiming the trusted CA)`,
+);
+await latencies(500); // warm-up
+const alone = [];
+const attacked = [];
+let attacks = 0;
+let accepted = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  alone.push(await latencies(SECONDS * 1000));
+  attacker.send({ type: 'attack', url: ready.url, loops: ATTACKERS, ...attackerTls });
+  await new Promise((r) => setTimeout(r, 300)); // let the attack reach full speed
+  attacked.push(await latencies(SECONDS * 1000));
+  const halted = await ask(attacker, { type: 'halt' }, 'halted');
+  attacks += halted.connections;
+  accepted += halted.accepted;
+}
+const rows = [];
+for (let i = 0; i < ROUNDS; i++)
+  rows.push({
+    alone: median(alone[i]),
+    attacked: median(attacked[i]),
+    p90a: quantile(alone[i], 0.9),
+    p90b: quantile(attacked[i], 0.9),
+  });
+for (const [i, r] of rows.entries())
+  console.log(
+    `  round ${i + 1}: alone median ${r.alone.toFixed(2)} ms (p90 ${r.p90a.toFixed(2)}), under attack ${r.attacked.toFixed(2)} ms (p90 ${r.p90b.toFixed(2)}) → ${(r.attacked / r.alone).toFixed(2)}×`,
+  );
+const ratios = rows.map((r) => r.attacked / r.alone);
+const ratio = median(ratios);
+const seconds = ROUNDS * SECONDS;
+console.log(
+  `attack connections: ${attacks} (${(attacks / seconds).toFixed(0)}/s), accepted by the server: ${accepted}`,
+);
+console.log(
+  `latency under attack / alone: ${ratio.toFixed(2)}× median of rounds (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×); goal ≤ ${GOAL}× → ${accepted === 0 && ratio <= GOAL ? 'PASS' : 'FAIL'}`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'hostile-serve',
+    ratio: Math.round(ratio * 100) / 100,
+    attacksPerSecond: Math.round(attacks / seconds),
+    accepted,
+  }),
+);
+
+stopping = true;
+agent.destroy();
+for (const child of [serverChild, attacker]) {
+  child.send({ type: 'stop' });
+  await once(child, 'exit');
+}
