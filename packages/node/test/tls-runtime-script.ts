@@ -29,6 +29,7 @@ import {
   type MtlsServer,
 } from '../src/index.js';
 import { peerChainOf } from '../src/tls/peer-chain.js';
+import { rawTlsClient as rawClient } from './raw-tls.js';
 import { createWorld } from './tls-directories.js';
 import {
   createTlsPki,
@@ -114,23 +115,6 @@ async function eventually<T>(get: () => T | undefined, ms = 3000): Promise<T | u
     await sleep(20);
   }
   return get();
-}
-
-/** Raw TLS with a client certificate; `send` is written as soon as the handshake ends. */
-function rawClient(port: number, me: TlsIdentity, send?: string) {
-  const socket = tlsConnect({
-    host: '127.0.0.1',
-    port,
-    key: me.key,
-    cert: me.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
-    rejectUnauthorized: false,
-  });
-  socket.on('error', () => undefined);
-  let received = '';
-  socket.on('data', (d: Uint8Array) => (received += new TextDecoder().decode(d)));
-  if (send !== undefined) socket.once('secureConnect', () => socket.write(send));
-  const closed = new Promise<string>((r) => socket.once('close', () => r(received)));
-  return { socket, closed };
 }
 
 /** The behaviours beyond the basic round trip, on one runtime. */

@@ -33,6 +33,7 @@ import {
   type TlsIdentity,
   type TlsPki,
 } from '../../test/tls-identities.js';
+import { rawTlsClient } from '../../test/raw-tls.js';
 import { createMtlsFetch } from './client.js';
 import {
   peerOf,
@@ -280,22 +281,8 @@ describe('serve', () => {
     });
   });
 
-  /** Connects with a client certificate over raw TLS; `send` is written as soon as the handshake ends. */
-  function rawClient(port: number, send?: string) {
-    const socket = tlsConnect({
-      host: '127.0.0.1',
-      port,
-      key: f.ada.key,
-      cert: f.ada.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
-      rejectUnauthorized: false,
-    });
-    socket.on('error', () => undefined);
-    let received = '';
-    socket.on('data', (d: Buffer) => (received += d.toString()));
-    if (send !== undefined) socket.once('secureConnect', () => socket.write(send));
-    const closed = new Promise<string>((r) => socket.once('close', () => r(received)));
-    return { socket, closed };
-  }
+  /** Raw TLS as Ada; `send` is written as soon as the handshake ends. */
+  const rawClient = (port: number, send?: string) => rawTlsClient(port, f.ada, send);
 
   it('serves a request that arrived while the client was still being validated', async () => {
     const inner = f.pki.validator();
