@@ -32,6 +32,8 @@ import {
   type Certificate,
   type Identity,
 } from '@certified/core';
+import { rawTlsClient } from '../test/raw-tls.js';
+import { heldApp, rawGet, requestsRead, statusesOf } from '../test/revocation.js';
 import { createFileStore } from './fs-store.js';
 import { serve, type CertifiedServer, type ReloadEvent } from './serve.js';
 import type { ConnectionEvent, ServeEnv } from './tls/server.js';
@@ -297,6 +299,36 @@ describe.skipIf(curlMissing && !isCI)('serve(app, { configDir }) with real curl'
 
   it('reload() reports no change when known_clients is as it was', async () => {
     await expect(server.reload()).resolves.toMatchObject({ ok: true, changed: false });
+  });
+});
+
+describe('serve(app, options): revocation', () => {
+  it('a client removed from known_clients while its request is in progress: what it pipelines after reload() never reaches the app', async () => {
+    const own = await makeIdentity('org', 'Revoking');
+    const eve = await makeIdentity('person', 'Eve');
+    await addClient(own.identity, 'eve', pem(eve.identity.signer!.certificate));
+    const app = heldApp();
+    await using running = await serve(app.fetch, {
+      configDir: own.dir,
+      url: 'https://127.0.0.1:0',
+      reloadIntervalMs: 0,
+    });
+    const { certificates, keyPem } = clientCredentials(eve.identity);
+    const client = rawTlsClient(
+      running.port,
+      { key: keyPem, certificates: certificates.map((c) => c.der) },
+      rawGet('/hold'),
+    );
+    await app.holding;
+    using reads = requestsRead(client.socket.localPort!);
+    rmSync(join(own.dir, 'known_clients', 'eve.crt'));
+    expect(await running.reload()).toMatchObject({ ok: true, changed: true, revoked: 1 });
+    client.socket.write(rawGet('/2') + rawGet('/3'));
+    await reads.count(2);
+    app.release();
+    const received = await client.closed;
+    expect(app.seen.map((r) => [r.path, r.peer])).toEqual([['/hold', 'Eve']]);
+    expect(statusesOf(received)).toEqual([200, 403]);
   });
 });
 

@@ -41,8 +41,9 @@ export interface ServeOptions {
   readonly url?: string;
   /**
    * How often `known_clients/` is re-read, in ms; default 1000. A change applies to new
-   * connections, and open connections whose client is no longer trusted are closed once their
-   * requests in progress finish. 0 turns re-reading off ({@link CertifiedServer.reload} still works).
+   * connections, and to open ones as {@link MtlsServer.updateTrust} says: no request read after
+   * the re-read reaches the app for a client no longer trusted; its requests in progress finish,
+   * then its connection closes. 0 turns re-reading off ({@link CertifiedServer.reload} still works).
    */
   readonly reloadIntervalMs?: number;
   /** The validation profile for client chains; default `webpki`'s rules as in `createPathValidator`. */

@@ -4,6 +4,7 @@
  * handlers, non-gRPC TLS clients, closing, trust updates revoking open connections, and option
  * errors.
  */
+import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect as tlsConnect } from 'node:tls';
 import {
   credentials,
@@ -21,6 +22,7 @@ import {
   greeter,
   GreeterService,
   hello,
+  rawHello,
   type HelloReply,
   type HelloRequest,
 } from '../../test/grpc-service.js';
@@ -31,6 +33,7 @@ import {
   type TlsIdentity,
   type TlsPki,
 } from '../../test/tls-identities.js';
+import { holdValidator, ping } from '../../test/revocation.js';
 import { createGrpcChannelCredentials } from './channel-credentials.js';
 import {
   grpcPeerOf,
@@ -121,8 +124,11 @@ function clientFor(listener: GrpcListener, me: TlsIdentity): ReturnType<typeof g
 }
 const clients: { close(): void }[] = [];
 
+const sessions: ClientHttp2Session[] = [];
+
 afterAll(async () => {
   for (const c of clients) c.close();
+  for (const s of sessions) s.destroy();
   await Promise.all(
     running.map(async ({ listener, server }) => {
       await listener.close();
@@ -339,6 +345,61 @@ describe('GrpcListener.updateTrust', () => {
       'CN=Ada',
       'CN=Mallory',
     ]);
+  });
+
+  describe('while it re-judges the open connections', () => {
+    /** A bare HTTP/2 session as `me`, so that a PING tells when the server has read a call. */
+    const h2As = (listener: GrpcListener, me: TlsIdentity): ClientHttp2Session => {
+      const session = http2Connect(listener.url, {
+        key: me.key,
+        cert: me.certificates.map((d) => pem(d)).join(''),
+        ca: pem(pki.ca.der),
+      });
+      session.on('error', () => undefined);
+      sessions.push(session);
+      return session;
+    };
+
+    it('holds a new call until the verdict: revoked, it fails with UNAVAILABLE and no handler runs', async () => {
+      const { listener, calls } = await start();
+      const session = h2As(listener, bob);
+      expect(await rawHello(session, 'before').outcome).toEqual({
+        grpcStatus: status.OK,
+        reply: { text: 'hello before', caller: 'Bob' },
+      });
+      const held = holdValidator(createPathValidator({ anchors: [ada.certificate.der] }));
+      const revoking = listener.updateTrust(held.validator);
+      await held.asked;
+      const during = rawHello(session, 'during');
+      await during.sent;
+      await ping(session); // the server has read the call
+      held.release();
+      expect(await revoking).toBe(1);
+      expect(await during.outcome).toMatchObject({
+        grpcStatus: status.UNAVAILABLE,
+        reply: undefined,
+      });
+      expect(calls).toEqual([{ method: 'hello', caller: 'Bob' }]);
+    });
+
+    it('holds a new call until the verdict: kept, the handler runs after it', async () => {
+      const { listener, calls } = await start();
+      const session = h2As(listener, bob);
+      expect((await rawHello(session, 'before').outcome).grpcStatus).toBe(status.OK);
+      const held = holdValidator(createPathValidator({ anchors: [bob.certificate.der] }));
+      const keeping = listener.updateTrust(held.validator);
+      await held.asked;
+      const during = rawHello(session, 'during');
+      await during.sent;
+      await ping(session);
+      held.release();
+      expect(await keeping).toBe(0);
+      expect(await during.outcome).toEqual({
+        grpcStatus: status.OK,
+        reply: { text: 'hello during', caller: 'Bob' },
+      });
+      expect(calls).toHaveLength(2);
+    });
   });
 
   it('rejects a validator that is not a PathValidator with TypeError', async () => {

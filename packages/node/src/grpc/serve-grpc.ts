@@ -20,6 +20,7 @@ import {
   type PathValidator,
   type ValidatedPath,
 } from '@certified/core';
+import { ConnectionTrust } from '../tls/connection-trust.js';
 import {
   chainPem,
   checkKeyMatches,
@@ -90,11 +91,13 @@ export interface GrpcListener {
   [Symbol.asyncDispose](): Promise<void>;
   /**
    * Judges new connections with `validator` from now on, and re-checks every open connection's
-   * client chain with it. A connection it refuses is reported as a `revoked` connection event and
-   * closed gracefully: its HTTP/2 session gets a GOAWAY, so calls in progress (streams included)
-   * run to their end, while new calls on it fail with UNAVAILABLE before any handler runs; grpc-js
-   * closes the socket once the last call ends. The client's next calls open a new connection,
-   * which the new trust refuses at the handshake.
+   * client chain with it. From this call on, a call that arrives on an open connection waits for
+   * that connection's verdict before any handler runs. A connection it refuses is reported as a
+   * `revoked` connection event and closed gracefully: its HTTP/2 session gets a GOAWAY, so calls
+   * in progress (streams included) run to their end, while new calls on it fail with UNAVAILABLE
+   * before any handler runs; grpc-js closes the socket once the last call ends. The client's next
+   * calls open a new connection, which the new trust refuses at the handshake. A later call
+   * replaces the verdicts of an earlier one still judging.
    *
    * @param validator - judges clients from now on (purpose clientAuth).
    * @returns how many open connections were revoked.
@@ -245,7 +248,7 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
       return;
     }
     const path = verdict.path;
-    const connection: Connection = { chain, path, revoked: undefined, injector: undefined };
+    const connection: Connection = { trust: new ConnectionTrust(chain, path), injector: undefined };
     let injector: ConnectionInjector;
     try {
       // One injector per connection: destroying it is how we reach this connection's HTTP/2 session
@@ -281,34 +284,26 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
 
   async function updateTrust(next: PathValidator): Promise<number> {
     validator = checkValidator(next, 'updateTrust(validator)');
-    let revoked = 0;
-    await Promise.all(
+    // rejudge() puts each connection under review before this returns: calls that arrive from
+    // now on wait for the new trust's verdict (a later updateTrust's verdict replaces this one).
+    const revoked = await Promise.all(
       [...connections].map(async ([socket, connection]) => {
-        if (connection.revoked) return;
-        const verdict = await judgeClient(socket, next, judging, connection.chain);
-        // A later updateTrust has taken over: its verdict counts, not this one.
-        if (validator !== next || connection.revoked) return;
-        connection.chain = verdict.chain;
-        if (verdict.ok) {
-          connection.path = verdict.path;
-          return;
-        }
-        if (socket.destroyed) return;
-        connection.revoked = { code: verdict.code, message: verdict.message };
-        revoked++;
+        const { trust } = connection;
+        const revocation = await trust.rejudge(socket, next, judging);
+        if (!revocation || socket.destroyed) return 0;
         report({
           type: 'revoked',
           remoteAddress: socket.remoteAddress,
           remotePort: socket.remotePort,
-          code: verdict.code,
-          message: verdict.message,
-          subject: subjectOf(connection.chain[0]),
+          ...revocation,
+          subject: subjectOf(trust.chain[0]),
         });
         // GOAWAY: calls in progress finish, new ones go to a new connection (and are refused there).
         release(connection);
+        return 1;
       }),
     );
-    return revoked;
+    return revoked.reduce((a: number, b) => a + b, 0);
   }
 
   const tlsServer = createTlsServer({
@@ -379,38 +374,42 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
 
 // --- internal ---
 
-/** An accepted connection: what was judged, what its calls are labelled with, and its injector. */
+/** An accepted connection: the verdict on its client (its calls' label), and its injector. */
 interface Connection {
-  chain: Uint8Array[];
-  path: ValidatedPath;
-  /** Set once updateTrust refuses the client: why. */
-  revoked:
-    { readonly code: PathValidationCode | NetworkCode; readonly message: string } | undefined;
+  readonly trust: ConnectionTrust;
   /** Cleared once destroyed (GOAWAY sent, or the socket closed). */
   injector: ConnectionInjector | undefined;
 }
 
 /**
  * The interceptor of one connection's injector (grpc-js runs it before the server's own
- * interceptors): labels each call with the connection's validated path, and refuses calls on a
- * revoked connection — ones that crossed our GOAWAY — before any handler runs.
+ * interceptors): labels each call with the connection's validated path. A call that arrives while
+ * the client is re-judged waits for the verdict (grpc-js holds its messages meanwhile); one on a
+ * revoked connection — arrived during the re-judging, or crossed our GOAWAY — is refused before
+ * any handler runs.
  */
 function labelPeer(connection: Connection): ServerInterceptor {
+  const { trust } = connection;
   return (_method, call) =>
     new ServerInterceptingCall(call, {
       start(next) {
         next({
           onReceiveMetadata(metadata, nextMetadata) {
-            const { revoked } = connection;
-            if (revoked) {
+            const pass = (): void => {
+              Object.defineProperty(metadata, PEER, { value: trust.path, configurable: true });
+              nextMetadata(metadata);
+            };
+            const refuse = (): void => {
+              const why = trust.revoked;
               call.sendStatus({
                 code: status.UNAVAILABLE,
-                details: `The client certificate is no longer trusted: ${revoked.message} (${revoked.code})`,
+                details: `The client certificate is no longer trusted: ${why?.message} (${why?.code})`,
               });
-              return;
-            }
-            Object.defineProperty(metadata, PEER, { value: connection.path, configurable: true });
-            nextMetadata(metadata);
+            };
+            const admitted = trust.admits();
+            if (admitted === true) pass();
+            else if (admitted === false) refuse();
+            else void admitted.then((ok) => (ok ? pass() : refuse()), refuse);
           },
         });
       },

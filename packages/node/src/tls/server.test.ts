@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants as h2, connect as http2Connect } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import {
@@ -14,6 +15,7 @@ import {
   createSelfSignedCa,
   encodePem,
   exportPrivateKey,
+  formatName,
   generateKeyPair,
   issueCaCertificate,
   issueEndEntityCertificate,
@@ -34,6 +36,15 @@ import {
   type TlsPki,
 } from '../../test/tls-identities.js';
 import { rawTlsClient } from '../../test/raw-tls.js';
+import {
+  h2Post,
+  heldApp,
+  holdValidator,
+  ping,
+  rawGet,
+  requestsRead,
+  statusesOf,
+} from '../../test/revocation.js';
 import { createMtlsFetch } from './client.js';
 import {
   peerOf,
@@ -422,6 +433,139 @@ describe('serve', () => {
     expect(server.close()).toBe(server.close());
     const err = await clientOf(f, f.ada)(`${server.url}/`).catch((e: unknown) => e);
     expect((err as NetworkError).code).toBe('ERR_NET_CONNECT');
+  });
+
+  describe('updateTrust: no request read after revocation reaches the app', () => {
+    // The new trust in these tests: the strangers' CA only, which refuses Ada.
+    const refusingAda = (): PathValidator => f.strangers.validator();
+    const adaBy = (anchor: string) => ({ peer: 'Ada', anchor });
+    const viaCa = (): ReturnType<typeof adaBy> => adaBy(formatName(f.pki.ca.subject));
+
+    it('HTTP/1.1: requests pipelined after the verdict get 403 and never reach the app; the one in progress finishes', async () => {
+      const app = heldApp();
+      await using server = await start(app.fetch);
+      const client = rawTlsClient(server.port, f.ada, rawGet('/hold'));
+      await app.holding;
+      using reads = requestsRead(client.socket.localPort!);
+      expect(await server.updateTrust(refusingAda())).toBe(1);
+      client.socket.write(rawGet('/2') + rawGet('/3'));
+      await reads.count(2);
+      app.release();
+      const received = await client.closed;
+      expect(app.seen).toEqual([{ path: '/hold', ...viaCa() }]);
+      // The 403 closes the connection: /3 gets no answer.
+      expect(statusesOf(received)).toEqual([200, 403]);
+      expect(received).toMatch(/\r\n\r\n\/hold Ada/);
+    });
+
+    it('HTTP/1.1: requests pipelined while the client is re-judged wait for the verdict, then get 403', async () => {
+      const app = heldApp();
+      await using server = await start(app.fetch);
+      const client = rawTlsClient(server.port, f.ada, rawGet('/hold'));
+      await app.holding;
+      using reads = requestsRead(client.socket.localPort!);
+      const held = holdValidator(refusingAda());
+      const revoking = server.updateTrust(held.validator);
+      await held.asked;
+      client.socket.write(rawGet('/2') + rawGet('/3'));
+      await reads.count(2);
+      held.release();
+      expect(await revoking).toBe(1);
+      app.release();
+      const received = await client.closed;
+      expect(app.seen).toEqual([{ path: '/hold', ...viaCa() }]);
+      expect(statusesOf(received)).toEqual([200, 403]);
+    });
+
+    it('HTTP/1.1 keep-alive: the next request, sent while the client is re-judged, gets 403 and never reaches the app', async () => {
+      const app = heldApp();
+      await using server = await start(app.fetch);
+      const client = rawTlsClient(server.port, f.ada, rawGet('/hold'));
+      await app.holding;
+      using reads = requestsRead(client.socket.localPort!);
+      const held = holdValidator(refusingAda());
+      const revoking = server.updateTrust(held.validator);
+      await held.asked;
+      app.release();
+      await client.receivedUntil(/\/hold Ada$/);
+      client.socket.write(rawGet('/2'));
+      await reads.count(1);
+      held.release();
+      expect(await revoking).toBe(1);
+      const received = await client.closed;
+      expect(app.seen).toEqual([{ path: '/hold', ...viaCa() }]);
+      expect(statusesOf(received)).toEqual([200, 403]);
+      expect(received).toMatch(/connection: close/i);
+    });
+
+    it('HTTP/1.1: a request sent while the client is re-judged and kept runs after the verdict, as the new trust sees the client', async () => {
+      const app = heldApp();
+      await using server = await start(app.fetch);
+      const client = rawTlsClient(server.port, f.ada, rawGet('/1'));
+      await client.receivedUntil(/\/1 Ada$/);
+      using reads = requestsRead(client.socket.localPort!);
+      // Ada's own certificate pinned: still trusted, through another anchor.
+      const held = holdValidator(createPathValidator({ anchors: [f.ada.certificate.der] }));
+      const keeping = server.updateTrust(held.validator);
+      await held.asked;
+      client.socket.write(rawGet('/2'));
+      await reads.count(1);
+      held.release();
+      expect(await keeping).toBe(0);
+      await client.receivedUntil(/\/2 Ada$/);
+      expect(app.seen).toEqual([
+        { path: '/1', ...viaCa() },
+        { path: '/2', ...adaBy('CN=Ada') },
+      ]);
+      client.socket.destroy();
+    });
+
+    it('drops the verdict of a trust that a later updateTrust replaced while it judged', async () => {
+      const app = heldApp();
+      const events: ConnectionEvent[] = [];
+      await using server = await start(app.fetch, { onConnection: (e) => events.push(e) });
+      const client = rawTlsClient(server.port, f.ada, rawGet('/1'));
+      await client.receivedUntil(/\/1 Ada$/);
+      const held = holdValidator(refusingAda());
+      const replaced = server.updateTrust(held.validator);
+      await held.asked;
+      expect(await server.updateTrust(f.pki.validator())).toBe(0);
+      held.release();
+      expect(await replaced).toBe(0);
+      client.socket.write(rawGet('/2'));
+      await client.receivedUntil(/\/2 Ada$/);
+      expect(events.map((e) => e.type)).toEqual(['accepted']);
+      client.socket.destroy();
+    });
+
+    it('HTTP/2: a stream opened while the client is re-judged is reset (REFUSED_STREAM) before the app; the one in progress finishes', async () => {
+      const app = heldApp();
+      await using server = await start(app.fetch);
+      const session = http2Connect(server.url, {
+        key: f.ada.key,
+        cert: f.ada.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
+        ca: encodePem('CERTIFICATE', f.pki.ca.der),
+      });
+      session.on('error', () => undefined);
+      try {
+        const first = h2Post(session, '/hold');
+        await app.holding;
+        const held = holdValidator(refusingAda());
+        const revoking = server.updateTrust(held.validator);
+        await held.asked;
+        const second = h2Post(session, '/2');
+        await second.sent;
+        await ping(session); // the server has read the new stream
+        held.release();
+        expect(await revoking).toBe(1);
+        app.release();
+        expect(await first.outcome).toEqual({ status: 200, body: '/hold Ada' });
+        expect(await second.outcome).toMatchObject({ rstCode: h2.NGHTTP2_REFUSED_STREAM });
+        expect(app.seen).toEqual([{ path: '/hold', ...viaCa() }]);
+      } finally {
+        session.destroy();
+      }
+    });
   });
 });
 

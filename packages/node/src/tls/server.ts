@@ -7,7 +7,7 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer as createHttp2Server } from 'node:http2';
+import { constants as http2Constants, createServer as createHttp2Server } from 'node:http2';
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import { clearInterval, setInterval } from 'node:timers';
@@ -31,6 +31,7 @@ import {
   subjectOf,
 } from './peer-chain.js';
 import { handshakeFailure, judgeClient, listenAddress, listenOn, safely } from './admission.js';
+import { ConnectionTrust } from './connection-trust.js';
 
 /**
  * What a fetch handler gets as its second argument (`c.env` in Hono): the Node request and response
@@ -90,7 +91,8 @@ export type ConnectionEvent =
   | {
       /**
        * An open connection whose client the new trust (see {@link MtlsServer.updateTrust}) refuses:
-       * it is closed once its requests in progress finish.
+       * no further request on it reaches the app, and it is closed once its requests in progress
+       * finish.
        */
       readonly type: 'revoked';
       readonly remoteAddress: string | undefined;
@@ -156,10 +158,18 @@ export interface MtlsServer {
   [Symbol.asyncDispose](): Promise<void>;
   /**
    * Judges new connections with `validator` from now on, and re-checks every open connection's
-   * client chain with it: connections it refuses are closed once their requests in progress
-   * finish (each reported as a `revoked` connection event).
+   * client chain with it. From this call on, a request read on an open connection waits for that
+   * connection's verdict: kept, it runs (and `env.peer` is the path the new trust found); revoked,
+   * it never reaches the app — HTTP/1.1 gets `403` and `Connection: close`, an HTTP/2 stream is
+   * reset with REFUSED_STREAM after a GOAWAY. Requests already in the app run to their end, then a
+   * revoked connection closes (an idle one at once). Each is reported as a `revoked` connection
+   * event. A later call replaces the verdicts of an earlier one still judging.
    *
+   * @param validator - judges clients from now on (purpose clientAuth).
    * @returns how many open connections were revoked.
+   * @throws `TypeError` (the promise rejects) when `validator` is not a PathValidator.
+   * @example
+   * const revoked = await server.updateTrust(createPathValidator({ anchors: [ca] }));
    */
   updateTrust(validator: PathValidator): Promise<number>;
   /** Open client connections (accepted, not yet closed). */
@@ -178,7 +188,7 @@ const DEFAULT_URL = 'https://127.0.0.1:4433';
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 // One map for every server: a socket is only ever accepted by one.
-const peers = new WeakMap<object, ValidatedPath>();
+const peers = new WeakMap<object, ConnectionTrust>();
 // Also on the socket under a registered symbol, so a second copy of this module (an app bundled
 // separately from the CLI that serves it) finds the peer too.
 const PEER = Symbol.for('@certified/node.peer');
@@ -196,7 +206,7 @@ const PEER = Symbol.for('@certified/node.peer');
 export function peerOf(source: PeerSource | null | undefined): ValidatedPath | undefined {
   let x: unknown = source;
   for (let i = 0; i < 4 && x !== null && typeof x === 'object'; i++) {
-    const hit = peers.get(x) ?? (x as { [PEER]?: ValidatedPath })[PEER];
+    const hit = peers.get(x)?.path ?? (x as { [PEER]?: ValidatedPath })[PEER];
     if (hit) return hit;
     // context → env → incoming → socket
     const o = x as { env?: unknown; incoming?: unknown; socket?: unknown };
@@ -288,9 +298,10 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   );
 
   let closing = false;
-  /** Accepted connections, with the chain they presented (re-checked by updateTrust). */
-  const sockets = new Map<TLSSocket, { chain: Uint8Array[]; revoked: boolean }>();
+  /** Accepted connections and the verdict on their client (re-judged by updateTrust). */
+  const sockets = new Map<TLSSocket, ConnectionTrust>();
   const sessions = new Map<TLSSocket, ServerHttp2Session>();
+  const sessionTrust = new WeakMap<ServerHttp2Session, ConnectionTrust>();
   const busy = new Map<object, number>();
   const endSocket = (socket: TLSSocket): void => {
     const session = sessions.get(socket);
@@ -321,27 +332,62 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   );
   sweep.unref();
 
+  const run = (
+    req: IncomingMessage | Http2ServerRequest,
+    res: ServerResponse | Http2ServerResponse,
+  ): void => {
+    requestListener(req, res).catch((e: unknown) => safely(onError, e));
+  };
+  /**
+   * Hands a request to the app only if the trust in force accepts its connection's client: one
+   * read while the client is re-judged waits for the verdict; one on a revoked connection (or on
+   * none we know) is refused instead.
+   */
+  const dispatch = <
+    Q extends IncomingMessage | Http2ServerRequest,
+    S extends ServerResponse | Http2ServerResponse,
+  >(
+    trust: ConnectionTrust | undefined,
+    req: Q,
+    res: S,
+    refuse: (req: Q, res: S) => void,
+  ): void => {
+    const admitted = trust ? trust.admits() : false;
+    if (admitted === true) run(req, res);
+    else if (admitted === false) refuse(req, res);
+    else
+      admitted.then(
+        (ok) => (ok ? run(req, res) : refuse(req, res)),
+        (e: unknown) => {
+          safely(onError, e);
+          refuse(req, res);
+        },
+      );
+  };
+
   const httpServer = createHttpServer((req, res) => {
     const socket = req.socket as TLSSocket;
+    const trust = sockets.get(socket);
     busy.set(socket, (busy.get(socket) ?? 0) + 1);
     stopIdleTimer(socket);
-    if (closing || sockets.get(socket)?.revoked) res.setHeader('connection', 'close');
+    if (closing) res.setHeader('connection', 'close');
     res.once('close', () => {
       const n = (busy.get(socket) ?? 1) - 1;
       if (n > 0) busy.set(socket, n);
       else busy.delete(socket);
       if (n > 0) return;
-      if (closing || sockets.get(socket)?.revoked) endSocket(socket);
+      if (closing || trust?.revoked) endSocket(socket);
       else if (!socket.destroyed) startIdleTimer(socket);
     });
-    requestListener(req, res).catch((e: unknown) => safely(onError, e));
+    dispatch(trust, req, res, refuseHttp1);
   });
   httpServer.on('clientError', (_error, socket) => socket.destroy());
 
   // Created only when offered: runtimes whose node:http2 is partial never load it otherwise.
   const http2Server = offerHttp2
     ? createHttp2Server({}, (req, res) => {
-        requestListener(req, res).catch((e: unknown) => safely(onError, e));
+        const trust = sessionTrust.get(req.stream.session as ServerHttp2Session);
+        dispatch(trust, req, res, refuseStream);
       })
     : undefined;
   http2Server?.on('session', (session: ServerHttp2Session) => {
@@ -349,6 +395,8 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     const tls = pendingH2;
     if (!tls) return;
     sessions.set(tls, session);
+    const trust = sockets.get(tls);
+    if (trust) sessionTrust.set(session, trust);
     session.once('close', () => sessions.delete(tls));
     // An HTTP/2 session with no streams for idleTimeoutMs is closed gracefully.
     session.setTimeout(idleTimeoutMs, () => session.close());
@@ -421,9 +469,11 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
       return;
     }
     const result = verdict.path;
-    sockets.set(socket, { chain, revoked: false });
-    peers.set(socket, result);
-    Object.defineProperty(socket, PEER, { value: result, configurable: true });
+    const trust = new ConnectionTrust(chain, result);
+    sockets.set(socket, trust);
+    peers.set(socket, trust);
+    // A getter: re-judging may accept the client through another path.
+    Object.defineProperty(socket, PEER, { get: () => trust.path, configurable: true });
     report({
       type: 'accepted',
       remoteAddress,
@@ -447,34 +497,25 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
 
   async function updateTrust(next: PathValidator): Promise<number> {
     validator = checkValidator(next, 'updateTrust(validator)');
-    let revoked = 0;
-    await Promise.all(
-      [...sockets].map(async ([socket, state]) => {
-        if (state.revoked) return;
-        const verdict = await judgeClient(socket, validator, judging, state.chain);
-        state.chain = verdict.chain;
-        if (verdict.ok || socket.destroyed) {
-          if (verdict.ok) {
-            peers.set(socket, verdict.path);
-            Object.defineProperty(socket, PEER, { value: verdict.path, configurable: true });
-          }
-          return;
-        }
-        state.revoked = true;
-        revoked++;
+    // rejudge() puts each connection under review before this returns: requests read from now on
+    // wait for the new trust's verdict.
+    const revoked = await Promise.all(
+      [...sockets].map(async ([socket, trust]) => {
+        const revocation = await trust.rejudge(socket, next, judging);
+        if (!revocation || socket.destroyed) return 0;
         report({
           type: 'revoked',
           remoteAddress: socket.remoteAddress,
           remotePort: socket.remotePort,
-          code: verdict.code,
-          message: verdict.message,
-          subject: subjectOf(state.chain[0]),
+          ...revocation,
+          subject: subjectOf(trust.chain[0]),
         });
         // Requests in progress finish; an idle HTTP/1.1 connection closes now.
         if (sessions.has(socket) || !busy.has(socket)) endSocket(socket);
+        return 1;
       }),
     );
-    return revoked;
+    return revoked.reduce((a: number, b) => a + b, 0);
   }
 
   const { port: actualPort, address } = await listenOn(tlsServer, host, port, () =>
@@ -519,6 +560,25 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
 }
 
 // --- internal ---
+
+/**
+ * Answers a request read on a revoked connection without running the app; the connection closes
+ * after it (later pipelined requests get no answer).
+ */
+function refuseHttp1(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  if (socket.writableEnded || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+  res.end('The client certificate is no longer trusted.\n');
+}
+
+/** Resets a stream opened on a revoked HTTP/2 connection: not processed, so a client may retry it. */
+function refuseStream(req: Http2ServerRequest): void {
+  req.stream.close(http2Constants.NGHTTP2_REFUSED_STREAM);
+}
 
 function checkValidator(v: unknown, what: string): PathValidator {
   if (!v || typeof (v as PathValidator).validate !== 'function')
