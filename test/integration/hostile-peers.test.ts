@@ -7,7 +7,7 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, connect as netConnect } from 'node:net';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,9 +65,20 @@ function openssl(args: readonly string[]): string {
   return r.stdout;
 }
 
-/** curl with a client certificate; resolves with the HTTP status ('000' when the handshake failed). */
-function curl(url: string, cert: string, key: string, tls: '1.2' | '1.3'): Promise<string> {
+/**
+ * curl with a client certificate, from the loopback address `from` (each refused client gets its
+ * own: serve() limits refusals per address); resolves with the HTTP status ('000' when the
+ * handshake failed).
+ */
+function curl(
+  url: string,
+  cert: string,
+  key: string,
+  tls: '1.2' | '1.3',
+  from = '127.0.0.1',
+): Promise<string> {
   const version = tls === '1.2' ? ['--tlsv1.2', '--tls-max', '1.2'] : ['--tlsv1.3'];
+  version.push('--interface', from);
   const args = [
     '-s',
     '-k',
@@ -142,41 +153,60 @@ afterAll(async () => {
 });
 
 describe.skipIf(skip)('the forged constrained intermediate against serve()', () => {
-  /** Presents `certs` (leaf first) with `key`; resolves with what the server answered, if anything. */
-  async function present(key: CryptoKey, certs: readonly Certificate[]): Promise<string> {
+  /**
+   * Presents `certs` (leaf first) with `key` from the loopback address `from`; resolves with
+   * whether the handshake completed and what the server answered, if anything.
+   */
+  async function present(
+    key: CryptoKey,
+    certs: readonly Certificate[],
+    from: string,
+  ): Promise<{ handshake: boolean; reply: string }> {
     const { port } = new URL(server.url);
     const socket = connect({
-      host: '127.0.0.1',
-      port: Number(port),
+      socket: netConnect({ host: '127.0.0.1', port: Number(port), localAddress: from }),
       key: await exportPrivateKey(key),
       cert: certs.map(pem).join(''),
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
     });
     let reply = '';
+    let handshake = false;
     socket.setEncoding('utf8');
-    socket.on('secureConnect', () => socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
+    socket.on('secureConnect', () => {
+      handshake = true;
+      socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+    });
     socket.on('data', (d: string) => (reply += d));
     // The server drops us: a reset or an alert is the expected end, not a failure of the test.
     await new Promise((resolve) => socket.on('close', resolve).on('error', () => undefined));
-    return reply;
+    return { handshake, reply };
   }
 
   it('refuses the ~100 KB chain at the handshake with ERR_CHAIN_TOO_LARGE; a trusted client is still served', async () => {
     const forged = await hostileChain({ anchor: orgRoot });
     expect(forged.bytes).toBeGreaterThan(90_000);
-    expect(await present(forged.leafKeys.privateKey, [forged.leaf, forged.intermediate])).toBe('');
+    const certs = [forged.leaf, forged.intermediate];
+    expect((await present(forged.leafKeys.privateKey, certs, '127.0.0.2')).reply).toBe('');
     const refused = await refusalOf(/Hostile Client/);
     expect(refused.code).toBe('ERR_CHAIN_TOO_LARGE');
     expect(refused.message).toMatch(/presented \d+ bytes of certificates; at most 65536/);
     expect(await curl(server.url, aliceCert, aliceKey, '1.3')).toBe('200');
+    // ~100 KB spends the address's whole refusal allowance: it is now dropped before a handshake.
+    expect(events.some((e) => e.type === 'refused' && e.code === 'ERR_NET_THROTTLED')).toBe(true);
+    expect(await present(forged.leafKeys.privateKey, certs, '127.0.0.2')).toEqual({
+      handshake: false,
+      reply: '',
+    });
+    expect(await curl(server.url, aliceCert, aliceKey, '1.2')).toBe('200');
   });
 
   it('refuses a forged chain within the size limits by its signature, comparing no names', async () => {
     events.length = 0;
     const forged = await hostileChain({ anchor: orgRoot, subtrees: 200, altNames: 150 });
     expect(forged.bytes).toBeLessThan(65_536);
-    expect(await present(forged.leafKeys.privateKey, [forged.leaf, forged.intermediate])).toBe('');
+    const certs = [forged.leaf, forged.intermediate];
+    expect((await present(forged.leafKeys.privateKey, certs, '127.0.0.3')).reply).toBe('');
     const refused = await refusalOf(/Hostile Client/);
     expect(refused.code).toBe('ERR_CHAIN_SIGNATURE_INVALID');
     // The same chain through the same rules, to read the work the refusal cost.
@@ -244,7 +274,7 @@ describe.skipIf(skip)('keyUsage of TLS peers, with certificates made by openssl'
       ] as const) {
         const { cert, key } = opensslClient(name, ku);
         events.length = 0;
-        expect(await curl(server.url, cert, key, tls)).toBe('000');
+        expect(await curl(server.url, cert, key, tls, '127.0.0.4')).toBe('000');
         const refused = await refusalOf(new RegExp(`CN=${name}`));
         expect(refused.code).toBe('ERR_CHAIN_PROFILE');
         expect(refused.message).toMatch(

@@ -81,7 +81,12 @@ export type NetworkCode =
   /** The peer broke the protocol after the handshake (malformed HTTP, closed mid-response). */
   | 'ERR_NET_PROTOCOL'
   /** The URL cannot be used: not https, no host, or a bad port. */
-  | 'ERR_NET_URL';
+  | 'ERR_NET_URL'
+  /**
+   * A client address was refused too often (`refusalLimit`): its connections are dropped before
+   * the TLS handshake until it has waited long enough.
+   */
+  | 'ERR_NET_THROTTLED';
 
 /** Why a request was not authenticated or not authorised by its client certificate (@certified/hono). */
 export type AuthCode =

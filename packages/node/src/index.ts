@@ -22,6 +22,7 @@ export type {
   ServeTrust,
   MtlsServerOptions,
 } from './tls/server.js';
+export type { RefusalLimitOptions } from './tls/refusal-limit.js';
 export { createMtlsFetch } from './tls/client.js';
 export type { MtlsFetch, MtlsFetchOptions } from './tls/client.js';
 export { createSession } from './session.js';

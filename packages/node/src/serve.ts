@@ -20,6 +20,7 @@ import {
   createMtlsServer,
   type ConnectionEvent,
   type MtlsServer,
+  type MtlsServerOptions,
   type ServeFetch,
   type ServeTrust,
 } from './tls/server.js';
@@ -65,6 +66,13 @@ export interface ServeOptions {
   readonly time?: () => Date;
   /** Handshake and request-headers deadline, in ms; default 30 000. */
   readonly idleTimeoutMs?: number;
+  /**
+   * Refused clients an address may cause before its connections are dropped before the TLS
+   * handshake; default 10 ordinary refusals at once, one more per 2 s, a ~100 KB chain spending
+   * the whole allowance; `false` turns it off. See
+   * {@link MtlsServerOptions.refusalLimit}.
+   */
+  readonly refusalLimit?: Exclude<MtlsServerOptions['refusalLimit'], undefined>;
 }
 
 /** The outcome of re-reading `known_clients/`. */
@@ -148,7 +156,15 @@ export async function serve(app: ServeApp, options: ServeOptions = {}): Promise<
     key: keyPem,
     certificates: certificates.map((c) => c.der),
     validator: trust.validator,
-    ...pick(options, ['url', 'onConnection', 'onError', 'time', 'idleTimeoutMs', 'http2']),
+    ...pick(options, [
+      'url',
+      'onConnection',
+      'onError',
+      'time',
+      'idleTimeoutMs',
+      'http2',
+      'refusalLimit',
+    ]),
   });
 
   let running: Promise<ReloadEvent> | undefined;

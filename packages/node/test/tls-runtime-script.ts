@@ -240,6 +240,36 @@ async function more(s: Awaited<ReturnType<typeof start>>): Promise<void> {
       await slow.close();
     }
   });
+  await expectThat(
+    'refusalLimit: a refused address is dropped before the handshake, then waits',
+    async () => {
+      const seen: ConnectionEvent[] = [];
+      const strict = await createMtlsServer({
+        url: 'https://127.0.0.1:0',
+        key: s.serverId.key,
+        certificates: s.serverId.certificates,
+        validator: pki.validator(),
+        fetch: () => new Response('ok'),
+        onConnection: (e) => seen.push(e),
+        refusalLimit: { burst: 1, perSecond: 0.001 },
+      });
+      try {
+        const old = await issueExpiredClient(pki, 'Refused Twice');
+        const first = rawClient(strict.port, old, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+        await first.closed;
+        let secondHandshake = false;
+        const second = rawClient(strict.port, old);
+        void second.connected.then(() => (secondHandshake = true));
+        await second.closed;
+        const codes = seen.flatMap((e) => (e.type === 'refused' ? [e.code] : []));
+        return !secondHandshake && codes.join() === 'ERR_NET_THROTTLED,ERR_CHAIN_EXPIRED'
+          ? true
+          : { secondHandshake, codes };
+      } finally {
+        await strict.close();
+      }
+    },
+  );
   await expectThat('abort rejects with AbortError', async () => {
     const err = await errorFrom(fetch(`${base}/hello`, { signal: AbortSignal.abort() }));
     return err.name === 'AbortError' ? true : err;

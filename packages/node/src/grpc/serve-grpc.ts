@@ -32,10 +32,13 @@ import {
 import {
   handshakeFailure,
   judgeClient,
+  limitRefusals,
+  refusalLimiterOf,
   listenAddress,
   listenOn,
   safely,
 } from '../tls/admission.js';
+import type { RefusalLimitOptions } from '../tls/refusal-limit.js';
 import type { ConnectionEvent } from '../tls/server.js';
 
 /**
@@ -67,6 +70,8 @@ export interface ServeGrpcOptions {
   readonly time?: () => Date;
   /** Longest wait for a client's TLS handshake; default 30 000 ms. */
   readonly handshakeTimeoutMs?: number;
+  /** Refused clients an address may cause before it is dropped at accept; see `createMtlsServer`. */
+  readonly refusalLimit?: RefusalLimitOptions | false;
 }
 
 /** A TLS listener feeding a gRPC server, from {@link serveGrpc}. */
@@ -193,6 +198,7 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     throw new TypeError(`serveGrpc options.time must be a function, received ${describe(time)}`);
   const onError = options.onError ?? ((e: unknown) => console.error(e));
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  const limiter = refusalLimiterOf(options.refusalLimit, 'serveGrpc');
   if (!Number.isFinite(handshakeTimeoutMs) || handshakeTimeoutMs <= 0)
     throw new RangeError(
       `serveGrpc options.handshakeTimeoutMs must be a positive number, received ${handshakeTimeoutMs}`,
@@ -217,6 +223,7 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     let chain: Uint8Array[] = [];
     const refuse = (code: PathValidationCode | NetworkCode, message: string): void => {
       socket.destroy();
+      guard.refused(remoteAddress, chain);
       report({
         type: 'refused',
         remoteAddress,
@@ -316,12 +323,15 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     handshakeTimeout: handshakeTimeoutMs,
     ALPNProtocols: ['h2'],
   });
+  const guard = limitRefusals(tlsServer, limiter, report);
   tlsServer.on('secureConnection', (socket: TLSSocket) => {
     // Resets by the client must not become uncaught errors; grpc-js adds its own handlers later.
     socket.on('error', () => undefined);
     void admit(socket);
   });
   tlsServer.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+    if (guard.dropped(error, socket)) return;
+    guard.refused(socket?.remoteAddress);
     report({
       type: 'refused',
       remoteAddress: socket?.remoteAddress,

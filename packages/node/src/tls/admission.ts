@@ -12,6 +12,91 @@ import {
   type ValidatedPath,
 } from '@certified/core';
 import { describe, hostPort, peerChainOf, peerLeafOf } from './peer-chain.js';
+import { RefusalLimiter, type RefusalLimitOptions } from './refusal-limit.js';
+
+/** A refused client, as both listeners report it. */
+export interface RefusedEvent {
+  readonly type: 'refused';
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly code: PathValidationCode | NetworkCode;
+  readonly message: string;
+  readonly subject: string | undefined;
+}
+
+/** What a listener does with its refusal limit (see {@link limitRefusals}). */
+export interface RefusalGuard {
+  /**
+   * Counts a refused client (a failed handshake, or our validator's no on `chain`, the
+   * certificates it presented: the larger, the costlier).
+   */
+  refused(address: string | undefined, chain?: readonly Uint8Array[]): void;
+  /** Whether a `tlsClientError` is one of the connections this guard dropped (not to be reported). */
+  dropped(error: Error & { code?: string }, socket: TLSSocket | undefined): boolean;
+}
+
+/**
+ * The limiter for a listener's `refusalLimit` option: undefined when turned off (`false`).
+ * Call it before creating anything, so bad options throw before a listener exists.
+ */
+export function refusalLimiterOf(
+  options: RefusalLimitOptions | false | undefined,
+  what: string,
+): RefusalLimiter | undefined {
+  if (options === false) return undefined;
+  if (options !== undefined && (typeof options !== 'object' || options === null))
+    throw new TypeError(
+      `${what} options.refusalLimit must be an object or false, received ${describe(options)}`,
+    );
+  return new RefusalLimiter(options);
+}
+
+/**
+ * Drops connections from an address that used up its refusals (see {@link RefusalLimitOptions})
+ * at accept, before OpenSSL reads a byte, and reports once when an address starts being dropped.
+ */
+export function limitRefusals(
+  tlsServer: TlsServer,
+  limiter: RefusalLimiter | undefined,
+  report: (event: RefusedEvent) => void,
+): RefusalGuard {
+  if (!limiter) return { refused: () => undefined, dropped: () => false };
+  // The runtime wraps every accepted socket for TLS and reports our drop as a reset by the client
+  // (tlsClientError ECONNRESET): those are ours, counted here, not refusals.
+  let unreported = 0;
+  tlsServer.prependListener('connection', (socket: { remoteAddress?: string; destroy(): void }) => {
+    if (!limiter.blocked(socket.remoteAddress)) return;
+    unreported++;
+    socket.destroy();
+  });
+  return {
+    refused(address, chain = []) {
+      if (
+        !limiter.refused(
+          address,
+          chain.reduce((n, c) => n + c.byteLength, 0),
+        )
+      )
+        return;
+      report({
+        type: 'refused',
+        remoteAddress: address,
+        remotePort: undefined,
+        code: 'ERR_NET_THROTTLED',
+        message: `The client at ${address} was refused too often: its connections are dropped before the TLS handshake until it has waited (refusalLimit).`,
+        subject: undefined,
+      });
+    },
+    dropped(error, socket) {
+      if (unreported === 0 || error.code !== 'ECONNRESET') return false;
+      // Node and Deno have forgotten the address by now; Bun still knows it.
+      const address = socket?.remoteAddress;
+      if (address !== undefined && !limiter.blocked(address)) return false;
+      unreported--;
+      return true;
+    },
+  };
+}
 
 /** Our validator's verdict on a client, with the chain it was judged on. */
 export type ClientVerdict = (

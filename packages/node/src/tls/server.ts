@@ -30,7 +30,16 @@ import {
   hostPort,
   subjectOf,
 } from './peer-chain.js';
-import { handshakeFailure, judgeClient, listenAddress, listenOn, safely } from './admission.js';
+import {
+  handshakeFailure,
+  judgeClient,
+  limitRefusals,
+  refusalLimiterOf,
+  listenAddress,
+  listenOn,
+  safely,
+} from './admission.js';
+import type { RefusalLimitOptions } from './refusal-limit.js';
 import { ConnectionTrust } from './connection-trust.js';
 
 /**
@@ -130,6 +139,13 @@ export interface MtlsServerOptions {
    * get HTTP/1.1 either way.
    */
   readonly http2?: boolean;
+  /**
+   * Refused clients an address may cause before its connections are dropped at accept, before
+   * the TLS handshake (reported once as `ERR_NET_THROTTLED`): a token bucket per address (IPv6 by
+   * /64) where a refusal costs one token per started 4 KiB of certificates presented; default 10
+   * tokens at once and 0.5 more per second. `false` turns it off.
+   */
+  readonly refusalLimit?: RefusalLimitOptions | false;
   /**
    * Let `@hono/node-server` install its lighter global `Request`/`Response` for the process, which
    * spares a stream copy per response (Hono's `c.text`/`c.json` then take its fast path); default
@@ -264,6 +280,7 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
       `createMtlsServer options.idleTimeoutMs must be a positive number, received ${idleTimeoutMs}`,
     );
   const offerHttp2 = options.http2 ?? true;
+  const limiter = refusalLimiterOf(options.refusalLimit, 'createMtlsServer');
   await checkKeyMatches(key, options.certificates[0]!, 'createMtlsServer');
 
   const report = (event: ConnectionEvent): void => {
@@ -415,6 +432,8 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     ALPNProtocols: offerHttp2 ? ['h2', 'http/1.1'] : ['http/1.1'],
   });
 
+  const guard = limitRefusals(tlsServer, limiter, report);
+
   tlsServer.on('secureConnection', (socket: TLSSocket) => {
     socket.once('close', () => {
       sockets.delete(socket);
@@ -429,6 +448,8 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   });
 
   tlsServer.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+    if (guard.dropped(error, socket)) return;
+    guard.refused(socket?.remoteAddress);
     report({
       type: 'refused',
       remoteAddress: socket?.remoteAddress,
@@ -453,6 +474,7 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     const chain = verdict.chain;
     if (!verdict.ok) {
       socket.destroy();
+      guard.refused(remoteAddress, chain);
       const { code, message } = verdict;
       report({
         type: 'refused',
