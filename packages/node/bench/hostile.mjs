@@ -108,16 +108,11 @@ async function ask(child, message, reply) {
   return answer;
 }
 
-const serverChild = forkChild('serve-server.mjs', ['ours']);
-const ready = await ask(
-  serverChild,
-  { type: 'start', identity: { configDir: serverDir } },
-  'ready',
-);
 const attacker = forkChild('hostile-attacker.mjs', [], ['--import', 'tsx']);
 
 // --- the legitimate client ---
 
+let url = '';
 const agent = new Agent({
   keepAlive: false,
   maxCachedSessions: 0,
@@ -128,7 +123,7 @@ const agent = new Agent({
 function once200() {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = request(ready.url, { agent, method: 'GET' }, (res) => {
+    const req = request(url, { agent, method: 'GET' }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
@@ -156,60 +151,76 @@ const median = (xs) => quantile(xs, 0.5);
 
 // --- measuring ---
 
+const CONFIGS = [
+  { label: 'serve() defaults (refusalLimit on)', serveOptions: {}, goal: true },
+  { label: 'refusalLimit: false', serveOptions: { refusalLimit: false }, goal: false },
+];
+
 console.log('a legitimate client beside attackers presenting the forged chain (issue 11)');
 console.log(
-  `node ${process.version} · OpenSSL ${process.versions.openssl} · ${ATTACKERS} attackers in one process`,
+  `node ${process.version} · OpenSSL ${process.versions.openssl} · ${ATTACKERS} attackers (127.0.0.2–${1 + ATTACKERS}, one process); the client at 127.0.0.1`,
 );
 console.log(
   `forged chain: ${forged.bytes} bytes (leaf with ${forged.leaf.subjectAltNames.length} SANs, intermediate claiming the trusted CA)`,
 );
-await latencies(500); // warm-up
-const alone = [];
-const attacked = [];
-let attacks = 0;
-let accepted = 0;
-for (let round = 0; round < ROUNDS; round++) {
-  alone.push(await latencies(SECONDS * 1000));
-  attacker.send({ type: 'attack', url: ready.url, loops: ATTACKERS, ...attackerTls });
-  await new Promise((r) => setTimeout(r, 300)); // let the attack reach full speed
-  attacked.push(await latencies(SECONDS * 1000));
-  const halted = await ask(attacker, { type: 'halt' }, 'halted');
-  attacks += halted.connections;
-  accepted += halted.accepted;
-}
-const rows = [];
-for (let i = 0; i < ROUNDS; i++)
-  rows.push({
-    alone: median(alone[i]),
-    attacked: median(attacked[i]),
-    p90a: quantile(alone[i], 0.9),
-    p90b: quantile(attacked[i], 0.9),
-  });
-for (const [i, r] of rows.entries())
-  console.log(
-    `  round ${i + 1}: alone median ${r.alone.toFixed(2)} ms (p90 ${r.p90a.toFixed(2)}), under attack ${r.attacked.toFixed(2)} ms (p90 ${r.p90b.toFixed(2)}) → ${(r.attacked / r.alone).toFixed(2)}×`,
+const summary = {};
+for (const config of CONFIGS) {
+  const serverChild = forkChild('serve-server.mjs', ['ours']);
+  const ready = await ask(
+    serverChild,
+    { type: 'start', identity: { configDir: serverDir, serveOptions: config.serveOptions } },
+    'ready',
   );
-const ratios = rows.map((r) => r.attacked / r.alone);
-const ratio = median(ratios);
-const seconds = ROUNDS * SECONDS;
-console.log(
-  `attack connections: ${attacks} (${(attacks / seconds).toFixed(0)}/s), accepted by the server: ${accepted}`,
-);
-console.log(
-  `latency under attack / alone: ${ratio.toFixed(2)}× median of rounds (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×); goal ≤ ${GOAL}× → ${accepted === 0 && ratio <= GOAL ? 'PASS' : 'FAIL'}`,
-);
-console.log(
-  JSON.stringify({
-    bench: 'hostile-serve',
+  url = ready.url;
+  await latencies(500); // warm-up
+  const alone = [];
+  const attacked = [];
+  let attacks = 0;
+  let handshakes = 0;
+  let accepted = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    alone.push(await latencies(SECONDS * 1000));
+    attacker.send({ type: 'attack', url, loops: ATTACKERS, ...attackerTls });
+    await new Promise((r) => setTimeout(r, 300)); // let the attack reach full speed
+    attacked.push(await latencies(SECONDS * 1000));
+    const halted = await ask(attacker, { type: 'halt' }, 'halted');
+    attacks += halted.connections;
+    handshakes += halted.handshakes;
+    accepted += halted.accepted;
+  }
+  console.log(`\n${config.label}`);
+  const ratios = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const a = median(alone[i]);
+    const b = median(attacked[i]);
+    ratios.push(b / a);
+    console.log(
+      `  round ${i + 1}: alone median ${a.toFixed(2)} ms (p90 ${quantile(alone[i], 0.9).toFixed(2)}), under attack ${b.toFixed(2)} ms (p90 ${quantile(attacked[i], 0.9).toFixed(2)}) → ${(b / a).toFixed(2)}×`,
+    );
+  }
+  const ratio = median(ratios);
+  const seconds = ROUNDS * SECONDS;
+  console.log(
+    `  attack connections: ${attacks} (${(attacks / seconds).toFixed(0)}/s), ${handshakes} reached a TLS handshake, accepted by the server: ${accepted}`,
+  );
+  const verdict = accepted > 0 ? 'FAIL (an attacker was served)' : ratio <= GOAL ? 'PASS' : 'FAIL';
+  console.log(
+    `  latency under attack / alone: ${ratio.toFixed(2)}× median of rounds (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×)${config.goal ? `; goal ≤ ${GOAL}× → ${verdict}` : ' (for comparison: no goal)'}`,
+  );
+  summary[config.label] = {
     ratio: Math.round(ratio * 100) / 100,
     attacksPerSecond: Math.round(attacks / seconds),
+    handshakes,
     accepted,
-  }),
-);
+  };
+  serverChild.send({ type: 'stop' });
+  stopping = true;
+  await once(serverChild, 'exit');
+  stopping = false;
+}
+console.log(JSON.stringify({ bench: 'hostile-serve', ...summary }));
 
 stopping = true;
 agent.destroy();
-for (const child of [serverChild, attacker]) {
-  child.send({ type: 'stop' });
-  await once(child, 'exit');
-}
+attacker.send({ type: 'stop' });
+await once(attacker, 'exit');

@@ -10,7 +10,8 @@
  *   client (`ca` = the same known_clients certificates, `requestCert`, `rejectUnauthorized: true`),
  *   running the same Hono app through `getRequestListener` (defaults, as @hono/node-server's serve).
  *
- * Messages from the parent: `{ type: 'start', identity }` → `{ type: 'ready', url, impl }`;
+ * Messages from the parent: `{ type: 'start', identity }` → `{ type: 'ready', url, impl }`
+ * (`identity.serveOptions`, if any, are passed on to `serve`);
  * `{ type: 'cpu' }` → `{ type: 'cpu', micros }` (this process's user+system CPU so far);
  * `{ type: 'stop' }` → exits (so `--cpu-prof` profiles get written).
  */
@@ -58,7 +59,12 @@ async function start(identity) {
     const url = 'https://127.0.0.1:0';
     const onError = (e) => console.error('[ours]', e);
     if (typeof node.serve === 'function') {
-      const server = await node.serve(app, { configDir: identity.configDir, url, onError });
+      const server = await node.serve(app, {
+        configDir: identity.configDir,
+        url,
+        onError,
+        ...identity.serveOptions,
+      });
       return { url: server.url, impl: '@certified/node serve(app, { configDir })' };
     }
     const { createPathValidator } = await import('@certified/core');
