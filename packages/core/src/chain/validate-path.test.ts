@@ -1863,7 +1863,7 @@ describe('result cache', () => {
     expect(second.validUntil).toEqual(first.validUntil);
   });
 
-  it('keys on a structured tuple: two names cannot be joined into one cached name', async () => {
+  it('keys on length-prefixed fields: two names cannot be joined into one cached name', async () => {
     const both = await leafUnder(int, {
       altNames: [dnsName('a.example.com'), dnsName('b.example.com')],
     });

@@ -283,9 +283,40 @@ const subjectText = (c: Certificate): string => {
 };
 
 interface CacheEntry {
-  readonly result: ValidatedPath;
+  /** What a hit returns: frozen, `cached: true`, no work, and fresh dates at every read. */
+  readonly hit: ValidatedPath;
   readonly from: number;
   readonly until: number;
+}
+
+const NO_WORK: WorkDone = Object.freeze({
+  candidates: 0,
+  signatureChecks: 0,
+  nameComparisons: 0,
+  nameWork: 0,
+});
+
+/**
+ * The answer every later hit on `result` gets: one frozen object, whose `validFrom`/`validUntil`
+ * are getters returning a new Date each time (a Date cannot be frozen, and a shared one could be
+ * changed by one caller under the next).
+ */
+function cachedCopy(result: ValidatedPath, from: number, until: number): ValidatedPath {
+  const hit = {
+    ok: true as const,
+    path: result.path,
+    anchor: result.anchor,
+    peer: result.peer,
+    get validFrom(): Date {
+      return new Date(from);
+    },
+    get validUntil(): Date {
+      return new Date(until);
+    },
+    cached: true,
+    work: NO_WORK,
+  };
+  return Object.freeze(hit);
 }
 
 /**
@@ -479,14 +510,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     const key = cacheSize === 0 ? '' : cacheKey(input, maxDepth, peer, presented);
     if (cacheSize > 0) {
       const hit = results.get(key);
-      if (hit && hit.from <= t && t <= hit.until)
-        return Object.freeze({
-          ...hit.result,
-          validFrom: new Date(hit.from),
-          validUntil: new Date(hit.until),
-          cached: true,
-          work,
-        });
+      if (hit && hit.from <= t && t <= hit.until) return hit.hit;
     }
 
     const attempts: PathAttempt[] = [];
@@ -601,7 +625,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     });
     if (cacheSize > 0) {
       if (results.size >= cacheSize) results.delete(results.keys().next().value!);
-      results.set(key, { result, from, until });
+      results.set(key, { hit: cachedCopy(result, from, until), from, until });
     }
     return result;
 
@@ -962,12 +986,15 @@ function lightRead(der: Uint8Array): {
   };
 }
 
-const nameTuple = (n: PeerNameInput): unknown =>
-  typeof n === 'string' ? n : [String(n?.type), String(n?.value)];
+/** A string as `<length>:<string>`: read back unambiguously whatever it contains. */
+const lp = (s: string): string => `${s.length}:${s}`;
+const nameField = (n: PeerNameInput): string =>
+  typeof n === 'string' ? `s${lp(n)}` : `o${lp(String(n?.type))}${lp(String(n?.value))}`;
 
 /**
- * The result-cache key: the call's inputs as given, and the certificates by object identity, as a
- * JSON tuple — every string is quoted and escaped, so no two different inputs share a key.
+ * The result-cache key: the call's inputs as given, and the certificates by object identity. Every
+ * caller-supplied string is length-prefixed, so no two different calls share a key (a name that
+ * contains a separator cannot pose as two names).
  */
 function cacheKey(
   input: ValidatePathInput,
@@ -975,16 +1002,17 @@ function cacheKey(
   peer: Certificate,
   presented: readonly Certificate[],
 ): string {
-  return JSON.stringify([
-    input.purpose,
-    maxDepth,
-    idOf(peer),
-    presented.map(idOf),
-    input.peerName === undefined ? null : nameTuple(input.peerName),
-    (input.peerNames ?? []).map(nameTuple),
-    input.requiredEkus ?? [],
-    input.requiredKeyUsages ?? [],
-  ]);
+  let k = `${input.purpose}|${maxDepth}|${idOf(peer)}|`;
+  for (const c of presented) k += `${idOf(c)},`;
+  k += '|';
+  if (input.peerName !== undefined) k += nameField(input.peerName);
+  k += '|';
+  for (const n of input.peerNames ?? []) k += nameField(n);
+  k += '|';
+  for (const e of input.requiredEkus ?? []) k += lp(e);
+  k += '|';
+  for (const u of input.requiredKeyUsages ?? []) k += lp(u);
+  return k;
 }
 
 /** Why what the peer presented is over the size limits, before any of it is parsed. */
