@@ -230,36 +230,17 @@ describe.skipIf(skip)('keyUsage of TLS peers, with certificates made by openssl'
   } as const;
 
   /** A P-256 client certificate for CN=`cn` signed by the org root with `ku`, made by openssl. */
-  function opensslClient(cn: string, ku: string): { cert: string; key: string } {
-    const key = file(`${cn}.key`);
-    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
-    openssl(['req', '-new', '-key', key, '-subj', `/CN=${cn}`, '-out', file(`${cn}.csr`)]);
-    const ext = file(
-      `${cn}.ext`,
+  const opensslClient = (cn: string, ku: string): { cert: string; key: string } =>
+    opensslLeaf(
+      cn,
+      ['ec_paramgen_curve:P-256', 'EC'],
       [
         'basicConstraints = critical, CA:FALSE',
         ku,
         'extendedKeyUsage = clientAuth',
-        'subjectKeyIdentifier = hash',
-        'authorityKeyIdentifier = keyid',
         `subjectAltName = email:${cn.toLowerCase()}@example.org`,
-      ].join('\n'),
+      ],
     );
-    const cert = file(`${cn}.crt`);
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        file(`${cn}.csr`),
-        '-CA',
-        file('org.crt'),
-        '-CAkey',
-        file('org.key'),
-      ].concat(['-CAcreateserial', '-days', '2', '-sha256', '-extfile', ext, '-out', cert]),
-    );
-    return { cert, key };
-  }
 
   const opensslAgrees = (cert: string): boolean =>
     spawnSync('openssl', ['verify', '-purpose', 'sslclient', '-CAfile', file('org.crt'), cert])
@@ -297,35 +278,12 @@ describe.skipIf(skip)('keyUsage of TLS peers, with certificates made by openssl'
   );
 
   it('refuses, as a client, a server whose keyUsage is keyEncipherment only (openssl s_server, TLS 1.2 and 1.3)', async () => {
-    const make = (name: string, ku: string): { cert: string; key: string } => {
-      const key = file(`${name}.key`);
-      openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', key]);
-      openssl(['req', '-new', '-key', key, '-subj', `/CN=${name}`, '-out', file(`${name}.csr`)]);
-      const ext = file(
-        `${name}.ext`,
-        [
-          ku,
-          'extendedKeyUsage = serverAuth',
-          'subjectKeyIdentifier = hash',
-          'authorityKeyIdentifier = keyid',
-          'subjectAltName = IP:127.0.0.1',
-        ].join('\n'),
+    const make = (name: string, ku: string): { cert: string; key: string } =>
+      opensslLeaf(
+        name,
+        ['rsa_keygen_bits:2048', 'RSA'],
+        [ku, 'extendedKeyUsage = serverAuth', 'subjectAltName = IP:127.0.0.1'],
       );
-      const cert = file(`${name}.crt`);
-      openssl(
-        [
-          'x509',
-          '-req',
-          '-in',
-          file(`${name}.csr`),
-          '-CA',
-          file('org.crt'),
-          '-CAkey',
-          file('org.key'),
-        ].concat(['-CAcreateserial', '-days', '2', '-sha256', '-extfile', ext, '-out', cert]),
-      );
-      return { cert, key };
-    };
     const client = await generateKeyPair({ algorithm: 'P-256', extractable: true });
     const clientCert = await createSelfSignedCa({
       subject: personName({ commonName: 'Fetcher' }),
@@ -360,6 +318,31 @@ describe.skipIf(skip)('keyUsage of TLS peers, with certificates made by openssl'
     ]);
   }, 60_000);
 });
+
+/**
+ * An end-entity certificate for CN=`cn` made by openssl: a fresh key (`[pkeyopt, algorithm]`),
+ * a CSR, and `x509 -req` under the org root with `extensions` (plus key identifiers).
+ */
+function opensslLeaf(
+  cn: string,
+  [pkeyopt, algorithm]: [string, string],
+  extensions: readonly string[],
+): { cert: string; key: string } {
+  const key = file(`${cn}.key`);
+  openssl(['genpkey', '-algorithm', algorithm, '-pkeyopt', pkeyopt, '-out', key]);
+  openssl(['req', '-new', '-key', key, '-subj', `/CN=${cn}`, '-out', file(`${cn}.csr`)]);
+  const ext = file(
+    `${cn}.ext`,
+    [...extensions, 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'].join('\n'),
+  );
+  const cert = file(`${cn}.crt`);
+  openssl(
+    ['x509', '-req', '-in', file(`${cn}.csr`), '-CA', file('org.crt')]
+      .concat(['-CAkey', file('org.key'), '-CAcreateserial', '-days', '2', '-sha256'])
+      .concat(['-extfile', ext, '-out', cert]),
+  );
+  return { cert, key };
+}
 
 /** `openssl s_server -www` on a free loopback port, resolved once it accepts connections. */
 async function startSServer(

@@ -14,8 +14,6 @@
  * `node --import tsx packages/node/bench/hostile.mjs`. Env: BENCH_SECONDS per phase (default 2),
  * BENCH_ROUNDS (default 5). A bench informs: it exits 0 whatever the ratio.
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -36,13 +34,13 @@ import {
   exportPrivateKey,
 } from '@certified/core';
 import { createFileStore } from '@certified/node';
+import { ask, forkChild, stopChild } from './children.mjs';
 import { hostileChain } from '../../core/test/hostile-chain.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ATTACKERS = 4;
 const GOAL = 2;
-const here = new URL('.', import.meta.url);
 const pem = (c) => encodePem('CERTIFICATE', c.der);
 
 // --- identities: a server, a legitimate client (trusted via its CA), and the forged chain ---
@@ -79,34 +77,6 @@ const attackerTls = {
 };
 
 // --- processes ---
-
-let stopping = false;
-function forkChild(script, args = [], execArgv = []) {
-  const child = fork(new URL(script, here), args, {
-    execArgv,
-    serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${script} exited early (${signal ?? code})`);
-      process.exit(1);
-    }
-  });
-  return child;
-}
-async function ask(child, message, reply) {
-  const answer = new Promise((resolve) => {
-    const onMessage = (m) => {
-      if (m.type !== reply) return;
-      child.off('message', onMessage);
-      resolve(m);
-    };
-    child.on('message', onMessage);
-  });
-  child.send(message);
-  return answer;
-}
 
 const attacker = forkChild('hostile-attacker.mjs', [], ['--import', 'tsx']);
 
@@ -213,14 +183,9 @@ for (const config of CONFIGS) {
     handshakes,
     accepted,
   };
-  serverChild.send({ type: 'stop' });
-  stopping = true;
-  await once(serverChild, 'exit');
-  stopping = false;
+  await stopChild(serverChild);
 }
 console.log(JSON.stringify({ bench: 'hostile-serve', ...summary }));
 
-stopping = true;
 agent.destroy();
-attacker.send({ type: 'stop' });
-await once(attacker, 'exit');
+await stopChild(attacker);

@@ -18,8 +18,6 @@
  * BENCH_MODES `new`, `keepalive` or both (default `new,keepalive`), BENCH_CPU_PROF a directory to
  * write each server's V8 CPU profile to (`ours.cpuprofile`, `peer.cpuprofile`).
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import process from 'node:process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +38,7 @@ import {
   serverCredentials,
 } from '@certified/core';
 import { createFileStore } from '@certified/node';
+import { ask, forkChild, stopChild } from './children.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2.5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -60,7 +59,6 @@ const MODES = [
 // Set to a directory to write a V8 CPU profile of each server process there (node --cpu-prof).
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const CANDIDATES = ['ours', 'peer'];
-const here = new URL('.', import.meta.url);
 const pem = (certificate) => encodePem('CERTIFICATE', certificate.der);
 
 // --- identities ---
@@ -109,37 +107,6 @@ async function createIdentities(root) {
 }
 
 // --- child processes ---
-
-function forkChild(script, args = [], execArgv = []) {
-  const child = fork(new URL(script, here), args, {
-    execArgv,
-    serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${script} ${args.join(' ')} exited early (${signal ?? code})`);
-      process.exit(1);
-    }
-  });
-  return child;
-}
-
-/** Sends `message` and resolves with the child's next message of type `reply`. */
-async function ask(child, message, reply) {
-  const answer = new Promise((resolve) => {
-    const onMessage = (m) => {
-      if (m.type !== reply) return;
-      child.off('message', onMessage);
-      resolve(m);
-    };
-    child.on('message', onMessage);
-  });
-  child.send(message);
-  return answer;
-}
-
-let stopping = false;
 
 // --- measuring ---
 
@@ -290,8 +257,5 @@ for (const { mode, stats, ratio, verdict } of rows)
   );
 console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
-stopping = true;
-for (const child of [...Object.values(servers).map((s) => s.child), ...clients]) {
-  child.send({ type: 'stop' });
-  await once(child, 'exit');
-}
+for (const child of [...Object.values(servers).map((s) => s.child), ...clients])
+  await stopChild(child);
