@@ -24,42 +24,23 @@ import {
   clientCredentials,
   createSelfSignedCa,
   generateKeyPair,
-  encodePem,
-  initIdentity,
-  ipAddress,
-  dnsName,
-  emailAddress,
   organizationName,
-  personName,
   exportPrivateKey,
 } from '@certified/core';
-import { createFileStore } from '@certified/node';
 import { ask, forkChild, stopChild } from './children.mjs';
+import { createBenchPair, pem } from './identities.mjs';
 import { hostileChain } from '../../core/test/hostile-chain.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ATTACKERS = 4;
 const GOAL = 2;
-const pem = (c) => encodePem('CERTIFICATE', c.der);
 
 // --- identities: a server, a legitimate client (trusted via its CA), and the forged chain ---
 
 const root = mkdtempSync(join(tmpdir(), 'certified-hostile-bench-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
-const keyType = 'secp256r1';
-const serverDir = join(root, 'server');
-const server = await initIdentity(createFileStore(serverDir), {
-  subject: organizationName({ organization: 'Bench API' }),
-  altNames: [ipAddress('127.0.0.1'), dnsName('localhost')],
-  keyType,
-});
-const client = await initIdentity(createFileStore(join(root, 'client')), {
-  subject: personName({ commonName: 'Bench Client' }),
-  altNames: [emailAddress('bench@example.org')],
-  keyType,
-});
-await addClient(server, 'bench-client', pem(client.signer.certificate), { ca: true });
+const { serverDir, server, client } = await createBenchPair(root);
 // The CA the attack imitates: trusted, and allowed an intermediate (pathLen 1), as an
 // organisation's root is; nobody legitimate needs it in this run.
 const orgKeys = await generateKeyPair({ algorithm: 'P-256' });

@@ -23,22 +23,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  addClient,
   clientAnchors,
   clientCredentials,
-  dnsName,
-  emailAddress,
-  encodePem,
   formatName,
-  initIdentity,
-  ipAddress,
   loadIdentity,
-  organizationName,
-  personName,
   serverCredentials,
 } from '@certified/core';
-import { createFileStore } from '@certified/node';
 import { ask, forkChild, stopChild } from './children.mjs';
+import { createBenchPair, pem } from './identities.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2.5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -59,29 +51,14 @@ const MODES = [
 // Set to a directory to write a V8 CPU profile of each server process there (node --cpu-prof).
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const CANDIDATES = ['ours', 'peer'];
-const pem = (certificate) => encodePem('CERTIFICATE', certificate.der);
 
 // --- identities ---
 
 /**
- * Two identity directories made by core's operations, as `certified init` would: a server
- * ("Bench API", 127.0.0.1) and a client ("Bench Client"), each a P-256 signing CA plus the identity
- * certificate it signs; the client's CA is added to the server's known_clients/.
+ * The bench pair (identities.mjs), with what each server candidate and the clients need.
  */
 async function createIdentities(root) {
-  const keyType = 'secp256r1';
-  const serverDir = join(root, 'server');
-  const server = await initIdentity(createFileStore(serverDir), {
-    subject: organizationName({ organization: 'Bench API' }),
-    altNames: [ipAddress('127.0.0.1'), dnsName('localhost')],
-    keyType,
-  });
-  const client = await initIdentity(createFileStore(join(root, 'client')), {
-    subject: personName({ commonName: 'Bench Client' }),
-    altNames: [emailAddress('bench@example.org')],
-    keyType,
-  });
-  await addClient(server, 'bench-client', pem(client.signer.certificate));
+  const { serverDir, server, client } = await createBenchPair(root);
   const trusted = await loadIdentity(server.store);
   const ours = serverCredentials(trusted);
   const theirs = clientCredentials(client);
