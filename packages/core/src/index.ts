@@ -3,6 +3,7 @@
  * Runs unchanged on Node, Deno, Bun, browsers and edge workers.
  */
 export * from './errors.js';
+export { describeValue, VALIDATED_PATH } from './peer.js';
 export {
   decodePem,
   decodePemBundle,
