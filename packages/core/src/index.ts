@@ -110,28 +110,7 @@ export type {
 } from './csr/csr.js';
 export { formatCertificateText, inspectCertificate, inspectCsr } from './x509/inspect.js';
 export type { CertificateView, CsrView, ExtensionView, PublicKeyView } from './x509/inspect.js';
-export {
-  assertValidPath,
-  createPathValidator,
-  DEFAULT_VALIDATION_LIMITS,
-  validatePath,
-} from './chain/validate-path.js';
-export type {
-  CertificateInput,
-  PathRefused,
-  PathValidator,
-  PathValidatorOptions,
-  PeerIdentity,
-  PeerNameInput,
-  ValidatedPath,
-  ValidatePathInput,
-  ValidatePathResult,
-  ValidationProfile,
-  ValidationLimits,
-  ValidationPurpose,
-  WorkBudget,
-  WorkDone,
-} from './chain/validate-path.js';
+export * from './chain/index.js';
 export { ornlName } from './intro/ornl-name.js';
 export { checkStorePath, createMemoryStore } from './identity/store.js';
 export type { IdentityStore, StoreChange, StoreEntry } from './identity/store.js';
