@@ -72,8 +72,8 @@ export default defineConfig(
     },
   },
   {
-    files: ['packages/core/src/**/*.ts'],
-    ignores: ['packages/core/src/**/*.test.ts', 'packages/core/src/**/*.test-d.ts'],
+    files: ['packages/core/src/**/*.ts', 'packages/identity/src/**/*.ts'],
+    ignores: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test-d.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

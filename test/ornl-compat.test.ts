@@ -26,6 +26,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import * as core from '@certified/core';
+import * as identity from '@certified/identity';
 import { createFileStore } from '@certified/node';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'ornl');
@@ -108,13 +109,13 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const pemCerts = (text: string) => core.decodePemBundle(text).map((b) => hex(b.der));
 const ornlBase64 = /^[A-Za-z0-9_-]+={0,2}$/;
 
-let person: core.Identity;
-let service: core.Identity;
+let person: identity.Identity;
+let service: identity.Identity;
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'ornl-compat-'));
-  person = await core.loadIdentity(createFileStore(PERSON));
-  service = await core.loadIdentity(createFileStore(SERVICE));
+  person = await identity.loadIdentity(createFileStore(PERSON));
+  service = await identity.loadIdentity(createFileStore(SERVICE));
 });
 
 afterAll(() => {
@@ -180,7 +181,7 @@ describe('ORNL directories, read by us', () => {
     const text = readFileSync(join(PERSON, 'known_servers', 'notes.yaml'), 'utf8');
     // PyYAML folded the long name at a space past column 80.
     expect(text).toContain(',OU=Notes\n  Service,O=Example Corp\n');
-    const s = core.parseService('notes', 'known_servers/notes.yaml', text);
+    const s = identity.parseService('notes', 'known_servers/notes.yaml', text);
     expect(s.auths).toEqual([expected.service.signer]);
     expect(hex(s.cert!.der)).toBe(hex(service.signer!.certificate.der));
     expect(s.url).toBe('https://127.0.0.1:8443');
@@ -188,12 +189,14 @@ describe('ORNL directories, read by us', () => {
 
   it('finds nothing wrong once the key files are 0600 again', async () => {
     for (const dir of [PERSON, SERVICE])
-      expect(await core.checkIdentity(createFileStore(copyOnDisk(dir)), { now: AT })).toEqual([]);
+      expect(await identity.checkIdentity(createFileStore(copyOnDisk(dir)), { now: AT })).toEqual(
+        [],
+      );
   });
 
   it("verifies ORNL's letter with the person's key and installs it as ORNL did", async () => {
     const letterText = readFileSync(join(FIXTURE, 'letter.json'), 'utf8');
-    const verified = await core.verifyIntroLetter(letterText, {
+    const verified = await identity.verifyIntroLetter(letterText, {
       publicKey: person.id.certificate.publicKey,
       time: AT,
     });
@@ -202,8 +205,8 @@ describe('ORNL directories, read by us', () => {
     const files = readTree(PERSON);
     for (const p of Object.keys(files))
       if (p.startsWith('id/') || p === 'known_servers/notes.yaml') delete files[p];
-    const store = core.createMemoryStore({ files });
-    const r = await core.addIntro(await core.loadIdentity(store), letterText, { now: AT });
+    const store = identity.createMemoryStore({ files });
+    const r = await identity.addIntro(await identity.loadIdentity(store), letterText, { now: AT });
     expect(r.written).toEqual([expected.introduction.idFile, 'known_servers/notes.yaml']);
     const ours = new TextDecoder().decode((await store.read(expected.introduction.idFile))!);
     const theirs = readFileSync(join(PERSON, expected.introduction.idFile), 'utf8');
@@ -212,17 +215,17 @@ describe('ORNL directories, read by us', () => {
     const yamlTheirs = readFileSync(join(PERSON, 'known_servers', 'notes.yaml'), 'utf8');
     expect(parseYaml(yamlOurs)).toEqual(parseYaml(yamlTheirs));
     // A letter for someone else's key is refused.
-    const e = await core.addIntro(service, letterText, { now: AT }).catch((x: unknown) => x);
+    const e = await identity.addIntro(service, letterText, { now: AT }).catch((x: unknown) => x);
     expect((e as core.CertifiedError).code).toBe('ERR_INTRO_KEY_MISMATCH');
   });
 
   it('validates ORNL-made chains end to end', async () => {
     const notes = person.services.find((s) => s.alias === 'notes')!;
     // The introduced client: id/<service>.crt, judged by the service's known_clients.
-    const creds = core.clientCredentials(person, notes);
+    const creds = identity.clientCredentials(person, notes);
     expect(creds.via).toMatch(/^id\//);
-    const clients = core.createPathValidator({ anchors: core.clientAnchors(service) });
-    const asClient = (c: core.Credentials) =>
+    const clients = core.createPathValidator({ anchors: identity.clientAnchors(service) });
+    const asClient = (c: identity.Credentials) =>
       clients.validate({
         peer: c.certificates[0]!,
         chain: c.certificates.slice(1),
@@ -231,10 +234,10 @@ describe('ORNL directories, read by us', () => {
       });
     expect((await asClient(creds)).ok).toBe(true);
     // The directly trusted client (known_clients/ada.crt): the person's own chain.
-    expect((await asClient(core.clientCredentials(person))).ok).toBe(true);
+    expect((await asClient(identity.clientCredentials(person))).ok).toBe(true);
     // The server, judged by the person's pinned cert for the URL's host.
-    const server = core.serverCredentials(service);
-    const servers = core.createPathValidator({ anchors: core.serverAnchors(person, notes) });
+    const server = identity.serverCredentials(service);
+    const servers = core.createPathValidator({ anchors: identity.serverAnchors(person, notes) });
     const r = await servers.validate({
       peer: server.certificates[0]!,
       chain: server.certificates.slice(1),
@@ -248,15 +251,15 @@ describe('ORNL directories, read by us', () => {
 
 describe('what we write, in ORNL form', () => {
   it("prints get-ident and get-signer exactly as ORNL's commands do", () => {
-    expect(core.getIdent(person)).toBe(expected.person.getIdent);
-    expect(core.getIdent(service)).toBe(expected.service.getIdent);
-    expect(core.getSigner(person)).toEqual(JSON.parse(expected.person.getSigner));
-    expect(Object.keys(core.getSigner(service))).toEqual(['ca_cert']);
-    expect(core.getSigner(service).ca_cert).toMatch(ornlBase64);
+    expect(identity.getIdent(person)).toBe(expected.person.getIdent);
+    expect(identity.getIdent(service)).toBe(expected.service.getIdent);
+    expect(identity.getSigner(person)).toEqual(JSON.parse(expected.person.getSigner));
+    expect(Object.keys(identity.getSigner(service))).toEqual(['ca_cert']);
+    expect(identity.getSigner(service).ca_cert).toMatch(ornlBase64);
   });
 
   it("writes introduction letters with ORNL's field names and alphabet", async () => {
-    const letter = await core.introduce(service, core.getIdent(person), {
+    const letter = await identity.introduce(service, identity.getIdent(person), {
       now: AT,
       services: { notes: 'https://127.0.0.1:8443' },
     });
@@ -273,8 +276,8 @@ describe('what we write, in ORNL form', () => {
 
   it("writes service files with ORNL's keys, read back the same as ORNL's own", () => {
     const text = readFileSync(join(PERSON, 'known_servers', 'notes.example.org.yaml'), 'utf8');
-    const theirs = core.parseService('x', 'x.yaml', text);
-    const ours = core.serviceYaml(theirs);
+    const theirs = identity.parseService('x', 'x.yaml', text);
+    const ours = identity.serviceYaml(theirs);
     const doc = parseDocument(ours, { strict: true, uniqueKeys: true });
     expect(doc.errors).toEqual([]);
     expect(doc.warnings).toEqual([]);
@@ -287,34 +290,34 @@ describe('what we write, in ORNL form', () => {
 
 describe.skipIf(!hasCryptography)('what we write, read by ORNL (python)', () => {
   let dir: string;
-  let ours: core.Identity;
+  let ours: identity.Identity;
   let letterFile: string;
 
   beforeAll(async () => {
     // Our identity, introduced by ORNL's service, with a service and a client of its own.
     dir = fresh('ours');
     const store = createFileStore(dir);
-    await core.initIdentity(store, {
+    await identity.initIdentity(store, {
       subject: core.personName({ commonName: 'Grace Hopper', country: 'US' }),
       altNames: [core.emailAddress('grace@example.org'), core.dnsName('grace.example')],
       keyType: 'secp256r1',
       now: AT,
     });
-    ours = await core.loadIdentity(store);
-    const ornlService = await core.loadIdentity(createFileStore(copyOnDisk(SERVICE)));
-    const letter = await core.introduce(ornlService, core.getIdent(ours), {
+    ours = await identity.loadIdentity(store);
+    const ornlService = await identity.loadIdentity(createFileStore(copyOnDisk(SERVICE)));
+    const letter = await identity.introduce(ornlService, identity.getIdent(ours), {
       now: AT,
       services: { notes: 'https://127.0.0.1:8443' },
     });
     letterFile = join(tmp, 'our-letter.json');
     writeFileSync(letterFile, JSON.stringify(letter, null, 2));
-    await core.addIntro(ours, letter, { now: AT });
-    await core.addService(ours, 'partner', core.getSigner(person).ca_cert, {
+    await identity.addIntro(ours, letter, { now: AT });
+    await identity.addService(ours, 'partner', identity.getSigner(person).ca_cert, {
       url: 'https://partner.example:9443/api',
       auths: ['O=Partner Org,C=US'],
     });
-    await core.addClient(ours, 'ada', readFileSync(join(PERSON, 'CA.crt')));
-    ours = await core.loadIdentity(store);
+    await identity.addClient(ours, 'ada', readFileSync(join(PERSON, 'CA.crt')));
+    ours = await identity.loadIdentity(store);
   });
 
   it('writes key files 0600 as ORNL requires', () => {
@@ -361,13 +364,13 @@ describe.skipIf(!hasCryptography)('what we write, read by ORNL (python)', () => 
 
   it("prints get-ident that ORNL's introduce reads, get-signer that its add-service reads", () => {
     const ident = join(tmp, 'ident.b64');
-    writeFileSync(ident, `${core.getIdent(ours)}\n`);
+    writeFileSync(ident, `${identity.getIdent(ours)}\n`);
     expect(ornl('ident', ident)).toEqual({
       subject: core.ornlName(ours.id.certificate.subject),
       isCa: false,
     });
     const signer = join(tmp, 'signer.json');
-    writeFileSync(signer, `${JSON.stringify(core.getSigner(ours))}\n`);
+    writeFileSync(signer, `${JSON.stringify(identity.getSigner(ours))}\n`);
     expect(ornl('signer', signer)).toEqual({
       subject: core.ornlName(ours.signer!.certificate.subject),
     });
@@ -409,14 +412,14 @@ describe.skipIf(!hasCryptography)('what we write, read by ORNL (python)', () => 
     ];
     const file = join(tmp, 'tricky.yaml');
     const url = 'https://notes.example:8443/v1';
-    const text = core.serviceYaml({ url, cert: service.signer!.certificate, auths: names });
+    const text = identity.serviceYaml({ url, cert: service.signer!.certificate, auths: names });
     writeFileSync(file, text);
     const r = ornl<{ url: string; cert: string; auths: string[] }>('yaml', file);
     expect(r.auths).toEqual(names);
     expect(r.url).toBe(url);
-    expect(r.cert).toBe(core.getSigner(service).ca_cert);
+    expect(r.cert).toBe(identity.getSigner(service).ca_cert);
     const doc = parseDocument(text, { strict: true, uniqueKeys: true });
     expect(doc.errors).toEqual([]);
-    expect(core.parseService('t', 't.yaml', text).auths).toEqual(names);
+    expect(identity.parseService('t', 't.yaml', text).auths).toEqual(names);
   });
 });

@@ -12,7 +12,6 @@ import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  addClient,
   createPathValidator,
   createSelfSignedCa,
   dnsName,
@@ -20,13 +19,13 @@ import {
   encodePem,
   exportPrivateKey,
   generateKeyPair,
-  initIdentity,
   ipAddress,
   organizationName,
   parseCertificate,
   personName,
   type Certificate,
 } from '@certified/core';
+import { addClient, initIdentity } from '@certified/identity';
 import {
   createFileStore,
   createMtlsFetch,

@@ -8,16 +8,8 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  addClient,
-  emailAddress,
-  encodePem,
-  initIdentity,
-  ipAddress,
-  organizationName,
-  personName,
-  type Identity,
-} from '@certified/core';
+import { emailAddress, encodePem, ipAddress, organizationName, personName } from '@certified/core';
+import { addClient, initIdentity, type Identity } from '@certified/identity';
 import { accessLog, requireClientCert, type AccessLogRecord } from '@certified/hono';
 import { createFileStore, serve, type CertifiedServer, type ReloadEvent } from '@certified/node';
 import { Hono } from 'hono';

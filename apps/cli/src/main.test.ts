@@ -10,15 +10,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
-  createIntroLetter,
-  createMemoryStore,
   emailAddress,
   fingerprint,
   fromBase64Der,
-  initIdentity,
   personName,
   readDerInput,
 } from '@certified/core';
+import { createIntroLetter, createMemoryStore, initIdentity } from '@certified/identity';
 import {
   certified,
   chmodDirs,

@@ -8,7 +8,7 @@ import * as nodeFs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import type { IdentityStore } from '@certified/core';
+import type { IdentityStore } from '@certified/identity';
 import { createFileStore, type FsFileHandleLike, type FsLike } from '@certified/node';
 import type { Io } from '../src/cli.js';
 import { main, messageMain } from '../src/main.js';

@@ -31,18 +31,4 @@ describe('README example', () => {
     expect(out).toContain('refused: ERR_CHAIN_PEER_NAME');
     expect(out).toContain('pinned peer: Alice');
   });
-
-  it('introduces Bob to Ada and validates the chain Bob presents against Ada', () => {
-    const script = fileURLToPath(new URL('../examples/identities.mjs', import.meta.url));
-    const out = execFileSync(
-      process.execPath,
-      ['--conditions=@certified/source', '--import', 'tsx', script],
-      { encoding: 'utf8' },
-    );
-    expect(out).toContain('letter fields: signed_cert, ca_cert, services');
-    expect(out).toContain(
-      'wrote: id/P=Signing Certificate,CN=Ada Lovelace.crt, known_servers/notes.yaml',
-    );
-    expect(out).toMatch(/Bob presents id\/.*; Ada's service says: trusted/);
-  });
 });

@@ -24,6 +24,7 @@ export {
   importPrivateKey,
   importPublicKey,
   signingKeyAlgorithmOf,
+  subtleOf,
 } from './keys/keys.js';
 export type {
   CryptoOptions,
@@ -90,6 +91,7 @@ export {
   DEFAULT_LEAF_LIFETIME_SECONDS,
   issueCaCertificate,
   issueEndEntityCertificate,
+  spkiOf,
 } from './x509/build-certificate.js';
 export type {
   CreateSelfSignedCaOptions,
@@ -111,73 +113,5 @@ export type {
 export { formatCertificateText, inspectCertificate, inspectCsr } from './x509/inspect.js';
 export type { CertificateView, CsrView, ExtensionView, PublicKeyView } from './x509/inspect.js';
 export * from './chain/index.js';
-export { ornlName } from './intro/ornl-name.js';
-export { checkStorePath, createMemoryStore } from './identity/store.js';
-export type { IdentityStore, StoreChange, StoreEntry } from './identity/store.js';
-export {
-  checkEntryName,
-  IDENTITY_KEY_TYPES,
-  initIdentity,
-  loadIdentity,
-  loadService,
-  parseService,
-  serviceUrlProblem,
-  serviceYaml,
-} from './identity/identity.js';
-export type {
-  CertificateFile,
-  Identity,
-  IdentityKeyType,
-  IdentityProblem,
-  InitIdentityOptions,
-  KeyedCertificate,
-  KnownService,
-} from './identity/identity.js';
-export {
-  addClient,
-  addIntro,
-  addService,
-  getIdent,
-  getSigner,
-  introduce,
-  setOrg,
-} from './identity/operations.js';
-export type {
-  AddClientOptions,
-  AddClientResult,
-  AddIntroOptions,
-  AddServiceOptions,
-  InstalledFile,
-  IntroduceOptions,
-  IntroResult,
-  OperationResult,
-  OverwriteOptions,
-  TrustedClient,
-} from './identity/operations.js';
-export {
-  clientAnchors,
-  clientCredentials,
-  resolveServiceUrl,
-  serverAnchors,
-  serverCredentials,
-} from './identity/credentials.js';
-export type { Credentials, ResolvedUrl } from './identity/credentials.js';
-export { checkIdentity, describeIdentity, summarize } from './identity/check.js';
-export type {
-  CertificateSummary,
-  CheckIdentityOptions,
-  IdentityDescription,
-} from './identity/check.js';
-export {
-  createIntroLetter,
-  letterAliasProblem,
-  parseIntroLetter,
-  verifyIntroLetter,
-} from './intro/intro-letter.js';
-export type {
-  CreateIntroLetterOptions,
-  IntroLetter,
-  ParsedIntroLetter,
-  VerifiedIntroLetter,
-  VerifyIntroLetterOptions,
-} from './intro/intro-letter.js';
+export { ornlName } from './x509/ornl-name.js';
+export { equalBytes, fromHex, toHex } from './internal/bytes.js';

@@ -4,7 +4,6 @@
  * let the caller in); and {@link createClientTrust}, the validator and labels of an identity.
  */
 import {
-  clientAnchors,
   commonNameOf,
   createPathValidator,
   fingerprint,
@@ -12,12 +11,12 @@ import {
   parseCertificate,
   type Certificate,
   type CertificateInput,
-  type Identity,
   type Name,
   type PathValidator,
   type PathValidatorOptions,
   type ValidatedPath,
 } from '@certified/core';
+import { clientAnchors, type Identity } from '@certified/identity';
 import type { ForwardedFormat } from './proxy-headers.js';
 
 /** Where the certificate came from: the TLS connection itself, or a proxy's header. */

@@ -20,13 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import {
-  addClient,
-  clientCredentials,
   createSelfSignedCa,
   generateKeyPair,
   organizationName,
   exportPrivateKey,
 } from '@certified/core';
+import { addClient, clientCredentials } from '@certified/identity';
 import { ask, forkChild, stopChild } from './children.mjs';
 import { createBenchPair, pem } from './identities.mjs';
 import { hostileChain } from '../../core/test/hostile-chain.ts';

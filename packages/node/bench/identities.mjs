@@ -5,15 +5,14 @@
  */
 import { join } from 'node:path';
 import {
-  addClient,
   dnsName,
   emailAddress,
   encodePem,
-  initIdentity,
   ipAddress,
   organizationName,
   personName,
 } from '@certified/core';
+import { addClient, initIdentity } from '@certified/identity';
 import { createFileStore } from '@certified/node';
 
 /** Certificate as PEM. */

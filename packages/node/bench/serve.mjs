@@ -22,13 +22,13 @@ import process from 'node:process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatName } from '@certified/core';
 import {
   clientAnchors,
   clientCredentials,
-  formatName,
   loadIdentity,
   serverCredentials,
-} from '@certified/core';
+} from '@certified/identity';
 import { ask, forkChild, stopChild } from './children.mjs';
 import { createBenchPair, pem } from './identities.mjs';
 

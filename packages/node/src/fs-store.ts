@@ -5,8 +5,9 @@
  */
 import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
-import { StoreError, checkStorePath } from '@certified/core';
-import type { IdentityStore, StoreChange, StoreEntry } from '@certified/core';
+import { StoreError } from '@certified/core';
+import { checkStorePath } from '@certified/identity';
+import type { IdentityStore, StoreChange, StoreEntry } from '@certified/identity';
 
 /** What {@link FsLike.stat} and {@link FsLike.lstat} return (a subset of `fs.Stats`). */
 export interface FsStatsLike {

@@ -12,26 +12,28 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  addClient,
-  addIntro,
-  clientCredentials,
   encodePem,
   exportPrivateKey,
   generateKeyPair,
-  getIdent,
-  initIdentity,
-  introduce,
   ipAddress,
   dnsName,
   emailAddress,
   formatName,
   issueEndEntityCertificate,
-  loadIdentity,
   organizationName,
   personName,
   type Certificate,
-  type Identity,
 } from '@certified/core';
+import {
+  addClient,
+  addIntro,
+  clientCredentials,
+  getIdent,
+  initIdentity,
+  introduce,
+  loadIdentity,
+  type Identity,
+} from '@certified/identity';
 import { rawTlsClient } from '../test/raw-tls.js';
 import { heldApp, rawGet, requestsRead, statusesOf } from '../test/revocation.js';
 import { createFileStore } from './fs-store.js';

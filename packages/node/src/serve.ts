@@ -4,15 +4,14 @@
  * validator against `known_clients/` (CAs, introducers, pinned end-entity certificates), which is
  * re-read while the server runs so that adding or removing a client needs no restart.
  */
+import { createPathValidator, type ValidationProfile } from '@certified/core';
 import {
   clientAnchors,
-  createPathValidator,
   loadIdentity,
   serverCredentials,
   type Identity,
   type IdentityStore,
-  type ValidationProfile,
-} from '@certified/core';
+} from '@certified/identity';
 import { resolveConfigDir } from './config-dir.js';
 import { createFileStore } from './fs-store.js';
 import { describe } from './tls/peer-chain.js';

@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import {
   encodePem,
   IdentityError,
-  initIdentity,
   personName,
   emailAddress,
   PathValidationError,
-  type IdentityStore,
 } from '@certified/core';
+import { initIdentity, type IdentityStore } from '@certified/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorld, type World } from '../test/tls-directories.js';
 import { createFileStore } from './fs-store.js';

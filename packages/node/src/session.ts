@@ -5,19 +5,17 @@
  * and carry the URL's host. One pooled mTLS client per service, so connections are reused.
  */
 import { isIP } from 'node:net';
+import { createPathValidator, IdentityError, type Certificate } from '@certified/core';
 import {
   clientCredentials,
-  createPathValidator,
-  IdentityError,
   loadIdentity,
   resolveServiceUrl,
   serverAnchors,
-  type Certificate,
   type Credentials,
   type Identity,
   type IdentityStore,
   type KnownService,
-} from '@certified/core';
+} from '@certified/identity';
 import { resolveConfigDir } from './config-dir.js';
 import { createFileStore } from './fs-store.js';
 import { createMtlsFetch, type MtlsFetch } from './tls/client.js';

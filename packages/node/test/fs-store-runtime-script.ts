@@ -9,7 +9,7 @@ import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
 import { StoreError } from '@certified/core';
-import type { StoreChange } from '@certified/core';
+import type { StoreChange } from '@certified/identity';
 import { createFileStore } from '../src/index.js';
 import { faultyFs, snapshot, strayInternalFiles } from './fs-helpers.js';
 

@@ -6,26 +6,28 @@
  * cross-runtime script (bundled by esbuild), so it uses nothing runtime-specific.
  */
 import {
-  addClient,
-  addIntro,
-  addService,
-  clientAnchors,
   createPathValidator,
   dnsName,
   emailAddress,
   encodePem,
+  ipAddress,
+  organizationName,
+  personName,
+} from '@certified/core';
+import {
+  addClient,
+  addIntro,
+  addService,
+  clientAnchors,
   getIdent,
   getSigner,
   initIdentity,
   introduce,
-  ipAddress,
   loadIdentity,
-  organizationName,
-  personName,
   serverCredentials,
   type Identity,
   type IdentityStore,
-} from '@certified/core';
+} from '@certified/identity';
 import { createMtlsServer, peerOf, type MtlsServer } from '../src/index.js';
 
 /** A server run from an identity directory, counting the connections it accepted. */

@@ -13,13 +13,8 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
-import {
-  createMemoryStore,
-  createPathValidator,
-  encodePem,
-  fromBase64Der,
-  toBase64Der,
-} from '@certified/core';
+import { createPathValidator, encodePem, fromBase64Der, toBase64Der } from '@certified/core';
+import { createMemoryStore } from '@certified/identity';
 import {
   createMtlsFetch,
   createSession,

@@ -8,14 +8,8 @@
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  clientAnchors,
-  createPathValidator,
-  fingerprint,
-  formatName,
-  loadIdentity,
-  readDerInput,
-} from '@certified/core';
+import { createPathValidator, fingerprint, formatName, readDerInput } from '@certified/core';
+import { clientAnchors, loadIdentity } from '@certified/identity';
 import { createFileStore } from '@certified/node';
 import {
   certified,

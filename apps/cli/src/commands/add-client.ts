@@ -1,5 +1,6 @@
 /** @module commands/add-client — `certified add-client`: trust one certificate (a pinned client, or a CA with --ca). */
-import { addClient, fingerprint, formatName, isCa } from '@certified/core';
+import { fingerprint, formatName, isCa } from '@certified/core';
+import { addClient } from '@certified/identity';
 import type { Command } from '../cli.js';
 import { loadMe } from './shared.js';
 

@@ -1,5 +1,5 @@
 /** @module commands/add-intro — `certified add-intro` and `set-org`: install an introduction letter. */
-import { addIntro, setOrg, type IntroResult } from '@certified/core';
+import { addIntro, setOrg, type IntroResult } from '@certified/identity';
 import type { Command, Context } from '../cli.js';
 import { loadMe, readText } from './shared.js';
 

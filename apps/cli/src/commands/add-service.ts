@@ -1,5 +1,5 @@
 /** @module commands/add-service — `certified add-service`: a service we call, in known_servers/ALIAS.yaml. */
-import { addService } from '@certified/core';
+import { addService } from '@certified/identity';
 import { list, str, type Command } from '../cli.js';
 import { loadMe } from './shared.js';
 

@@ -1,5 +1,5 @@
 /** @module commands/get-ident — `certified get-ident` / `get-signer`: our certificates for others. */
-import { getIdent, getSigner } from '@certified/core';
+import { getIdent, getSigner } from '@certified/identity';
 import type { Command } from '../cli.js';
 import { loadMe } from './shared.js';
 

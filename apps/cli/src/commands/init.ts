@@ -3,14 +3,13 @@ import {
   dnsName,
   emailAddress,
   formatName,
-  initIdentity,
   ipAddress,
   organizationName,
   personName,
   uriName,
   type GeneralName,
-  type IdentityKeyType,
 } from '@certified/core';
+import { initIdentity, type IdentityKeyType } from '@certified/identity';
 import { list, str, usage, type Command } from '../cli.js';
 
 /** `--host` value → SAN: an IP literal, or a DNS name (wildcards allowed; IDNs become punycode). */

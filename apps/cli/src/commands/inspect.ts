@@ -5,13 +5,12 @@ import {
   formatCertificateText,
   inspectCertificate,
   inspectCsr,
-  parseIntroLetter,
-  parseService,
   readDerInput,
   verifyCertificateSignature,
   type Certificate,
   type CertificationRequest,
 } from '@certified/core';
+import { parseIntroLetter, parseService } from '@certified/identity';
 import { CliError, type Command } from '../cli.js';
 import { printJson } from './shared.js';
 

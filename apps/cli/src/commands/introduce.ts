@@ -1,5 +1,5 @@
 /** @module commands/introduce — `certified introduce`: sign someone's identity, print the letter. */
-import { introduce, letterAliasProblem, serviceUrlProblem } from '@certified/core';
+import { introduce, letterAliasProblem, serviceUrlProblem } from '@certified/identity';
 import { list, str, usage, type Command } from '../cli.js';
 import { loadMe, printJson } from './shared.js';
 

@@ -1,5 +1,6 @@
 /** @module commands/serve — `certified serve MODULE[:export] [URL]`: an app over mTLS with this identity. */
-import { clientAnchors, formatName } from '@certified/core';
+import { formatName } from '@certified/core';
+import { clientAnchors } from '@certified/identity';
 import { accessLog, createLokiSink, type AccessLogSink, type LokiSink } from '@certified/hono';
 import { Hono } from 'hono';
 import { CliError, usage, type Command, type Context } from '../cli.js';

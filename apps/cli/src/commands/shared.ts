@@ -1,5 +1,5 @@
 /** @module commands/shared — helpers the commands share: loading the identity, reading input files. */
-import { loadIdentity, type Identity } from '@certified/core';
+import { loadIdentity, type Identity } from '@certified/identity';
 import type { Context } from '../cli.js';
 
 /** The identity in the configured directory. */

@@ -1,5 +1,5 @@
 /** @module commands/show — `certified show` and `certified check`. */
-import { checkIdentity, describeIdentity, type CertificateSummary } from '@certified/core';
+import { checkIdentity, describeIdentity, type CertificateSummary } from '@certified/identity';
 import { usage, type Command } from '../cli.js';
 import { loadMe, printJson } from './shared.js';
 

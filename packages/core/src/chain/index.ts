@@ -8,6 +8,7 @@ export {
   assertValidPath,
   createPathValidator,
   DEFAULT_VALIDATION_LIMITS,
+  matchesPeerName,
   validatePath,
 } from './validate-path.js';
 export type {

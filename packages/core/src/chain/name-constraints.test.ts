@@ -27,7 +27,7 @@ import {
   NameConstraintsInvalid,
   type NameConstraints,
 } from './name-constraints.js';
-import { thrown } from '../../test/thrown.js';
+import { thrown } from '@certified/testing';
 
 const TIME = new Date('2030-01-01T00:00:00Z');
 

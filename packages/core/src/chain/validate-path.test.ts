@@ -53,7 +53,7 @@ import {
   type ForgeOptions,
 } from '../../test/forge.js';
 import { execFileSync, requireOpenssl } from '../../test/openssl.js';
-import { rejected } from '../../test/thrown.js';
+import { rejected } from '@certified/testing';
 
 // --- fixtures ---
 

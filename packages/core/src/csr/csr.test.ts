@@ -31,7 +31,7 @@ import {
   type CertificationRequest,
 } from './csr.js';
 import { caCertificateFor } from '../../test/foreign-ca.js';
-import { rejected, thrown, type Thrown } from '../../test/thrown.js';
+import { rejected, thrown, type Thrown } from '@certified/testing';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const DAY = 86_400_000;

@@ -10,7 +10,7 @@ import {
   toBase64Der,
   toOrnlBase64Der,
 } from './pem.js';
-import { thrown } from '../../test/thrown.js';
+import { thrown } from '@certified/testing';
 
 /** A small DER SEQUENCE, long enough to wrap over two base64 lines. */
 const der = Uint8Array.from([0x30, 0x50, ...Array.from({ length: 0x50 }, (_, i) => i)]);

@@ -11,7 +11,7 @@ import {
   toHex,
   utf8Decode,
 } from './bytes.js';
-import { thrown } from '../../test/thrown.js';
+import { thrown } from '@certified/testing';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -3,12 +3,28 @@ import { Base64Malformed } from '../errors.js';
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/**
+ * Lower-case hex, optionally with a separator between bytes.
+ *
+ * @example
+ * ```ts
+ * toHex(new Uint8Array([1, 171]), ':'); // '01:ab'
+ * ```
+ */
 export function toHex(b: Uint8Array, sep = ''): string {
   let s = '';
   for (let i = 0; i < b.length; i++) s += (i && sep ? sep : '') + HEX[b[i]!];
   return s;
 }
 
+/**
+ * Bytes from hex (either case; throws on odd length or a non-hex character).
+ *
+ * @example
+ * ```ts
+ * fromHex('01ab'); // Uint8Array [1, 171]
+ * ```
+ */
 export function fromHex(hex: string): Uint8Array {
   const h = hex.replace(/[\s:]/g, '');
   if (h.length % 2 || /[^0-9a-fA-F]/.test(h))
@@ -30,6 +46,14 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * Whether two byte arrays are equal (not constant-time: for public data such as certificates).
+ *
+ * @example
+ * ```ts
+ * equalBytes(a.der, b.der);
+ * ```
+ */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -28,7 +28,7 @@ import {
   uintBytes,
   valueOf,
 } from './der.js';
-import { thrown } from '../../test/thrown.js';
+import { thrown } from '@certified/testing';
 
 const root = (hex: string) => {
   const b = fromHex(hex);

@@ -13,7 +13,7 @@ import {
 } from './keys.js';
 import { parsePublicKeyInfo } from './public-key-info.js';
 import type { SigningKeyAlgorithm } from './public-key-info.js';
-import { rejected, thrown } from '../../test/thrown.js';
+import { rejected, thrown } from '@certified/testing';
 
 const ALGS: SigningKeyAlgorithm[] = ['Ed25519', 'P-256', 'P-384'];
 

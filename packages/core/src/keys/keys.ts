@@ -32,6 +32,14 @@ export interface CryptoOptions {
   crypto?: Crypto;
 }
 
+/**
+ * The SubtleCrypto to use: `options.crypto`'s, else the platform's; throws when the platform has none.
+ *
+ * @example
+ * ```ts
+ * const digest = await subtleOf(undefined).digest('SHA-256', bytes);
+ * ```
+ */
 export function subtleOf(options: CryptoOptions | undefined): SubtleCrypto {
   const c = options?.crypto ?? (globalThis as { crypto?: Crypto }).crypto;
   if (!c?.subtle)

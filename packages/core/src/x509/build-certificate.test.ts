@@ -25,7 +25,7 @@ import {
 } from './name.js';
 import { verifyCertificateSignature } from './verify-certificate.js';
 import { caCertificateFor } from '../../test/foreign-ca.js';
-import { rejected } from '../../test/thrown.js';
+import { rejected } from '@certified/testing';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const DAY = 86_400_000;

@@ -58,6 +58,14 @@ export const DEFAULT_CA_LIFETIME_SECONDS: number = 3650 * 86400;
 export const DEFAULT_LEAF_LIFETIME_SECONDS: number = 365 * 86400;
 const BACKDATE_MS = 60_000;
 
+/**
+ * The SubjectPublicKeyInfo of a public key given as a CryptoKey or SPKI DER.
+ *
+ * @example
+ * ```ts
+ * const info = await spkiOf(keyPair.publicKey, crypto.subtle);
+ * ```
+ */
 export async function spkiOf(key: PublicKeyInput, subtle: SubtleCrypto): Promise<PublicKeyInfo> {
   if (key instanceof Uint8Array) return parsePublicKeyInfo(key);
   if (

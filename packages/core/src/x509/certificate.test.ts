@@ -32,7 +32,7 @@ import {
 import { basicConstraintsValue, encodeExtension } from './extensions.js';
 import { dnsName, emailAddress, ipAddress, uriName } from './general-name.js';
 import { encodeName, organizationName, personName, signingName } from './name.js';
-import { thrown } from '../../test/thrown.js';
+import { thrown } from '@certified/testing';
 
 /** mulberry32: a tiny seeded PRNG so fuzz failures reproduce. */
 function prng(seed: number): () => number {

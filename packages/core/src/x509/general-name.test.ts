@@ -16,7 +16,7 @@ import {
   type GeneralName,
 } from './general-name.js';
 import { parseName } from './name.js';
-import { thrown } from '../../test/thrown.js';
+import { thrown } from '@certified/testing';
 import { execFileSync, requireOpenssl } from '../../test/openssl.js';
 
 const decode = (der: Uint8Array, allowNetmask = false): GeneralName[] =>

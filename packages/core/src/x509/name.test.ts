@@ -15,7 +15,7 @@ import {
   signingName,
   type Name,
 } from './name.js';
-import { thrown } from '../../test/thrown.js';
+import { thrown } from '@certified/testing';
 import { execFileSync, requireOpenssl } from '../../test/openssl.js';
 
 const CN = '2.5.4.3';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, requireOpenssl } from '../../test/openssl.js';
-import { thrown } from '../../test/thrown.js';
+import { thrown } from '@certified/testing';
 import { createPathValidator, type ValidatePathResult } from '../chain/validate-path.js';
 import type { CertificateInput } from '../chain/certificate-pool.js';
 import { decodeCsr } from '../csr/csr.js';

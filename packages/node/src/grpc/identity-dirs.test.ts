@@ -8,24 +8,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server, status, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import {
+  createPathValidator,
+  dnsName,
+  encodePem,
+  ipAddress,
+  organizationName,
+  personName,
+  type Certificate,
+} from '@certified/core';
+import {
   addClient,
   addService,
   clientAnchors,
   clientCredentials,
-  createPathValidator,
-  dnsName,
-  encodePem,
   initIdentity,
-  ipAddress,
   loadIdentity,
   loadService,
-  organizationName,
-  personName,
   serverAnchors,
   serverCredentials,
-  type Certificate,
   type Identity,
-} from '@certified/core';
+} from '@certified/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   greeter,

@@ -3,14 +3,14 @@
  * (`certified check`): missing files, loose key permissions, corrupt files, mismatched keys, expired or
  * soon-expiring certificates, a service certificate that does not name the host it is reached at.
  */
-import { CertifiedError } from '../errors.js';
-import { equalBytes } from '../internal/bytes.js';
-import { fingerprint, type Certificate } from '../x509/certificate.js';
-import { formatGeneralName } from '../x509/general-name.js';
-import { formatName } from '../x509/name.js';
-import { matchesPeerName } from '../chain/validate-path.js';
-import { verifyCertificateSignature } from '../x509/verify-certificate.js';
-import { letterAliasProblem } from '../intro/intro-letter.js';
+import { CertifiedError } from '@certified/core';
+import { equalBytes } from '@certified/core';
+import { fingerprint, type Certificate } from '@certified/core';
+import { formatGeneralName } from '@certified/core';
+import { formatName } from '@certified/core';
+import { matchesPeerName } from '@certified/core';
+import { verifyCertificateSignature } from '@certified/core';
+import { letterAliasProblem } from './letters/intro-letter.js';
 import {
   loadIdentity,
   signerNameOf,

@@ -1,17 +1,15 @@
-// The README identity example, runnable: `npm run build && node packages/core/examples/identities.mjs`.
+// The README example, runnable: `npm run build && node packages/identity/examples/identities.mjs`.
+import { createPathValidator, emailAddress, personName } from '@certified/core';
 import {
   addIntro,
   clientAnchors,
   clientCredentials,
   createMemoryStore,
-  createPathValidator,
-  emailAddress,
   getIdent,
   initIdentity,
   introduce,
   loadIdentity,
-  personName,
-} from '@certified/core';
+} from '@certified/identity';
 
 const ada = await initIdentity(createMemoryStore(), {
   subject: personName({ commonName: 'Ada Lovelace' }),

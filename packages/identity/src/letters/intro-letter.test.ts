@@ -1,20 +1,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePem, fromBase64Der, toBase64Der } from '../encoding/pem.js';
-import { toHex } from '../internal/bytes.js';
-import { generateKeyPair } from '../keys/keys.js';
-import { parsePublicKeyInfo } from '../keys/public-key-info.js';
-import { createCsr } from '../csr/csr.js';
+import { encodePem, fromBase64Der, toBase64Der } from '@certified/core';
+import { toHex } from '@certified/core';
+import { generateKeyPair } from '@certified/core';
+import { parsePublicKeyInfo } from '@certified/core';
+import { createCsr } from '@certified/core';
 import {
   createSelfSignedCa,
   issueCaCertificate,
   issueEndEntityCertificate,
   type Issuer,
-} from '../x509/build-certificate.js';
-import { decodeCertificate, type Certificate } from '../x509/certificate.js';
-import { dnsName, emailAddress } from '../x509/general-name.js';
-import { nameEquals, organizationName, personName, signingName } from '../x509/name.js';
-import { verifyCertificateSignature } from '../x509/verify-certificate.js';
-import { rejected, thrown } from '../../test/thrown.js';
+} from '@certified/core';
+import { decodeCertificate, type Certificate } from '@certified/core';
+import { dnsName, emailAddress } from '@certified/core';
+import { nameEquals, organizationName, personName, signingName } from '@certified/core';
+import { verifyCertificateSignature } from '@certified/core';
+import { rejected, thrown } from '@certified/testing';
 import {
   createIntroLetter,
   letterAliasProblem,
@@ -22,7 +22,7 @@ import {
   verifyIntroLetter,
   type IntroLetter,
 } from './intro-letter.js';
-import { ornlName } from './ornl-name.js';
+import { ornlName } from '@certified/core';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const DAY = 86_400_000;

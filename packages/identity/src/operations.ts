@@ -3,20 +3,20 @@
  * add a service, introduce someone, install an introduction, join an organisation, export our certificates.
  * Every operation checks its input fully, then commits all its files at once (all or nothing).
  */
-import { CertifiedError, IdentityError } from '../errors.js';
-import { toOrnlBase64Der } from '../encoding/pem.js';
-import { equalBytes } from '../internal/bytes.js';
+import { CertifiedError, IdentityError } from '@certified/core';
+import { toOrnlBase64Der } from '@certified/core';
+import { equalBytes } from '@certified/core';
 import {
   createIntroLetter,
   letterAliasProblem,
   verifyIntroLetter,
   type IntroLetter,
   type VerifiedIntroLetter,
-} from '../intro/intro-letter.js';
-import type { CryptoOptions } from '../keys/keys.js';
-import { fingerprint, isCa, type Certificate } from '../x509/certificate.js';
-import { formatName } from '../x509/name.js';
-import { verifyCertificateSignature } from '../x509/verify-certificate.js';
+} from './letters/intro-letter.js';
+import type { CryptoOptions } from '@certified/core';
+import { fingerprint, isCa, type Certificate } from '@certified/core';
+import { formatName } from '@certified/core';
+import { verifyCertificateSignature } from '@certified/core';
 import {
   certificatesOf,
   checkEntryName,

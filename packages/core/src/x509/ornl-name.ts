@@ -5,7 +5,7 @@
 import { NameValueInvalid } from '../errors.js';
 import { toHex } from '../internal/bytes.js';
 import { readRoot, TAG, valueOf } from '../internal/der.js';
-import type { AttributeTypeAndValue, Name } from '../x509/name.js';
+import type { AttributeTypeAndValue, Name } from './name.js';
 
 /**
  * Attribute names: python-cryptography's defaults (`_NAMEOID_TO_NAME`) plus ORNL's overrides. Any other

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../internal/bytes.js';
 import { readRoot } from '../internal/der.js';
-import { personName, organizationName, signingName } from '../x509/name.js';
-import { decodeName, encodeName, type AttributeTypeAndValue, type Name } from '../x509/name.js';
-import { thrown } from '../../test/thrown.js';
+import { personName, organizationName, signingName } from './name.js';
+import { decodeName, encodeName, type AttributeTypeAndValue, type Name } from './name.js';
+import { thrown } from '@certified/testing';
 import { ornlName } from './ornl-name.js';
 
 const a = (type: string, value: string, tag?: number): AttributeTypeAndValue =>

@@ -14,23 +14,23 @@ import {
   IntroNotYetValid,
   IntroSignatureInvalid,
   IntroSubjectInvalid,
-} from '../errors.js';
-import { fromBase64Der, MAX_TEXT_LENGTH, readDerInput, toOrnlBase64Der } from '../encoding/pem.js';
-import { equalBytes } from '../internal/bytes.js';
-import { subtleOf, type CryptoOptions } from '../keys/keys.js';
-import type { PublicKeyInfo } from '../keys/public-key-info.js';
-import { decodeCsr, verifyCsr, type CertificationRequest } from '../csr/csr.js';
-import { decodeCertificate, type Certificate } from '../x509/certificate.js';
+} from '@certified/core';
+import { fromBase64Der, MAX_TEXT_LENGTH, readDerInput, toOrnlBase64Der } from '@certified/core';
+import { equalBytes } from '@certified/core';
+import { subtleOf, type CryptoOptions } from '@certified/core';
+import type { PublicKeyInfo } from '@certified/core';
+import { decodeCsr, verifyCsr, type CertificationRequest } from '@certified/core';
+import { decodeCertificate, type Certificate } from '@certified/core';
 import {
   issueEndEntityCertificate,
   spkiOf,
   type Issuer,
   type PublicKeyInput,
-} from '../x509/build-certificate.js';
-import type { ExtendedKeyUsage } from '../x509/extensions.js';
-import { formatName, nameEquals } from '../x509/name.js';
-import { verifyCertificateSignature } from '../x509/verify-certificate.js';
-import { ornlName } from './ornl-name.js';
+} from '@certified/core';
+import type { ExtendedKeyUsage } from '@certified/core';
+import { formatName, nameEquals } from '@certified/core';
+import { verifyCertificateSignature } from '@certified/core';
+import { ornlName } from '@certified/core';
 
 /**
  * An introduction letter as it travels: ORNL certified's JSON, field names and all. Certificates are

@@ -1,19 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createPathValidator } from '../chain/validate-path.js';
-import { encodePem } from '../encoding/pem.js';
-import { toHex } from '../internal/bytes.js';
-import { generateKeyPair } from '../keys/keys.js';
+import { createPathValidator } from '@certified/core';
+import { encodePem } from '@certified/core';
+import { toHex } from '@certified/core';
+import { generateKeyPair } from '@certified/core';
 import {
   createSelfSignedCa,
   issueCaCertificate,
   issueEndEntityCertificate,
   type Issuer,
-} from '../x509/build-certificate.js';
-import type { Certificate } from '../x509/certificate.js';
-import { dnsName, emailAddress, ipAddress } from '../x509/general-name.js';
-import { organizationName, personName, signingName } from '../x509/name.js';
-import { ornlName } from '../intro/ornl-name.js';
-import { thrown } from '../../test/thrown.js';
+} from '@certified/core';
+import type { Certificate } from '@certified/core';
+import { dnsName, emailAddress, ipAddress } from '@certified/core';
+import { organizationName, personName, signingName } from '@certified/core';
+import { ornlName } from '@certified/core';
+import { thrown } from '@certified/testing';
 import {
   clientAnchors,
   clientCredentials,

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePem } from '../encoding/pem.js';
-import { generateKeyPair } from '../keys/keys.js';
-import { createSelfSignedCa } from '../x509/build-certificate.js';
-import type { Certificate } from '../x509/certificate.js';
-import { dnsName, emailAddress, ipAddress } from '../x509/general-name.js';
-import { organizationName, personName, signingName } from '../x509/name.js';
-import { ornlName } from '../intro/ornl-name.js';
+import { encodePem } from '@certified/core';
+import { generateKeyPair } from '@certified/core';
+import { createSelfSignedCa } from '@certified/core';
+import type { Certificate } from '@certified/core';
+import { dnsName, emailAddress, ipAddress } from '@certified/core';
+import { organizationName, personName, signingName } from '@certified/core';
+import { ornlName } from '@certified/core';
 import { checkIdentity, describeIdentity, summarize } from './check.js';
 import { initIdentity, loadIdentity, type Identity } from './identity.js';
 import { addClient, addIntro, addService, getIdent, introduce } from './operations.js';

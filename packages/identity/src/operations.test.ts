@@ -1,16 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { encodePem, fromBase64Der, toBase64Der, toOrnlBase64Der } from '../encoding/pem.js';
-import { toHex } from '../internal/bytes.js';
-import { generateKeyPair } from '../keys/keys.js';
-import { createSelfSignedCa, issueCaCertificate, type Issuer } from '../x509/build-certificate.js';
-import { decodeCertificate, fingerprint, type Certificate } from '../x509/certificate.js';
-import { dnsName, emailAddress, ipAddress } from '../x509/general-name.js';
-import { formatName, nameEquals, organizationName, personName, signingName } from '../x509/name.js';
-import { verifyCertificateSignature } from '../x509/verify-certificate.js';
-import { ornlName } from '../intro/ornl-name.js';
-import { createIntroLetter, type IntroLetter } from '../intro/intro-letter.js';
-import { rejected, thrown } from '../../test/thrown.js';
+import { encodePem, fromBase64Der, toBase64Der, toOrnlBase64Der } from '@certified/core';
+import { toHex } from '@certified/core';
+import { generateKeyPair } from '@certified/core';
+import { createSelfSignedCa, issueCaCertificate, type Issuer } from '@certified/core';
+import { decodeCertificate, fingerprint, type Certificate } from '@certified/core';
+import { dnsName, emailAddress, ipAddress } from '@certified/core';
+import { formatName, nameEquals, organizationName, personName, signingName } from '@certified/core';
+import { verifyCertificateSignature } from '@certified/core';
+import { ornlName } from '@certified/core';
+import { createIntroLetter, type IntroLetter } from './letters/intro-letter.js';
+import { rejected, thrown } from '@certified/testing';
 import { clientAnchors } from './credentials.js';
 import { initIdentity, loadIdentity, loadService, type Identity } from './identity.js';
 import {

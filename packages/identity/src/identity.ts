@@ -5,21 +5,21 @@
  * (who may call our services) and `known_servers/` (services we call: `*.crt` and `<alias>.yaml`).
  */
 import { parse as parseYaml, Scalar, stringify as stringifyYaml } from 'yaml';
-import { CertifiedError, IdentityError } from '../errors.js';
-import { encodePem, fromBase64Der, readDerInput, toOrnlBase64Der } from '../encoding/pem.js';
-import { equalBytes } from '../internal/bytes.js';
+import { CertifiedError, IdentityError } from '@certified/core';
+import { encodePem, fromBase64Der, readDerInput, toOrnlBase64Der } from '@certified/core';
+import { equalBytes } from '@certified/core';
 import {
   exportPrivateKey,
   generateKeyPair,
   importPrivateKey,
   type CryptoOptions,
-} from '../keys/keys.js';
-import type { SigningKeyAlgorithm } from '../keys/public-key-info.js';
-import { decodeCertificate, type Certificate } from '../x509/certificate.js';
-import { createSelfSignedCa, issueEndEntityCertificate } from '../x509/build-certificate.js';
-import type { GeneralName } from '../x509/general-name.js';
-import { signingName, type Name } from '../x509/name.js';
-import { ornlName } from '../intro/ornl-name.js';
+} from '@certified/core';
+import type { SigningKeyAlgorithm } from '@certified/core';
+import { decodeCertificate, type Certificate } from '@certified/core';
+import { createSelfSignedCa, issueEndEntityCertificate } from '@certified/core';
+import type { GeneralName } from '@certified/core';
+import { signingName, type Name } from '@certified/core';
+import { ornlName } from '@certified/core';
 import type { IdentityStore, StoreChange } from './store.js';
 
 /** Key types `certified init --key-type` offers, by ORNL certified's names. */

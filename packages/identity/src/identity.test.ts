@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePem, toBase64Der, toOrnlBase64Der } from '../encoding/pem.js';
-import { toHex } from '../internal/bytes.js';
-import { createSelfSignedCa } from '../x509/build-certificate.js';
-import type { Certificate } from '../x509/certificate.js';
-import { dnsName, emailAddress, ipAddress } from '../x509/general-name.js';
-import { nameEquals, organizationName, personName, signingName } from '../x509/name.js';
-import { verifyCertificateSignature } from '../x509/verify-certificate.js';
-import { generateKeyPair } from '../keys/keys.js';
-import { ornlName } from '../intro/ornl-name.js';
-import { rejected, thrown } from '../../test/thrown.js';
+import { encodePem, toBase64Der, toOrnlBase64Der } from '@certified/core';
+import { toHex } from '@certified/core';
+import { createSelfSignedCa } from '@certified/core';
+import type { Certificate } from '@certified/core';
+import { dnsName, emailAddress, ipAddress } from '@certified/core';
+import { nameEquals, organizationName, personName, signingName } from '@certified/core';
+import { verifyCertificateSignature } from '@certified/core';
+import { generateKeyPair } from '@certified/core';
+import { ornlName } from '@certified/core';
+import { rejected, thrown } from '@certified/testing';
 import {
   checkEntryName,
   initIdentity,
