@@ -1,11 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePem } from '@certified/core';
-import { generateKeyPair } from '@certified/core';
-import { createSelfSignedCa } from '@certified/core';
-import type { Certificate } from '@certified/core';
-import { dnsName, emailAddress, ipAddress } from '@certified/core';
-import { organizationName, personName, signingName } from '@certified/core';
-import { ornlName } from '@certified/core';
+import {
+  encodePem,
+  generateKeyPair,
+  createSelfSignedCa,
+  type Certificate,
+  dnsName,
+  emailAddress,
+  ipAddress,
+  organizationName,
+  personName,
+  signingName,
+  ornlName,
+} from '@certified/core';
 import { checkIdentity, describeIdentity, summarize } from './check.js';
 import { initIdentity, loadIdentity, type Identity } from './identity.js';
 import { addClient, addIntro, addService, getIdent, introduce } from './operations.js';

@@ -3,13 +3,16 @@
  * (`certified check`): missing files, loose key permissions, corrupt files, mismatched keys, expired or
  * soon-expiring certificates, a service certificate that does not name the host it is reached at.
  */
-import { CertifiedError } from '@certified/core';
-import { equalBytes } from '@certified/core';
-import { fingerprint, type Certificate } from '@certified/core';
-import { formatGeneralName } from '@certified/core';
-import { formatName } from '@certified/core';
-import { matchesPeerName } from '@certified/core';
-import { verifyCertificateSignature } from '@certified/core';
+import {
+  CertifiedError,
+  equalBytes,
+  fingerprint,
+  type Certificate,
+  formatGeneralName,
+  formatName,
+  matchesPeerName,
+  verifyCertificateSignature,
+} from '@certified/core';
 import { letterAliasProblem } from './letters/intro-letter.js';
 import {
   loadIdentity,

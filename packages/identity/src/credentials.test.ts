@@ -1,18 +1,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createPathValidator } from '@certified/core';
-import { encodePem } from '@certified/core';
-import { toHex } from '@certified/core';
-import { generateKeyPair } from '@certified/core';
 import {
+  createPathValidator,
+  encodePem,
+  toHex,
+  generateKeyPair,
   createSelfSignedCa,
   issueCaCertificate,
   issueEndEntityCertificate,
   type Issuer,
+  type Certificate,
+  dnsName,
+  emailAddress,
+  ipAddress,
+  organizationName,
+  personName,
+  signingName,
+  ornlName,
 } from '@certified/core';
-import type { Certificate } from '@certified/core';
-import { dnsName, emailAddress, ipAddress } from '@certified/core';
-import { organizationName, personName, signingName } from '@certified/core';
-import { ornlName } from '@certified/core';
 import { thrown } from '@certified/testing';
 import {
   clientAnchors,

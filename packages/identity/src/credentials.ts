@@ -3,9 +3,7 @@
  * chain a service accepts (its `auths`), the anchors that judge a server (its pinned certificate, else
  * `known_servers/*.crt`) or a client (`known_clients/*.crt`), and alias URLs (`https://<alias>/path`).
  */
-import { IdentityError } from '@certified/core';
-import { equalBytes } from '@certified/core';
-import type { Certificate } from '@certified/core';
+import { IdentityError, equalBytes, type Certificate } from '@certified/core';
 import { signerNameOf, type Identity, type KnownService } from './identity.js';
 
 /** A certificate chain to present, with the key that proves it. */

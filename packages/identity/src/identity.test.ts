@@ -1,13 +1,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePem, toBase64Der, toOrnlBase64Der } from '@certified/core';
-import { toHex } from '@certified/core';
-import { createSelfSignedCa } from '@certified/core';
-import type { Certificate } from '@certified/core';
-import { dnsName, emailAddress, ipAddress } from '@certified/core';
-import { nameEquals, organizationName, personName, signingName } from '@certified/core';
-import { verifyCertificateSignature } from '@certified/core';
-import { generateKeyPair } from '@certified/core';
-import { ornlName } from '@certified/core';
+import {
+  encodePem,
+  toBase64Der,
+  toOrnlBase64Der,
+  toHex,
+  createSelfSignedCa,
+  type Certificate,
+  dnsName,
+  emailAddress,
+  ipAddress,
+  nameEquals,
+  organizationName,
+  personName,
+  signingName,
+  verifyCertificateSignature,
+  generateKeyPair,
+  ornlName,
+} from '@certified/core';
 import { rejected, thrown } from '@certified/testing';
 import {
   checkEntryName,

@@ -5,21 +5,28 @@
  * (who may call our services) and `known_servers/` (services we call: `*.crt` and `<alias>.yaml`).
  */
 import { parse as parseYaml, Scalar, stringify as stringifyYaml } from 'yaml';
-import { CertifiedError, IdentityError } from '@certified/core';
-import { encodePem, fromBase64Der, readDerInput, toOrnlBase64Der } from '@certified/core';
-import { equalBytes } from '@certified/core';
 import {
+  CertifiedError,
+  IdentityError,
+  encodePem,
+  fromBase64Der,
+  readDerInput,
+  toOrnlBase64Der,
+  equalBytes,
   exportPrivateKey,
   generateKeyPair,
   importPrivateKey,
   type CryptoOptions,
+  type SigningKeyAlgorithm,
+  decodeCertificate,
+  type Certificate,
+  createSelfSignedCa,
+  issueEndEntityCertificate,
+  type GeneralName,
+  signingName,
+  type Name,
+  ornlName,
 } from '@certified/core';
-import type { SigningKeyAlgorithm } from '@certified/core';
-import { decodeCertificate, type Certificate } from '@certified/core';
-import { createSelfSignedCa, issueEndEntityCertificate } from '@certified/core';
-import type { GeneralName } from '@certified/core';
-import { signingName, type Name } from '@certified/core';
-import { ornlName } from '@certified/core';
 import type { IdentityStore, StoreChange } from './store.js';
 
 /** Key types `certified init --key-type` offers, by ORNL certified's names. */

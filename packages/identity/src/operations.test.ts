@@ -1,14 +1,29 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { encodePem, fromBase64Der, toBase64Der, toOrnlBase64Der } from '@certified/core';
-import { toHex } from '@certified/core';
-import { generateKeyPair } from '@certified/core';
-import { createSelfSignedCa, issueCaCertificate, type Issuer } from '@certified/core';
-import { decodeCertificate, fingerprint, type Certificate } from '@certified/core';
-import { dnsName, emailAddress, ipAddress } from '@certified/core';
-import { formatName, nameEquals, organizationName, personName, signingName } from '@certified/core';
-import { verifyCertificateSignature } from '@certified/core';
-import { ornlName } from '@certified/core';
+import {
+  encodePem,
+  fromBase64Der,
+  toBase64Der,
+  toOrnlBase64Der,
+  toHex,
+  generateKeyPair,
+  createSelfSignedCa,
+  issueCaCertificate,
+  type Issuer,
+  decodeCertificate,
+  fingerprint,
+  type Certificate,
+  dnsName,
+  emailAddress,
+  ipAddress,
+  formatName,
+  nameEquals,
+  organizationName,
+  personName,
+  signingName,
+  verifyCertificateSignature,
+  ornlName,
+} from '@certified/core';
 import { createIntroLetter, type IntroLetter } from './letters/intro-letter.js';
 import { rejected, thrown } from '@certified/testing';
 import { clientAnchors } from './credentials.js';

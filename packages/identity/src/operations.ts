@@ -3,9 +3,18 @@
  * add a service, introduce someone, install an introduction, join an organisation, export our certificates.
  * Every operation checks its input fully, then commits all its files at once (all or nothing).
  */
-import { CertifiedError, IdentityError } from '@certified/core';
-import { toOrnlBase64Der } from '@certified/core';
-import { equalBytes } from '@certified/core';
+import {
+  CertifiedError,
+  IdentityError,
+  toOrnlBase64Der,
+  equalBytes,
+  type CryptoOptions,
+  fingerprint,
+  isCa,
+  type Certificate,
+  formatName,
+  verifyCertificateSignature,
+} from '@certified/core';
 import {
   createIntroLetter,
   letterAliasProblem,
@@ -13,10 +22,6 @@ import {
   type IntroLetter,
   type VerifiedIntroLetter,
 } from './letters/intro-letter.js';
-import type { CryptoOptions } from '@certified/core';
-import { fingerprint, isCa, type Certificate } from '@certified/core';
-import { formatName } from '@certified/core';
-import { verifyCertificateSignature } from '@certified/core';
 import {
   certificatesOf,
   checkEntryName,

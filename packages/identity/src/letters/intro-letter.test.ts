@@ -1,19 +1,27 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePem, fromBase64Der, toBase64Der } from '@certified/core';
-import { toHex } from '@certified/core';
-import { generateKeyPair } from '@certified/core';
-import { parsePublicKeyInfo } from '@certified/core';
-import { createCsr } from '@certified/core';
 import {
+  encodePem,
+  fromBase64Der,
+  toBase64Der,
+  toHex,
+  generateKeyPair,
+  parsePublicKeyInfo,
+  createCsr,
   createSelfSignedCa,
   issueCaCertificate,
   issueEndEntityCertificate,
   type Issuer,
+  decodeCertificate,
+  type Certificate,
+  dnsName,
+  emailAddress,
+  nameEquals,
+  organizationName,
+  personName,
+  signingName,
+  verifyCertificateSignature,
+  ornlName,
 } from '@certified/core';
-import { decodeCertificate, type Certificate } from '@certified/core';
-import { dnsName, emailAddress } from '@certified/core';
-import { nameEquals, organizationName, personName, signingName } from '@certified/core';
-import { verifyCertificateSignature } from '@certified/core';
 import { rejected, thrown } from '@certified/testing';
 import {
   createIntroLetter,
@@ -22,7 +30,6 @@ import {
   verifyIntroLetter,
   type IntroLetter,
 } from './intro-letter.js';
-import { ornlName } from '@certified/core';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const DAY = 86_400_000;

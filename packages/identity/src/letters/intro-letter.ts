@@ -14,23 +14,29 @@ import {
   IntroNotYetValid,
   IntroSignatureInvalid,
   IntroSubjectInvalid,
-} from '@certified/core';
-import { fromBase64Der, MAX_TEXT_LENGTH, readDerInput, toOrnlBase64Der } from '@certified/core';
-import { equalBytes } from '@certified/core';
-import { subtleOf, type CryptoOptions } from '@certified/core';
-import type { PublicKeyInfo } from '@certified/core';
-import { decodeCsr, verifyCsr, type CertificationRequest } from '@certified/core';
-import { decodeCertificate, type Certificate } from '@certified/core';
-import {
+  fromBase64Der,
+  MAX_TEXT_LENGTH,
+  readDerInput,
+  toOrnlBase64Der,
+  equalBytes,
+  subtleOf,
+  type CryptoOptions,
+  type PublicKeyInfo,
+  decodeCsr,
+  verifyCsr,
+  type CertificationRequest,
+  decodeCertificate,
+  type Certificate,
   issueEndEntityCertificate,
   spkiOf,
   type Issuer,
   type PublicKeyInput,
+  type ExtendedKeyUsage,
+  formatName,
+  nameEquals,
+  verifyCertificateSignature,
+  ornlName,
 } from '@certified/core';
-import type { ExtendedKeyUsage } from '@certified/core';
-import { formatName, nameEquals } from '@certified/core';
-import { verifyCertificateSignature } from '@certified/core';
-import { ornlName } from '@certified/core';
 
 /**
  * An introduction letter as it travels: ORNL certified's JSON, field names and all. Certificates are
