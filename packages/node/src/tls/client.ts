@@ -1,28 +1,26 @@
 /**
  * @module tls/client — a `fetch` that speaks mutual TLS: it presents our certificate, judges the
  * server's chain and name with our own path validator (purpose serverAuth) instead of OpenSSL's,
- * and keeps HTTP/1.1 connections open for further requests to the same origin. Each connection is
- * validated once, after its handshake and before a byte of HTTP is written. HTTP/1.1 is framed here
- * over `node:tls` sockets (no `node:http` client), so Node, Deno and Bun behave alike.
+ * and keeps HTTP/1.1 connections open for further requests to the same origin. HTTP is the
+ * runtime's own client (`node:https`, on Node, Deno and Bun); what is ours is the agent
+ * (`mtls-agent.ts`) that validates each connection once, before the HTTP client may write a byte,
+ * and the mapping between `fetch`'s Request/Response and `node:https`.
  */
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
-import { connect as tlsConnect } from 'node:tls';
-import type { TLSSocket } from 'node:tls';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { NetworkError, PathValidationError, type PathValidator } from '@certified/core';
 import {
-  NetworkError,
-  PathValidationError,
-  type PathValidator,
-  type PeerNameInput,
-} from '@certified/core';
-import {
-  chainPem,
-  checkKeyMatches,
-  checkKeyPem,
-  describe,
-  hostPort,
-  peerChainOf,
-} from './peer-chain.js';
+  classifyConnectError,
+  isHangUp,
+  MtlsAgent,
+  type CertifiedRequestOptions,
+  type ConnectStage,
+  type ExpectedName,
+} from './mtls-agent.js';
+import { chainPem, checkKeyMatches, checkKeyPem, describe, hostPort } from './peer-chain.js';
 
 /** Options for {@link createMtlsFetch}. */
 export interface MtlsFetchOptions {
@@ -77,13 +75,9 @@ export interface MtlsFetch {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_SOCKETS = 6;
 const DEFAULT_IDLE_TIMEOUT_MS = 4_000;
-/** Most bytes of a response head (status line and headers), or of chunked trailers. */
-const MAX_HEAD_BYTES = 64 * 1024;
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 /** RFC 9110 §9.2.2: requests that may be sent again without changing what they do. */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-/** Methods that send no Content-Length when they have no body (as node:http). */
-const BODILESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
 
 /**
  * Creates a `fetch` that presents our certificate and trusts a server only if `options.validator`
@@ -145,8 +139,19 @@ export function createMtlsFetch(options: MtlsFetchOptions): MtlsFetch {
     );
   const key = checkKeyPem(options.key, 'createMtlsFetch options');
   const cert = chainPem(options.certificates, 'createMtlsFetch options');
-  const ctx: Context = { key, cert, validator, serverName, timeoutMs, time, keepAlive };
-  const pool = new Pool(ctx, maxSockets, idleTimeoutMs);
+  const agent = new MtlsAgent({
+    key,
+    cert,
+    validator,
+    time,
+    keepAlive,
+    maxSockets,
+    // Idle pooled sockets close after this (or a second before the server's Keep-Alive timeout).
+    timeout: idleTimeoutMs,
+    scheduling: 'lifo',
+  });
+  const ctx: Context = { agent, serverName, timeoutMs, keepAlive, slots: new Slots(maxSockets) };
+  let closing: Promise<void> | undefined;
   // Checked once, on first use (the factory is synchronous); every call fails alike if it is wrong.
   let identityChecked: Promise<void> | undefined;
   const certificate = options.certificates[0]!;
@@ -155,7 +160,7 @@ export function createMtlsFetch(options: MtlsFetchOptions): MtlsFetch {
     input: string | URL | Request,
     init?: RequestInit,
   ): Promise<Response> {
-    if (pool.closed)
+    if (closing)
       throw new TypeError('createMtlsFetch: this fetch was closed; create another to send more.');
     const url = targetUrl(input);
     const streamed = typeof ReadableStream !== 'undefined' && init?.body instanceof ReadableStream;
@@ -172,32 +177,31 @@ export function createMtlsFetch(options: MtlsFetchOptions): MtlsFetch {
       : request.body
         ? new Uint8Array(await request.arrayBuffer())
         : undefined;
-    return exchange(ctx, pool, url, request, body ?? undefined);
+    return exchange(ctx, url, request, body ?? undefined);
   } as MtlsFetch;
-  mtlsFetch.close = () => pool.close();
-  mtlsFetch[Symbol.asyncDispose] = () => pool.close();
+  mtlsFetch.close = () => (closing ??= agent.close());
+  mtlsFetch[Symbol.asyncDispose] = mtlsFetch.close;
   return mtlsFetch;
 }
 
 // --- internal ---
 
 interface Context {
-  readonly key: string;
-  readonly cert: string;
-  readonly validator: PathValidator;
+  readonly agent: MtlsAgent;
+  readonly slots: Slots;
   readonly serverName: string | undefined;
   readonly timeoutMs: number;
-  readonly time: (() => Date) | undefined;
   readonly keepAlive: boolean;
 }
 
-/** Where a request goes and whom we expect there; `key` names its pool. */
+/** Where a request goes and whom we expect there. */
 interface Target {
   readonly host: string;
   readonly port: number;
   readonly where: string;
   readonly expected: string;
-  readonly peerName: PeerNameInput & { readonly type: 'ip' | 'dns' };
+  readonly peerName: ExpectedName;
+  /** Names its slots: a connection validated for one name is never lent to another. */
   readonly key: string;
 }
 
@@ -248,543 +252,312 @@ function targetOf(url: URL, serverName: string | undefined): Target {
     where,
     expected,
     peerName: isIP(expected) ? { type: 'ip', value: expected } : { type: 'dns', value: expected },
-    // A connection validated for one name is never lent to a request expecting another.
     key: `${where} ${expected}`,
   };
 }
 
-/** What a connection reports to whoever is using it. */
-interface Handler {
-  data(chunk: Uint8Array): void;
-  end(): void;
-  close(): void;
-  error(e: Error & { code?: string }): void;
-  timeout(): void;
-}
+/**
+ * At most `max` requests in flight per origin and name, so at most `max` connections: the runtime's
+ * agent counts a connection only once `createConnection` answers, which ours does after validating,
+ * so it would open one per waiting request.
+ */
+class Slots {
+  readonly #busy = new Map<string, { active: number; waiting: (() => void)[] }>();
+  constructor(readonly max: number) {}
 
-/** One TLS connection: opened, validated once (`ready`), then lent to one request at a time. */
-class Connection {
-  readonly socket: TLSSocket;
-  readonly ready: Promise<void>;
-  state: 'connecting' | 'busy' | 'idle' | 'closed' = 'connecting';
-  /** Requests started on it; more than one means it was reused. */
-  requests = 0;
-  tcpConnected = false;
-  handshakeDone = false;
-  handler: Handler | undefined;
-  idleTimer: ReturnType<typeof setTimeout> | undefined;
-  keepAliveMs: number;
-
-  constructor(
-    ctx: Context,
-    readonly target: Target,
-    idleTimeoutMs: number,
-    onClosed: (c: Connection) => void,
-  ) {
-    this.keepAliveMs = idleTimeoutMs;
-    const { where, peerName } = target;
-    const socket = tlsConnect({
-      host: target.host,
-      port: target.port,
-      key: ctx.key,
-      cert: ctx.cert,
-      // We decide trust (our validator); OpenSSL's verdict is ignored.
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-      ALPNProtocols: ['http/1.1'],
-      ...(peerName.type === 'dns' ? { servername: target.expected } : {}),
-    });
-    this.socket = socket;
-    let settle: { resolve(): void; reject(e: unknown): void } | undefined;
-    this.ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    this.ready.catch(() => undefined); // the request that opened it may have given up already
-    const fail = (e: unknown): void => {
-      settle?.reject(e);
-      settle = undefined;
-      this.destroy();
-    };
-    // Until validated, the connection reports to `ready`; then to the request using it. Errors are
-    // never left as uncaught events.
-    this.handler = {
-      data: () => fail(new NetworkError('ERR_NET_PROTOCOL', `${where}: unexpected data.`)),
-      end: () => undefined,
-      close: () =>
-        fail(
-          this.handshakeDone
-            ? tlsHangUp(where)
-            : new NetworkError(
-                'ERR_NET_TLS',
-                `${where}: the server closed the connection during the TLS handshake; it may not trust our certificate, or not speak TLS.`,
-              ),
-        ),
-      error: (e) => fail(classify(e, where, this.handshakeDone, false)),
-      timeout: () => undefined,
-    };
-    socket.on('data', (d: Uint8Array) => (this.handler ? this.handler.data(d) : this.destroy()));
-    // A server closing an idle connection: drop it from the pool.
-    socket.on('end', () => (this.handler ? this.handler.end() : this.destroy()));
-    socket.on('error', (e: Error) => (this.handler ? this.handler.error(e) : this.destroy()));
-    socket.on('timeout', () => this.handler?.timeout());
-    socket.once('connect', () => (this.tcpConnected = true));
-    socket.once('close', () => {
-      this.state = 'closed';
-      if (this.idleTimer) clearTimeout(this.idleTimer);
-      onClosed(this);
-      this.handler?.close();
-    });
-    socket.once('secureConnect', () => {
-      this.handshakeDone = true;
-      this.tcpConnected = true;
-      void this.judge(ctx).then(
-        () => {
-          settle?.resolve();
-          settle = undefined;
-        },
-        (e: unknown) => fail(e),
-      );
-    });
-  }
-
-  private async judge(ctx: Context): Promise<void> {
-    const { where, peerName } = this.target;
-    const [leaf, ...rest] = peerChainOf(this.socket);
-    if (!leaf)
-      throw new NetworkError('ERR_NET_TLS', `${where}: the server presented no certificate.`);
-    const result = await ctx.validator.validate({
-      peer: leaf,
-      chain: rest,
-      purpose: 'serverAuth',
-      peerName,
-      ...(ctx.time ? { time: ctx.time() } : {}),
-    });
-    if (!result.ok)
-      throw new PathValidationError(result.code, `${where}: ${result.message}`, {
-        certIndex: result.certIndex,
-        attempts: result.attempts,
+  /** Resolves when a slot is ours; `cancel` drops a wait that is no longer wanted. */
+  take(key: string, onWait: (cancel: () => void) => void): Promise<void> {
+    const entry = this.#busy.get(key) ?? { active: 0, waiting: [] };
+    this.#busy.set(key, entry);
+    if (entry.active < this.max) {
+      entry.active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((granted) => {
+      entry.waiting.push(granted);
+      onWait(() => {
+        const i = entry.waiting.indexOf(granted);
+        if (i >= 0) entry.waiting.splice(i, 1);
       });
+    });
   }
 
-  /** Still usable: not closed, and the server has not ended it. */
-  get alive(): boolean {
-    const s = this.socket as TLSSocket & { readableEnded?: boolean };
-    return this.state !== 'closed' && !s.destroyed && s.writable && s.readableEnded !== true;
-  }
-
-  destroy(): void {
-    this.handler = undefined;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    if (this.state !== 'closed') this.socket.destroy();
+  /** Gives the slot to the next waiting request, or frees it. */
+  give(key: string): void {
+    const entry = this.#busy.get(key);
+    if (!entry) return;
+    const next = entry.waiting.shift();
+    if (next) return next();
+    if (--entry.active === 0) this.#busy.delete(key);
   }
 }
 
-interface Waiter {
-  readonly key: string;
-  /** Wants a new connection, not a reused one. */
-  readonly fresh: boolean;
-  /** A connection handed over, or undefined when a slot freed up (connect yourself). */
-  grant(c: Connection | undefined): void;
-  reject(e: unknown): void;
-}
+const STALLED: Readonly<Record<ConnectStage | 'queued', string>> = {
+  queued: ' (no connection was free)',
+  connecting: ' (could not connect)',
+  handshake: ' (the TLS handshake did not finish)',
+  validating: ' (validating the server)',
+  ready: '',
+};
 
-/** The connections of one {@link createMtlsFetch}, per target key: at most `maxSockets` each. */
-class Pool {
-  closed = false;
-  private readonly open = new Map<string, Set<Connection>>();
-  private readonly idle = new Map<string, Connection[]>();
-  private waiters: Waiter[] = [];
-  private drained: (() => void) | undefined;
-  private closing: Promise<void> | undefined;
-
-  constructor(
-    private readonly ctx: Context,
-    private readonly maxSockets: number,
-    private readonly idleTimeoutMs: number,
-  ) {}
-
-  /** A connection for `target`: an idle one (reused), a new one, or the next one freed. */
-  async acquire(
-    target: Target,
-    fresh: boolean,
-    onWait: (cancel: () => void) => void,
-  ): Promise<{ conn: Connection; reused: boolean }> {
-    for (;;) {
-      const idle = this.idle.get(target.key);
-      while (!fresh && idle?.length) {
-        const c = idle.pop()!;
-        if (!c.alive) {
-          c.destroy();
-          continue;
-        }
-        this.lend(c);
-        return { conn: c, reused: true };
-      }
-      const open = this.open.get(target.key) ?? new Set<Connection>();
-      if (open.size < this.maxSockets) {
-        const c = new Connection(this.ctx, target, this.idleTimeoutMs, (x) => this.closedOne(x));
-        open.add(c);
-        this.open.set(target.key, open);
-        c.state = 'busy';
-        return { conn: c, reused: false };
-      }
-      const got = await new Promise<Connection | undefined>((grant, reject) => {
-        const w: Waiter = { key: target.key, fresh, grant, reject };
-        this.waiters.push(w);
-        onWait(() => (this.waiters = this.waiters.filter((x) => x !== w)));
-      });
-      if (got) return { conn: got, reused: true };
-    }
-  }
-
-  private lend(c: Connection): void {
-    if (c.idleTimer) clearTimeout(c.idleTimer);
-    c.idleTimer = undefined;
-    c.state = 'busy';
-    c.socket.ref?.();
-  }
-
-  /** Takes back a connection whose exchange finished; `reusable` when its framing allows. */
-  release(c: Connection, reusable: boolean): void {
-    c.handler = undefined;
-    c.socket.setTimeout(0);
-    if (!reusable || !this.ctx.keepAlive || this.closed || !c.alive || c.keepAliveMs <= 0) {
-      c.destroy();
-      return;
-    }
-    c.socket.resume(); // a body read with backpressure may have left it paused
-    const i = this.waiters.findIndex((w) => w.key === c.target.key && !w.fresh);
-    if (i >= 0) {
-      const [w] = this.waiters.splice(i, 1);
-      w!.grant(c);
-      return;
-    }
-    c.state = 'idle';
-    // An idle pooled connection must not keep the process alive.
-    c.socket.unref?.();
-    c.idleTimer = setTimeout(() => c.destroy(), c.keepAliveMs);
-    c.idleTimer.unref?.();
-    const list = this.idle.get(c.target.key) ?? [];
-    list.push(c);
-    this.idle.set(c.target.key, list);
-  }
-
-  private closedOne(c: Connection): void {
-    const open = this.open.get(c.target.key);
-    open?.delete(c);
-    if (open?.size === 0) this.open.delete(c.target.key);
-    const idle = this.idle.get(c.target.key);
-    if (idle) {
-      const left = idle.filter((x) => x !== c);
-      if (left.length) this.idle.set(c.target.key, left);
-      else this.idle.delete(c.target.key);
-    }
-    // A free slot: the next request waiting for this target connects.
-    const i = this.waiters.findIndex((w) => w.key === c.target.key);
-    if (i >= 0) this.waiters.splice(i, 1)[0]!.grant(undefined);
-    if (this.closed && this.open.size === 0) this.drained?.();
-  }
-
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters)
-      w.reject(
-        new TypeError('createMtlsFetch: this fetch was closed before a connection was free.'),
-      );
-    for (const list of this.idle.values()) for (const c of list) c.destroy();
-    this.closing =
-      this.open.size === 0 ? Promise.resolve() : new Promise<void>((r) => (this.drained = r));
-    return this.closing;
-  }
-}
-
-/** One request on a pooled connection: resolves at the response headers. */
+/** One request through the agent: resolves at the response headers, then streams the body. */
 function exchange(
   ctx: Context,
-  pool: Pool,
   url: URL,
   request: Request,
   body: Uint8Array | ReadableStream<Uint8Array> | undefined,
 ): Promise<Response> {
   const target = targetOf(url, ctx.serverName);
   const { where } = target;
-  const signal = request.signal;
+  const { method, signal } = request;
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, name) => (headers[name] = value));
+  // node:http sends keep-alive whenever maxSockets is finite; a no-keep-alive fetch says so.
+  if (!ctx.keepAlive) headers['connection'] = 'close';
 
   return new Promise<Response>((resolve, reject) => {
     let settled = false;
     let finished = false;
-    let conn: Connection | undefined;
-    let reused = false;
+    let resent = false;
+    let req: ClientRequest | undefined;
+    let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+    let silence: ReturnType<typeof setTimeout> | undefined;
+    const probe: { stage: ConnectStage | 'queued' } = { stage: 'queued' };
+    let holding = false;
     let cancelWait: (() => void) | undefined;
-    let bodyController: ReadableStreamDefaultController<Uint8Array> | undefined;
-    let requestWritten = false;
 
     const timer = setTimeout(() => {
-      const c = conn;
-      const stage = !c
-        ? ' (no connection was free)'
-        : c.requests > 0
-          ? ''
-          : c.handshakeDone
-            ? ' (validating the server)'
-            : c.tcpConnected
-              ? ' (the TLS handshake did not finish)'
-              : ' (could not connect)';
+      const stage = req?.socket && probe.stage === 'queued' ? 'ready' : probe.stage;
       fail(
         new NetworkError(
           'ERR_NET_TIMEOUT',
-          `${where}: no response within ${ctx.timeoutMs} ms${stage}.`,
+          `${where}: no response within ${ctx.timeoutMs} ms${STALLED[stage]}.`,
         ),
       );
     }, ctx.timeoutMs);
     const onAbort = (): void => fail(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
 
+    function stop(): void {
+      finished = true;
+      cancelWait?.();
+      if (holding) ctx.slots.give(target.key);
+      holding = false;
+      clearTimeout(timer);
+      clearTimeout(silence);
+      signal.removeEventListener('abort', onAbort);
+    }
+
     /** Ends the exchange with an error: rejects the fetch, or errors the body once resolved. */
     function fail(error: unknown): void {
       if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      cancelWait?.();
-      conn?.destroy();
+      stop();
+      req?.destroy();
       if (!settled) {
         settled = true;
         reject(error);
         return;
       }
       try {
-        bodyController?.error(error);
+        controller?.error(error);
       } catch {
         // already closed or cancelled
       }
-      bodyController = undefined;
+      controller = undefined;
     }
 
-    /** The response is complete: hand the connection back to the pool. */
-    function done(reusable: boolean): void {
+    function done(): void {
       if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      const c = bodyController;
-      bodyController = undefined;
+      stop();
       try {
-        c?.close();
+        controller?.close();
       } catch {
         // cancelled
       }
-      if (conn) pool.release(conn, reusable && requestWritten);
+      controller = undefined;
     }
 
-    // Set once the request went out on a reused connection that closed without a byte of
-    // answer, and was sent again (idempotent requests only).
-    let resent = false;
-    void run(false);
-
-    async function run(fresh: boolean): Promise<void> {
-      for (;;) {
-        let got: { conn: Connection; reused: boolean };
-        try {
-          got = await pool.acquire(target, fresh, (cancel) => (cancelWait = cancel));
-        } catch (e) {
-          fail(e);
-          return;
-        }
-        cancelWait = undefined;
-        if (finished) {
-          pool.release(got.conn, got.reused);
-          return;
-        }
-        conn = got.conn;
-        reused = got.reused;
-        if (!reused) {
-          try {
-            await conn.ready;
-          } catch (e) {
-            fail(e);
-            return;
-          }
-          if (finished) return;
-          if (!conn.alive) {
-            fail(tlsHangUp(where));
-            return;
-          }
-        } else {
-          // A server's close of an idle connection may be waiting in the socket: let it land, so
-          // a dead connection is seen before a byte of the request is written, and not reused.
-          await new Promise((r) => setImmediate(r));
-          if (finished) return;
-          if (!conn.alive) {
-            // Nothing of the request was sent: safe to send it again, on a new connection.
-            conn.destroy();
-            conn = undefined;
-            fresh = true;
-            continue;
-          }
-        }
-        send(conn);
-        return;
-      }
-    }
-
-    function send(c: Connection): void {
-      c.requests++;
-      const parser = new ResponseParser(request.method, where, {
-        head: (head) => respond(c, head, parser),
-        body: (chunk) => {
-          if (!bodyController) return;
-          bodyController.enqueue(chunk);
-          if ((bodyController.desiredSize ?? 1) <= 0) c.socket.pause();
-        },
-        done: (reusable) => done(reusable),
-      });
-      const brokeOff = (): NetworkError =>
-        new NetworkError(
-          'ERR_NET_PROTOCOL',
-          `${where}: the server closed the connection mid-response.`,
-        );
-      const hungUp = (cause?: unknown): void => {
-        if (!reused) return fail(tlsHangUp(where, cause));
-        // RFC 9112 §9.3.1: an idempotent request may be sent again automatically; the server may
-        // have closed the idle connection just as we wrote (some close right after a response).
-        if (
-          !resent &&
-          IDEMPOTENT_METHODS.has(request.method) &&
-          !(body instanceof ReadableStream)
-        ) {
-          resent = true;
-          c.destroy();
-          conn = undefined;
-          requestWritten = false;
-          void run(true);
-          return;
-        }
-        fail(
-          new NetworkError(
-            'ERR_NET_PROTOCOL',
-            `${where}: the server closed the kept-alive connection without answering; a ${request.method} request is not sent twice (it may have been processed).`,
-            cause === undefined ? {} : { cause },
-          ),
-        );
-      };
-      c.handler = {
-        data: (chunk) => {
-          try {
-            parser.push(chunk);
-          } catch (e) {
-            fail(e);
-          }
-        },
-        end: () => {
-          if (parser.endOfStream()) return;
-          if (parser.started) fail(brokeOff());
-          else hungUp();
-        },
-        close: () => {
-          if (finished) return;
-          if (parser.endOfStream()) return;
-          if (parser.started) fail(brokeOff());
-          else hungUp();
-        },
-        error: (e) => {
-          if (parser.started)
-            fail(
-              new NetworkError(
-                'ERR_NET_PROTOCOL',
-                `${where}: the response broke off (${e.code ? `${e.code}: ` : ''}${e.message}).`,
-                { cause: e, ...(e.code ? { reason: e.code } : {}) },
-              ),
-            );
-          else if (reused && isHangUp(e.code ?? '', e.message)) hungUp(e);
-          else fail(classify(e, where, true, false));
-        },
-        timeout: () =>
+    /** From the headers on, the timeout is per silence while the body streams. */
+    function armSilence(): void {
+      clearTimeout(silence);
+      silence = setTimeout(
+        () =>
           fail(
             new NetworkError(
               'ERR_NET_TIMEOUT',
               `${where}: the response body stalled for ${ctx.timeoutMs} ms.`,
             ),
           ),
-      };
-      const head = requestHead(request, url, body, ctx.keepAlive);
-      if (body instanceof Uint8Array) {
-        c.socket.write(concat(head, body));
-        requestWritten = true;
-      } else if (body) {
-        c.socket.write(head);
-        void pump(c, body);
-      } else {
-        c.socket.write(head);
-        requestWritten = true;
-      }
+        ctx.timeoutMs,
+      );
     }
 
-    async function pump(c: Connection, stream: ReadableStream<Uint8Array>): Promise<void> {
+    ctx.slots
+      .take(target.key, (cancel) => (cancelWait = cancel))
+      .then(() => {
+        cancelWait = undefined;
+        if (finished) return ctx.slots.give(target.key);
+        holding = true;
+        send();
+      }, fail);
+
+    function send(): void {
+      const options: RequestOptions & CertifiedRequestOptions = {
+        host: target.host,
+        port: target.port,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers,
+        agent: ctx.agent,
+        certifiedWhere: where,
+        certifiedPeerName: target.peerName,
+        certifiedProbe: probe as { stage: ConnectStage },
+      };
+      const r = httpsRequest(options);
+      req = r;
+      r.on('response', (res) => respond(res));
+      r.on('upgrade', (_res, socket) => {
+        socket.destroy();
+        fail(
+          new NetworkError(
+            'ERR_NET_PROTOCOL',
+            `${where}: the server switched protocols (101), which this fetch does not speak.`,
+          ),
+        );
+      });
+      r.on('error', (e: Error & { code?: string }) => {
+        if (r === req) failed(r, e);
+      });
+      if (body instanceof Uint8Array) r.end(body);
+      else if (body) void pump(r, body);
+      else r.end();
+    }
+
+    function failed(r: ClientRequest, e: Error & { code?: string }): void {
+      if (finished) return;
+      const code = e.code ?? '';
+      const reason = `${code ? `${code}: ` : ''}${e.message}`;
+      if (settled)
+        return fail(
+          new NetworkError('ERR_NET_PROTOCOL', `${where}: the response broke off (${reason}).`, {
+            cause: e,
+          }),
+        );
+      if (e instanceof NetworkError || e instanceof PathValidationError) return fail(e);
+      if (code.startsWith('HPE_') || /parse error/i.test(e.message))
+        return fail(
+          new NetworkError(
+            'ERR_NET_PROTOCOL',
+            `${where}: the server's answer is not valid HTTP/1.1 (${reason}).`,
+            { cause: e, ...(code ? { reason: code } : {}) },
+          ),
+        );
+      if (r.reusedSocket && isHangUp(code, e.message)) {
+        // RFC 9112 §9.3.1: an idempotent request may be sent again automatically; the server may
+        // have closed the idle connection just as we wrote (some close right after a response).
+        if (!resent && IDEMPOTENT_METHODS.has(method) && !(body instanceof ReadableStream)) {
+          resent = true;
+          send();
+          return;
+        }
+        return fail(
+          new NetworkError(
+            'ERR_NET_PROTOCOL',
+            `${where}: the server closed the kept-alive connection without answering; a ${method} request is not sent twice (it may have been processed).`,
+            { cause: e },
+          ),
+        );
+      }
+      fail(classifyConnectError(e, where, true));
+    }
+
+    async function pump(r: ClientRequest, stream: ReadableStream<Uint8Array>): Promise<void> {
       const reader = stream.getReader();
-      const ascii = new TextEncoder();
       try {
         for (;;) {
           const { done: end, value } = await reader.read();
-          if ((finished && !bodyController) || c.state === 'closed') {
+          if (finished || r.destroyed) {
             reader.cancel().catch(() => undefined);
             return;
           }
           if (end) break;
           if (value.byteLength === 0) continue;
-          const more = c.socket.write(
-            concat(ascii.encode(`${value.byteLength.toString(16)}\r\n`), value, CRLF),
-          );
-          if (!more) await drained(c);
+          if (!r.write(value))
+            await new Promise<void>((resume) => {
+              r.once('drain', resume);
+              r.once('close', resume);
+            });
         }
-        c.socket.write(ascii.encode('0\r\n\r\n'));
-        requestWritten = true;
+        r.end();
       } catch (e) {
         fail(e);
       }
     }
 
-    function respond(c: Connection, head: ResponseHead, parser: ResponseParser): void {
-      if (settled) return;
-      const headers = new Headers();
-      for (const [name, value] of head.headers) {
+    function respond(res: IncomingMessage): void {
+      if (finished) return;
+      const responseHeaders = new Headers();
+      const raw = res.rawHeaders;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
         try {
-          headers.append(name, value);
+          responseHeaders.append(raw[i]!, raw[i + 1]!);
         } catch {
           // a header value the Fetch API cannot carry is dropped
         }
       }
-      const keepAliveTimeout = /(?:^|[,\s])timeout=(\d+)/i.exec(headers.get('keep-alive') ?? '');
-      if (keepAliveTimeout)
-        c.keepAliveMs = Math.min(c.keepAliveMs, Number(keepAliveTimeout[1]) * 1000 - 1000);
-      const empty = request.method === 'HEAD' || NULL_BODY_STATUS.has(head.status);
+      const status = res.statusCode ?? 0;
+      const empty = method === 'HEAD' || NULL_BODY_STATUS.has(status);
       const stream = empty
         ? null
         : new ReadableStream<Uint8Array>({
-            start(controller) {
-              bodyController = controller;
+            start(c) {
+              controller = c;
             },
             pull() {
-              if (!finished) c.socket.resume();
+              if (!finished && res.isPaused()) {
+                armSilence();
+                res.resume();
+              }
             },
             cancel() {
-              bodyController = undefined;
+              controller = undefined;
               fail(new DOMException('The response body was cancelled.', 'AbortError'));
             },
           });
+      res.on('data', (chunk: Uint8Array) => {
+        if (!controller) return;
+        armSilence();
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) {
+          // Nobody is reading: not a stalled server.
+          clearTimeout(silence);
+          res.pause();
+        }
+      });
+      res.on('end', done);
+      const brokeOff = (): void =>
+        fail(
+          new NetworkError(
+            'ERR_NET_PROTOCOL',
+            `${where}: the server closed the connection mid-response.`,
+          ),
+        );
+      res.on('error', brokeOff);
+      res.on('close', () => {
+        if (!res.complete) brokeOff();
+      });
       let response: Response;
       try {
         response = new Response(stream, {
-          status: head.status,
-          statusText: head.statusText,
-          headers,
+          status,
+          statusText: res.statusMessage ?? '',
+          headers: responseHeaders,
         });
       } catch (e) {
         fail(
           new NetworkError(
             'ERR_NET_PROTOCOL',
-            `${where}: the server answered with an unusable status line (${head.status} ${head.statusText}).`,
+            `${where}: the server answered with an unusable status line (${status} ${res.statusMessage ?? ''}).`,
             { cause: e },
           ),
         );
@@ -796,367 +569,10 @@ function exchange(
         // some runtimes make Response.url unconfigurable: leave it empty
       }
       settled = true;
-      // From here the timeout is per silence while the body streams.
       clearTimeout(timer);
-      if (!parser.complete) c.socket.setTimeout(ctx.timeoutMs);
+      if (empty) res.resume();
+      else armSilence();
       resolve(response);
     }
   });
-}
-
-const CRLF = new Uint8Array([13, 10]);
-
-function drained(c: Connection): Promise<void> {
-  return new Promise<void>((r) => {
-    const go = (): void => {
-      c.socket.off('drain', go);
-      c.socket.off('close', go);
-      r();
-    };
-    c.socket.on('drain', go);
-    c.socket.on('close', go);
-  });
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
-
-/** Header text is ISO-8859-1 both ways (RFC 9110 §5.5); `Headers` only holds byte strings. */
-function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192)
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return s;
-}
-
-function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
-}
-
-/** The request line and headers, as node:http would write them. */
-function requestHead(
-  request: Request,
-  url: URL,
-  body: Uint8Array | ReadableStream<Uint8Array> | undefined,
-  keepAlive: boolean,
-): Uint8Array {
-  const lines = [`${request.method} ${url.pathname}${url.search} HTTP/1.1`];
-  let host = false;
-  request.headers.forEach((value, name) => {
-    if (name === 'content-length' || name === 'transfer-encoding') return; // framing is ours
-    if (name === 'connection' && !keepAlive) return;
-    if (name === 'host') host = true;
-    lines.push(`${name}: ${value}`);
-  });
-  if (!host) lines.splice(1, 0, `host: ${url.host}`);
-  if (!keepAlive) lines.push('connection: close');
-  if (body instanceof Uint8Array) lines.push(`content-length: ${body.byteLength}`);
-  else if (body) lines.push('transfer-encoding: chunked');
-  else if (!BODILESS_METHODS.has(request.method)) lines.push('content-length: 0');
-  return latin1Bytes(`${lines.join('\r\n')}\r\n\r\n`);
-}
-
-interface ResponseHead {
-  readonly status: number;
-  readonly statusText: string;
-  readonly headers: readonly (readonly [string, string])[];
-}
-
-type Framing =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'length'; remaining: number }
-  | { readonly kind: 'chunked' }
-  | { readonly kind: 'close' };
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
-
-/**
- * An HTTP/1.1 response reader (RFC 9112): status line and headers, interim 1xx responses skipped,
- * the body framed by Content-Length, chunked coding, or the end of the connection. Anything else
- * is ERR_NET_PROTOCOL.
- */
-class ResponseParser {
-  private buffer: Uint8Array = new Uint8Array(0);
-  private state: 'head' | 'body' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'done' =
-    'head';
-  private framing: Framing = { kind: 'none' };
-  private chunkLeft = 0;
-  private trailerBytes = 0;
-  private persistent = false;
-  /** Bytes of a response have arrived. */
-  started = false;
-
-  constructor(
-    private readonly method: string,
-    private readonly where: string,
-    private readonly sink: {
-      head(head: ResponseHead): void;
-      body(chunk: Uint8Array): void;
-      done(reusable: boolean): void;
-    },
-  ) {}
-
-  get complete(): boolean {
-    return this.state === 'done';
-  }
-
-  push(chunk: Uint8Array): void {
-    if (chunk.byteLength === 0) return;
-    this.started = true;
-    if (this.state === 'done') {
-      // Bytes after the response: the connection is out of step; it must not be reused.
-      throw this.error('the server sent more than one response.');
-    }
-    this.buffer = this.buffer.byteLength ? concat(this.buffer, chunk) : new Uint8Array(chunk);
-    this.run();
-  }
-
-  /** The connection ended: true if that completes the response (a body read until close). */
-  endOfStream(): boolean {
-    if (this.state === 'done') return true;
-    if (this.state === 'body' && this.framing.kind === 'close') {
-      this.finish();
-      return true;
-    }
-    return false;
-  }
-
-  private error(why: string): NetworkError {
-    return new NetworkError('ERR_NET_PROTOCOL', `${this.where}: the server broke HTTP: ${why}`);
-  }
-
-  private take(n: number): Uint8Array {
-    const out = this.buffer.subarray(0, n);
-    this.buffer = this.buffer.subarray(n);
-    return out;
-  }
-
-  private line(limit: number): string | undefined {
-    const at = indexOfCrlf(this.buffer, 0);
-    if (at < 0) {
-      if (this.buffer.byteLength > limit) throw this.error('a line is too long.');
-      return undefined;
-    }
-    const text = latin1(this.buffer.subarray(0, at));
-    this.buffer = this.buffer.subarray(at + 2);
-    return text;
-  }
-
-  private run(): void {
-    for (;;) {
-      switch (this.state) {
-        case 'head': {
-          const end = indexOfHeadEnd(this.buffer);
-          if (end < 0) {
-            if (this.buffer.byteLength > MAX_HEAD_BYTES)
-              throw this.error(`the response head exceeds ${MAX_HEAD_BYTES} bytes.`);
-            return;
-          }
-          const text = latin1(this.take(end + 4).subarray(0, end));
-          this.head(text);
-          break;
-        }
-        case 'body': {
-          if (this.buffer.byteLength === 0) return;
-          if (this.framing.kind === 'length') {
-            const n = Math.min(this.framing.remaining, this.buffer.byteLength);
-            this.framing.remaining -= n;
-            this.sink.body(this.take(n).slice());
-            if (this.framing.remaining === 0) this.finish();
-          } else {
-            this.sink.body(this.take(this.buffer.byteLength).slice());
-          }
-          break;
-        }
-        case 'chunk-size': {
-          const line = this.line(4096);
-          if (line === undefined) return;
-          const size = line.split(';')[0]!.trim();
-          if (!/^[0-9a-fA-F]{1,12}$/.test(size))
-            throw this.error(`bad chunk size ${JSON.stringify(size)}.`);
-          this.chunkLeft = parseInt(size, 16);
-          this.state = this.chunkLeft === 0 ? 'trailers' : 'chunk-data';
-          break;
-        }
-        case 'chunk-data': {
-          if (this.buffer.byteLength === 0) return;
-          const n = Math.min(this.chunkLeft, this.buffer.byteLength);
-          this.chunkLeft -= n;
-          this.sink.body(this.take(n).slice());
-          if (this.chunkLeft === 0) this.state = 'chunk-end';
-          break;
-        }
-        case 'chunk-end': {
-          if (this.buffer.byteLength < 2) return;
-          if (this.buffer[0] !== 13 || this.buffer[1] !== 10)
-            throw this.error('a chunk does not end with CRLF.');
-          this.take(2);
-          this.state = 'chunk-size';
-          break;
-        }
-        case 'trailers': {
-          const before = this.buffer.byteLength;
-          const line = this.line(MAX_HEAD_BYTES);
-          if (line === undefined) return;
-          this.trailerBytes += before - this.buffer.byteLength;
-          if (this.trailerBytes > MAX_HEAD_BYTES) throw this.error('the trailers are too large.');
-          if (line === '') this.finish(); // trailers are read and dropped
-          break;
-        }
-        case 'done':
-          if (this.buffer.byteLength > 0)
-            throw this.error('the server sent more than one response.');
-          return;
-      }
-    }
-  }
-
-  private head(text: string): void {
-    const [statusLine = '', ...lines] = text.split('\r\n');
-    const m = STATUS_LINE.exec(statusLine);
-    if (!m)
-      throw this.error(`not an HTTP/1.x status line: ${JSON.stringify(statusLine.slice(0, 80))}.`);
-    const status = Number(m[2]);
-    const headers: [string, string][] = [];
-    for (const line of lines) {
-      if (/^[ \t]/.test(line)) throw this.error('folded header lines are not allowed.');
-      const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon) : '';
-      if (!TOKEN.test(name))
-        throw this.error(`bad header line ${JSON.stringify(line.slice(0, 80))}.`);
-      headers.push([name.toLowerCase(), line.slice(colon + 1).trim()]);
-    }
-    if (status >= 100 && status < 200 && status !== 101) return; // interim: wait for the final one
-    if (status === 101)
-      throw this.error('it switched protocols (101), which this client does not do.');
-    const all = (name: string): string[] =>
-      headers
-        .filter(([n]) => n === name)
-        .flatMap(([, v]) => v.split(','))
-        .map((v) => v.trim().toLowerCase())
-        .filter((v) => v !== '');
-    const codings = all('transfer-encoding');
-    const lengths = all('content-length');
-    const connection = all('connection');
-    this.persistent = m[1] === '1' && !connection.includes('close');
-    if (this.method === 'HEAD' || status === 204 || status === 304) {
-      this.framing = { kind: 'none' };
-    } else if (headers.some(([n]) => n === 'transfer-encoding')) {
-      // RFC 9112 §6.3: chunked last frames the body; else it runs to the close. With a
-      // Content-Length besides, the connection is not to be reused.
-      this.framing = codings.at(-1) === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
-      if (lengths.length) this.persistent = false;
-    } else if (headers.some(([n]) => n === 'content-length')) {
-      if (!lengths.length || lengths.some((l) => !/^\d{1,15}$/.test(l) || l !== lengths[0]))
-        throw this.error(`bad Content-Length ${JSON.stringify(lengths.join(', '))}.`);
-      this.framing = { kind: 'length', remaining: Number(lengths[0]) };
-    } else {
-      this.framing = { kind: 'close' };
-    }
-    if (this.framing.kind === 'close') this.persistent = false;
-    this.sink.head({ status, statusText: m[3] ?? '', headers });
-    if (this.framing.kind === 'none') this.finish();
-    else if (this.framing.kind === 'length' && this.framing.remaining === 0) this.finish();
-    else this.state = this.framing.kind === 'chunked' ? 'chunk-size' : 'body';
-  }
-
-  private finish(): void {
-    this.state = 'done';
-    this.sink.done(this.persistent && this.buffer.byteLength === 0);
-  }
-}
-
-function indexOfCrlf(b: Uint8Array, from: number): number {
-  for (let i = from; i + 1 < b.length; i++) if (b[i] === 13 && b[i + 1] === 10) return i;
-  return -1;
-}
-
-function indexOfHeadEnd(b: Uint8Array): number {
-  for (let i = 0; i + 3 < b.length; i++)
-    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
-  return -1;
-}
-
-/** Maps a socket error before any response byte to our codes. */
-function classify(
-  e: Error & { code?: string },
-  where: string,
-  handshakeDone: boolean,
-  responded: boolean,
-): unknown {
-  if (e instanceof NetworkError || e instanceof PathValidationError) return e;
-  const code = e.code ?? '';
-  const reason = `${code ? `${code}: ` : ''}${e.message}`;
-  const details = code ? { cause: e, reason: code } : { cause: e };
-  const tls = (message: string): NetworkError =>
-    new NetworkError('ERR_NET_TLS', `${where}: ${message}`, details);
-  if (responded)
-    return new NetworkError(
-      'ERR_NET_PROTOCOL',
-      `${where}: the response broke off mid-body (${reason}).`,
-      details,
-    );
-  if (code === 'ETIMEDOUT')
-    return new NetworkError('ERR_NET_TIMEOUT', `${where}: the connection timed out.`, details);
-  const unreachable = UNREACHABLE[code];
-  if (unreachable)
-    return new NetworkError(
-      'ERR_NET_CONNECT',
-      `${where}: cannot connect: ${unreachable}.`,
-      details,
-    );
-  // An alert about certificates: the server's TLS stack refused ours.
-  if (/alert/i.test(reason) && CERT_ALERT.test(reason))
-    return tls(`the server refused our certificate (${reason}).`);
-  if (/^(ERR_SSL|ERR_TLS)/.test(code) || /alert|ssl|tls/i.test(e.message))
-    return handshakeDone
-      ? tls(`the server ended the TLS session (${reason}); it may not trust our certificate.`)
-      : isHangUp(code, e.message)
-        ? tls(
-            `the server closed the connection during the TLS handshake (${reason}); it may not trust our certificate, or not speak TLS.`,
-          )
-        : tls(`the TLS handshake failed (${reason}).`);
-  if (isHangUp(code, e.message))
-    return handshakeDone
-      ? tlsHangUp(where, e)
-      : tls(
-          `the server closed the connection during the TLS handshake (${reason}); it may not trust our certificate, or not speak TLS.`,
-        );
-  return new NetworkError('ERR_NET_CONNECT', `${where}: cannot connect: ${reason}.`, details);
-}
-
-const UNREACHABLE: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused (nothing is listening there)',
-  ENOTFOUND: 'the host name does not resolve',
-  EAI_AGAIN: 'the host name does not resolve (DNS is not answering)',
-  EHOSTUNREACH: 'the host is unreachable',
-  ENETUNREACH: 'the network is unreachable',
-  EADDRNOTAVAIL: 'the address is not available',
-};
-
-/** TLS alerts a server sends when it does not accept the client's certificate. */
-const CERT_ALERT = /certificate|unknown.?ca|access.?denied/i;
-
-function isHangUp(code: string, message: string): boolean {
-  return (
-    code === 'ECONNRESET' || code === 'EPIPE' || /hang up|disconnected|closed|reset/i.test(message)
-  );
-}
-
-function tlsHangUp(where: string, cause?: unknown): NetworkError {
-  return new NetworkError(
-    'ERR_NET_TLS',
-    `${where}: the server closed the connection right after the TLS handshake, before answering; it may not trust our certificate.`,
-    cause === undefined ? {} : { cause },
-  );
 }
