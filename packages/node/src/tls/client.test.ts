@@ -291,6 +291,37 @@ describe('createMtlsFetch requests', () => {
 });
 
 describe('createMtlsFetch refuses servers our validator does not trust', () => {
+  it('writes no HTTP byte to a server it refuses, and none before validating one it accepts', async () => {
+    const received: string[] = [];
+    let validating = false;
+    const port = await rawTls((s) =>
+      s.on('data', (d: Uint8Array) => {
+        received.push(`${validating ? 'while validating: ' : ''}${new TextDecoder().decode(d)}`);
+        s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+      }),
+    );
+    const refused = await rejection(
+      mtlsFetch({ validator: strangers.validator() })(`https://127.0.0.1:${port}/secret`),
+    );
+    expect(refused.code).toBe('ERR_CHAIN_NO_PATH');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toEqual([]);
+    // A slow validator: the request waits for its verdict.
+    const inner = pki.validator();
+    const slow: PathValidator = {
+      ...inner,
+      validate: async (input) => {
+        validating = true;
+        await new Promise((r) => setTimeout(r, 100));
+        validating = false;
+        return inner.validate(input);
+      },
+    };
+    expect((await mtlsFetch({ validator: slow })(`https://127.0.0.1:${port}/ok`)).status).toBe(200);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatch(/^GET \/ok HTTP\/1\.1/);
+  });
+
   it('rejects a server outside the pinned anchor with ERR_CHAIN_NO_PATH', async () => {
     const err = await rejection(mtlsFetch({ validator: strangers.validator() })(`${server.url}/`));
     expect(err).toBeInstanceOf(PathValidationError);
