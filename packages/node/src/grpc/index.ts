@@ -4,6 +4,7 @@
  * `@certified/node` who do not use gRPC never load `@grpc/grpc-js` (an optional peer dependency).
  */
 export { grpcPeerOf, serveGrpc } from './serve-grpc.js';
+export type { ConnectionEvent } from '../tls/listener.js';
 export type {
   GrpcConnectionEvent,
   GrpcListener,

@@ -9,37 +9,15 @@
  * export used here) puts the validated path on each call's metadata, where {@link grpcPeerOf} finds
  * it, and refuses calls on a revoked connection.
  */
-import { createServer as createTlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { experimental, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
 import type { ConnectionInjector, Metadata, Server, ServerInterceptor } from '@grpc/grpc-js';
-import {
-  formatName,
-  type NetworkCode,
-  type PathValidationCode,
-  type PathValidator,
-  type ValidatedPath,
-} from '@certified/core';
-import { ConnectionTrust } from '../tls/connection-trust.js';
-import {
-  chainPem,
-  checkKeyMatches,
-  checkKeyPem,
-  describe,
-  hostPort,
-  subjectOf,
-} from '../tls/peer-chain.js';
-import {
-  handshakeFailure,
-  judgeClient,
-  limitRefusals,
-  refusalLimiterOf,
-  listenAddress,
-  listenOn,
-  safely,
-} from '../tls/admission.js';
+import { VALIDATED_PATH, type PathValidator, type ValidatedPath } from '@certified/core';
+import type { ConnectionTrust } from '../tls/connection-trust.js';
+import { chainPem, checkKeyMatches, checkKeyPem, describe } from '../tls/peer-chain.js';
+import { listenAddress, refusalLimiterOf, safely } from '../tls/admission.js';
 import type { RefusalLimitOptions } from '../tls/refusal-limit.js';
-import type { ConnectionEvent } from '../tls/server.js';
+import { checkValidator, createMtlsListener, type ConnectionEvent } from '../tls/listener.js';
 
 /**
  * A client connection {@link serveGrpc} accepted, refused or revoked, for logs (`onConnection`): the
@@ -47,6 +25,7 @@ import type { ConnectionEvent } from '../tls/server.js';
  * negotiate HTTP/2 (ALPN `h2`); a revoked connection's calls in progress finish, new ones fail with
  * UNAVAILABLE.
  */
+/** @deprecated the same type as {@link ConnectionEvent}; use that. */
 export type GrpcConnectionEvent = ConnectionEvent;
 
 /** Options for {@link serveGrpc}. */
@@ -63,7 +42,7 @@ export interface ServeGrpcOptions {
    * Called for every accepted, refused or revoked connection; default none. Exceptions it throws
    * are ignored.
    */
-  readonly onConnection?: (event: GrpcConnectionEvent) => void;
+  readonly onConnection?: (event: ConnectionEvent) => void;
   /** Called with listener errors and validator failures; default `console.error`. */
   readonly onError?: (error: unknown) => void;
   /** The clock client certificates are validated against; default the current time. */
@@ -119,9 +98,6 @@ export type GrpcPeerSource = { readonly metadata: Metadata } | Metadata;
 
 const DEFAULT_URL = 'https://127.0.0.1:50051';
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
-// Registered, so a second copy of this module (bundled separately) finds the peer too; a symbol
-// property never comes from the wire, so a client cannot forge it with a metadata header.
-const PEER = Symbol.for('@certified/node.grpc-peer');
 
 /**
  * Who is calling: the client path our validator accepted for the connection this call came in on
@@ -143,7 +119,8 @@ export function grpcPeerOf(source: GrpcPeerSource | null | undefined): Validated
   // Not `instanceof Metadata`: the app may load another copy of grpc-js than ours.
   const metadata: unknown = 'metadata' in source ? source.metadata : source;
   if (!metadata || typeof metadata !== 'object') return undefined;
-  return (metadata as { [PEER]?: ValidatedPath })[PEER];
+  // A symbol property never comes from the wire: a client cannot forge it with a metadata header.
+  return (metadata as { [VALIDATED_PATH]?: ValidatedPath })[VALIDATED_PATH];
 }
 
 /**
@@ -189,7 +166,7 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     );
   if (!options || typeof options !== 'object')
     throw new TypeError(`serveGrpc options must be an object, received ${describe(options)}`);
-  let validator = checkValidator(options.validator, 'serveGrpc options.validator');
+  const validator = checkValidator(options.validator, 'serveGrpc options.validator');
   const key = checkKeyPem(options.key, 'serveGrpc options');
   const cert = chainPem(options.certificates, 'serveGrpc options');
   const { host, port } = listenAddress(options.url ?? DEFAULT_URL, 'serveGrpc');
@@ -205,178 +182,74 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
     );
   await checkKeyMatches(key, options.certificates[0]!, 'serveGrpc');
 
-  const report = (event: GrpcConnectionEvent): void => {
-    try {
-      onConnection?.(event);
-    } catch {
-      // a logging callback must not take the server down
-    }
-  };
-
-  const judging = { time, onError };
-  /** Accepted connections, with the chain they presented (re-checked by updateTrust). */
+  /** Admitted connections and their injectors. */
   const connections = new Map<TLSSocket, Connection>();
-  let closing = false;
-
-  async function admit(socket: TLSSocket): Promise<void> {
-    const { remoteAddress, remotePort } = socket;
-    let chain: Uint8Array[] = [];
-    const refuse = (code: PathValidationCode | NetworkCode, message: string): void => {
-      socket.destroy();
-      guard.refused(remoteAddress, chain);
-      report({
-        type: 'refused',
-        remoteAddress,
-        remotePort,
-        code,
-        message,
-        subject: subjectOf(chain[0]),
-      });
-    };
-    // gRPC is HTTP/2 only; grpc-js clients always offer h2.
-    if (socket.alpnProtocol !== 'h2') {
-      refuse('ERR_NET_TLS', 'The client did not negotiate HTTP/2 (ALPN h2), which gRPC requires.');
-      return;
-    }
-    let judgedWith = validator;
-    let verdict = await judgeClient(socket, judgedWith, judging);
-    // Trust changed while we judged (updateTrust did not see this connection yet): judge again.
-    while (verdict.ok && judgedWith !== validator) {
-      judgedWith = validator;
-      verdict = await judgeClient(socket, judgedWith, judging, verdict.chain);
-    }
-    chain = verdict.chain;
-    if (!verdict.ok) {
-      refuse(verdict.code, verdict.message);
-      return;
-    }
-    if (closing || socket.destroyed) {
-      socket.destroy();
-      return;
-    }
-    const path = verdict.path;
-    const connection: Connection = { trust: new ConnectionTrust(chain, path), injector: undefined };
-    let injector: ConnectionInjector;
-    try {
-      // One injector per connection: destroying it is how we reach this connection's HTTP/2 session
-      // (grpc-js sends GOAWAY and lets its calls finish) through public API.
-      injector = server.createConnectionInjector(
-        // Insecure: TLS is already terminated (and judged) by our listener; only its sockets get here.
-        experimental.createServerCredentialsWithInterceptors(ServerCredentials.createInsecure(), [
-          labelPeer(connection),
-        ]),
-      );
-    } catch (e) {
-      safely(onError, e);
-      socket.destroy();
-      return;
-    }
-    connection.injector = injector;
-    connections.set(socket, connection);
-    socket.once('close', () => {
-      connections.delete(socket);
-      release(connection);
-      maybeClosed();
-    });
-    report({
-      type: 'accepted',
-      remoteAddress,
-      remotePort,
-      subject: formatName(path.peer.subject),
-      commonName: path.peer.commonName,
-      path,
-    });
-    injector.injectConnection(socket);
-  }
-
-  async function updateTrust(next: PathValidator): Promise<number> {
-    validator = checkValidator(next, 'updateTrust(validator)');
-    // rejudge() puts each connection under review before this returns: calls that arrive from
-    // now on wait for the new trust's verdict (a later updateTrust's verdict replaces this one).
-    const revoked = await Promise.all(
-      [...connections].map(async ([socket, connection]) => {
-        const { trust } = connection;
-        const revocation = await trust.rejudge(socket, next, judging);
-        if (!revocation || socket.destroyed) return 0;
-        report({
-          type: 'revoked',
-          remoteAddress: socket.remoteAddress,
-          remotePort: socket.remotePort,
-          ...revocation,
-          subject: subjectOf(trust.chain[0]),
-        });
-        // GOAWAY: calls in progress finish, new ones go to a new connection (and are refused there).
-        release(connection);
-        return 1;
-      }),
-    );
-    return revoked.reduce((a: number, b) => a + b, 0);
-  }
-
-  const tlsServer = createTlsServer({
-    key,
-    cert,
-    requestCert: true,
-    // We decide trust (our validator); OpenSSL's verdict is ignored.
-    rejectUnauthorized: false,
-    minVersion: 'TLSv1.2',
-    handshakeTimeout: handshakeTimeoutMs,
-    ALPNProtocols: ['h2'],
-  });
-  const guard = limitRefusals(tlsServer, limiter, report);
-  tlsServer.on('secureConnection', (socket: TLSSocket) => {
-    // Resets by the client must not become uncaught errors; grpc-js adds its own handlers later.
-    socket.on('error', () => undefined);
-    void admit(socket);
-  });
-  tlsServer.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
-    if (guard.dropped(error, socket)) return;
-    guard.refused(socket?.remoteAddress);
-    report({
-      type: 'refused',
-      remoteAddress: socket?.remoteAddress,
-      remotePort: socket?.remotePort,
-      code: 'ERR_NET_TLS',
-      message: handshakeFailure(error),
-      subject: undefined,
-    });
-    socket?.destroy();
-  });
-
-  const { port: actualPort, address } = await listenOn(tlsServer, host, port, () => undefined);
-  tlsServer.on('error', (e) => safely(onError, e));
-
-  let closePromise: Promise<void> | undefined;
-  let listenerClosed = false;
-  let resolveClosed: (() => void) | undefined;
-  function maybeClosed(): void {
-    if (closing && listenerClosed && connections.size === 0) resolveClosed?.();
-  }
-  const close = (): Promise<void> => {
-    closePromise ??= new Promise<void>((resolve) => {
-      closing = true;
-      resolveClosed = resolve;
-      tlsServer.close(() => {
-        listenerClosed = true;
-        maybeClosed();
-      });
-      // GOAWAY on every session: calls in progress finish, then grpc-js closes the sockets.
-      for (const connection of connections.values()) release(connection);
-      maybeClosed();
-    });
-    return closePromise;
-  };
-
-  const where = hostPort(host, actualPort);
-  return {
-    url: `https://${where}`,
-    target: where,
-    port: actualPort,
-    address,
-    get connections() {
-      return connections.size;
+  const listener = await createMtlsListener(
+    {
+      key,
+      cert,
+      validator,
+      host,
+      port,
+      handshakeTimeoutMs,
+      limiter,
+      what: 'serveGrpc',
+      onConnection,
+      onError,
+      time,
     },
-    updateTrust,
+    {
+      alpn: ['h2'],
+      // gRPC is HTTP/2 only; grpc-js clients always offer h2.
+      refuseEarly: (socket) =>
+        socket.alpnProtocol === 'h2'
+          ? undefined
+          : 'The client did not negotiate HTTP/2 (ALPN h2), which gRPC requires.',
+      accept(socket, trust, announce) {
+        const connection: Connection = { trust, injector: undefined };
+        let injector: ConnectionInjector;
+        try {
+          // One injector per connection: destroying it is how we reach this connection's HTTP/2
+          // session (grpc-js sends GOAWAY and lets its calls finish) through public API.
+          injector = server.createConnectionInjector(
+            // Insecure: TLS is already terminated (and judged) by our listener; only its sockets get here.
+            experimental.createServerCredentialsWithInterceptors(
+              ServerCredentials.createInsecure(),
+              [labelPeer(connection)],
+            ),
+          );
+        } catch (e) {
+          safely(onError, e);
+          return false;
+        }
+        connection.injector = injector;
+        connections.set(socket, connection);
+        socket.once('close', () => {
+          connections.delete(socket);
+          release(connection);
+        });
+        announce();
+        injector.injectConnection(socket);
+        return true;
+      },
+      // GOAWAY: calls in progress finish, new ones go to a new connection (judged there).
+      end(socket) {
+        const connection = connections.get(socket);
+        if (connection) release(connection);
+      },
+    },
+  );
+
+  const close = (): Promise<void> => listener.close();
+  return {
+    url: `https://${listener.where}`,
+    target: listener.where,
+    port: listener.port,
+    address: listener.address,
+    get connections() {
+      return listener.connections;
+    },
+    updateTrust: (next) => listener.updateTrust(next),
     close,
     [Symbol.asyncDispose]: close,
   };
@@ -406,7 +279,10 @@ function labelPeer(connection: Connection): ServerInterceptor {
         next({
           onReceiveMetadata(metadata, nextMetadata) {
             const pass = (): void => {
-              Object.defineProperty(metadata, PEER, { value: trust.path, configurable: true });
+              Object.defineProperty(metadata, VALIDATED_PATH, {
+                value: trust.path,
+                configurable: true,
+              });
               nextMetadata(metadata);
             };
             const refuse = (): void => {
@@ -434,12 +310,4 @@ function release(connection: Connection): void {
   const injector = connection.injector;
   connection.injector = undefined;
   injector?.destroy();
-}
-
-function checkValidator(v: unknown, what: string): PathValidator {
-  if (!v || typeof (v as PathValidator).validate !== 'function')
-    throw new TypeError(
-      `${what} must be a PathValidator (createPathValidator), received ${describe(v)}`,
-    );
-  return v as PathValidator;
 }

@@ -11,36 +11,24 @@ import { constants as http2Constants, createServer as createHttp2Server } from '
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import { clearInterval, setInterval } from 'node:timers';
-import { createServer as createTlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { getRequestListener } from '@hono/node-server';
 import {
-  formatName,
+  VALIDATED_PATH,
   type Certificate,
-  type NetworkCode,
-  type PathValidationCode,
   type PathValidator,
   type ValidatedPath,
 } from '@certified/core';
-import {
-  chainPem,
-  checkKeyMatches,
-  checkKeyPem,
-  describe,
-  hostPort,
-  subjectOf,
-} from './peer-chain.js';
-import {
-  handshakeFailure,
-  judgeClient,
-  limitRefusals,
-  refusalLimiterOf,
-  listenAddress,
-  listenOn,
-  safely,
-} from './admission.js';
+import { chainPem, checkKeyMatches, checkKeyPem, describe } from './peer-chain.js';
+import { listenAddress, refusalLimiterOf, safely } from './admission.js';
 import type { RefusalLimitOptions } from './refusal-limit.js';
-import { ConnectionTrust } from './connection-trust.js';
+import type { ConnectionTrust } from './connection-trust.js';
+import {
+  checkValidator,
+  createMtlsListener,
+  type ConnectionEvent,
+  type MtlsListener,
+} from './listener.js';
 
 /**
  * What a fetch handler gets as its second argument (`c.env` in Hono): the Node request and response
@@ -71,45 +59,7 @@ export interface ServeTrust {
 /** A fetch handler: a Hono app's `app.fetch`, or any `(Request) => Response`. */
 export type ServeFetch = (request: Request, env: ServeEnv) => Response | Promise<Response>;
 
-/** A client connection we accepted or refused, for logs (`onConnection`). */
-export type ConnectionEvent =
-  | {
-      readonly type: 'accepted';
-      /** The client's IP address, when the runtime reports it. */
-      readonly remoteAddress: string | undefined;
-      readonly remotePort: number | undefined;
-      /** The client certificate's subject (RFC 4514). */
-      readonly subject: string;
-      readonly commonName: string | undefined;
-      /** The validated path, peer first. */
-      readonly path: ValidatedPath;
-    }
-  | {
-      readonly type: 'refused';
-      readonly remoteAddress: string | undefined;
-      readonly remotePort: number | undefined;
-      /**
-       * Why: a path-validation code, or `ERR_NET_TLS` when the handshake failed or the client
-       * presented no certificate.
-       */
-      readonly code: PathValidationCode | NetworkCode;
-      readonly message: string;
-      /** The subject of the certificate the client presented, when it presented a readable one. */
-      readonly subject: string | undefined;
-    }
-  | {
-      /**
-       * An open connection whose client the new trust (see {@link MtlsServer.updateTrust}) refuses:
-       * no further request on it reaches the app, and it is closed once its requests in progress
-       * finish.
-       */
-      readonly type: 'revoked';
-      readonly remoteAddress: string | undefined;
-      readonly remotePort: number | undefined;
-      readonly code: PathValidationCode | NetworkCode;
-      readonly message: string;
-      readonly subject: string | undefined;
-    };
+export type { ConnectionEvent } from './listener.js';
 
 /** Options for {@link createMtlsServer}. */
 export interface MtlsServerOptions {
@@ -205,9 +155,6 @@ const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 // One map for every server: a socket is only ever accepted by one.
 const peers = new WeakMap<object, ConnectionTrust>();
-// Also on the socket under a registered symbol, so a second copy of this module (an app bundled
-// separately from the CLI that serves it) finds the peer too.
-const PEER = Symbol.for('@certified/node.peer');
 
 /**
  * The validated client path of a connection accepted by {@link createMtlsServer}: who is calling. Give it the
@@ -222,7 +169,7 @@ const PEER = Symbol.for('@certified/node.peer');
 export function peerOf(source: PeerSource | null | undefined): ValidatedPath | undefined {
   let x: unknown = source;
   for (let i = 0; i < 4 && x !== null && typeof x === 'object'; i++) {
-    const hit = peers.get(x)?.path ?? (x as { [PEER]?: ValidatedPath })[PEER];
+    const hit = peers.get(x)?.path ?? (x as { [VALIDATED_PATH]?: ValidatedPath })[VALIDATED_PATH];
     if (hit) return hit;
     // context → env → incoming → socket
     const o = x as { env?: unknown; incoming?: unknown; socket?: unknown };
@@ -266,14 +213,11 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     throw new TypeError(
       `createMtlsServer options.fetch must be a function, received ${describe(fetch)}`,
     );
-  let validator = checkValidator(options.validator, 'createMtlsServer options.validator');
+  const validator = checkValidator(options.validator, 'createMtlsServer options.validator');
   const key = checkKeyPem(options.key, 'createMtlsServer options');
   const cert = chainPem(options.certificates, 'createMtlsServer options');
   const { host, port } = listenAddress(options.url ?? DEFAULT_URL, 'createMtlsServer');
   const onError = options.onError ?? ((e: unknown) => console.error(e));
-  const time = options.time;
-  // node:http enforces its own headersTimeout only on servers that listen themselves, and ours
-  // never does (connections are handed to it), so slow or silent clients are timed here.
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0)
     throw new RangeError(
@@ -283,16 +227,7 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   const limiter = refusalLimiterOf(options.refusalLimit, 'createMtlsServer');
   await checkKeyMatches(key, options.certificates[0]!, 'createMtlsServer');
 
-  const report = (event: ConnectionEvent): void => {
-    try {
-      onConnection?.(event);
-    } catch {
-      // a logging callback must not take the server down
-    }
-  };
-
   const trustOf = options.trust;
-  const judging = { time, onError };
   const requestListener = getRequestListener(
     (request, env) => {
       const { incoming, outgoing } = env as { incoming: IncomingMessage; outgoing: ServerResponse };
@@ -314,9 +249,9 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     },
   );
 
-  let closing = false;
-  /** Accepted connections and the verdict on their client (re-judged by updateTrust). */
-  const sockets = new Map<TLSSocket, ConnectionTrust>();
+  // Assigned once listening; the handlers below only run for connections it admitted.
+  // eslint-disable-next-line prefer-const -- declared before the handlers that close over it
+  let listener!: MtlsListener;
   const sessions = new Map<TLSSocket, ServerHttp2Session>();
   const sessionTrust = new WeakMap<ServerHttp2Session, ConnectionTrust>();
   const busy = new Map<object, number>();
@@ -328,14 +263,9 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   };
   // Idle HTTP/1.1 connections (waiting for request headers) and since when. One periodic sweep
   // instead of a timer per request: arming and clearing timers was measurable per request.
+  // node:http enforces its own headersTimeout only on servers that listen themselves, and ours
+  // never does (connections are handed to it), so slow or silent clients are timed here.
   const idleSince = new Map<TLSSocket, number>();
-  const stopIdleTimer = (socket: TLSSocket): void => {
-    idleSince.delete(socket);
-  };
-  /** Drops a connection that sends no request headers in time (slow or silent clients). */
-  const startIdleTimer = (socket: TLSSocket): void => {
-    idleSince.set(socket, Date.now());
-  };
   const sweep = setInterval(
     () => {
       const deadline = Date.now() - idleTimeoutMs;
@@ -384,17 +314,17 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
 
   const httpServer = createHttpServer((req, res) => {
     const socket = req.socket as TLSSocket;
-    const trust = sockets.get(socket);
+    const trust = listener.trustOf(socket);
     busy.set(socket, (busy.get(socket) ?? 0) + 1);
-    stopIdleTimer(socket);
-    if (closing) res.setHeader('connection', 'close');
+    idleSince.delete(socket);
+    if (listener.closing) res.setHeader('connection', 'close');
     res.once('close', () => {
       const n = (busy.get(socket) ?? 1) - 1;
       if (n > 0) busy.set(socket, n);
       else busy.delete(socket);
       if (n > 0) return;
-      if (closing || trust?.revoked) endSocket(socket);
-      else if (!socket.destroyed) startIdleTimer(socket);
+      if (listener.closing || trust?.revoked) endSocket(socket);
+      else if (!socket.destroyed) idleSince.set(socket, Date.now());
     });
     dispatch(trust, req, res, refuseHttp1);
   });
@@ -407,176 +337,75 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
         dispatch(trust, req, res, refuseStream);
       })
     : undefined;
+  let pendingH2: TLSSocket | undefined;
   http2Server?.on('session', (session: ServerHttp2Session) => {
     // 'session' fires synchronously inside emit('connection'); session.socket is only a proxy.
     const tls = pendingH2;
     if (!tls) return;
     sessions.set(tls, session);
-    const trust = sockets.get(tls);
+    const trust = listener.trustOf(tls);
     if (trust) sessionTrust.set(session, trust);
     session.once('close', () => sessions.delete(tls));
     // An HTTP/2 session with no streams for idleTimeoutMs is closed gracefully.
     session.setTimeout(idleTimeoutMs, () => session.close());
     session.on('error', () => undefined);
   });
-  let pendingH2: TLSSocket | undefined;
 
-  const tlsServer = createTlsServer({
-    key,
-    cert,
-    requestCert: true,
-    // We decide trust (our validator); OpenSSL's verdict is ignored.
-    rejectUnauthorized: false,
-    minVersion: 'TLSv1.2',
-    handshakeTimeout: idleTimeoutMs,
-    ALPNProtocols: offerHttp2 ? ['h2', 'http/1.1'] : ['http/1.1'],
-  });
-
-  const guard = limitRefusals(tlsServer, limiter, report);
-
-  tlsServer.on('secureConnection', (socket: TLSSocket) => {
-    socket.once('close', () => {
-      sockets.delete(socket);
-      sessions.delete(socket);
-      busy.delete(socket);
-      stopIdleTimer(socket);
-      maybeClosed();
-    });
-    // Resets by the client must not become uncaught errors; the http server adds its own handler.
-    socket.on('error', () => undefined);
-    void admit(socket);
-  });
-
-  tlsServer.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
-    if (guard.dropped(error, socket)) return;
-    guard.refused(socket?.remoteAddress);
-    report({
-      type: 'refused',
-      remoteAddress: socket?.remoteAddress,
-      remotePort: socket?.remotePort,
-      code: 'ERR_NET_TLS',
-      message: handshakeFailure(error),
-      subject: undefined,
-    });
-    socket?.destroy();
-  });
-
-  async function admit(socket: TLSSocket): Promise<void> {
-    const remoteAddress = socket.remoteAddress;
-    const remotePort = socket.remotePort;
-    let judgedBy = validator;
-    let verdict = await judgeClient(socket, judgedBy, judging);
-    // Trust changed while this client was being judged: updateTrust did not see it, so judge again.
-    while (verdict.ok && validator !== judgedBy) {
-      judgedBy = validator;
-      verdict = await judgeClient(socket, judgedBy, judging, verdict.chain);
-    }
-    const chain = verdict.chain;
-    if (!verdict.ok) {
-      socket.destroy();
-      guard.refused(remoteAddress, chain);
-      const { code, message } = verdict;
-      report({
-        type: 'refused',
-        remoteAddress,
-        remotePort,
-        code,
-        message,
-        subject: subjectOf(chain[0]),
-      });
-      return;
-    }
-    if (closing || socket.destroyed) {
-      socket.destroy();
-      return;
-    }
-    const result = verdict.path;
-    const trust = new ConnectionTrust(chain, result);
-    sockets.set(socket, trust);
-    peers.set(socket, trust);
-    // A getter: re-judging may accept the client through another path.
-    Object.defineProperty(socket, PEER, { get: () => trust.path, configurable: true });
-    report({
-      type: 'accepted',
-      remoteAddress,
-      remotePort,
-      subject: formatName(result.peer.subject),
-      commonName: result.peer.commonName,
-      path: result,
-    });
-    if (http2Server && socket.alpnProtocol === 'h2') {
-      pendingH2 = socket;
-      try {
-        http2Server.emit('connection', socket);
-      } finally {
-        pendingH2 = undefined;
-      }
-      return;
-    }
-    startIdleTimer(socket);
-    httpServer.emit('connection', socket);
-  }
-
-  async function updateTrust(next: PathValidator): Promise<number> {
-    validator = checkValidator(next, 'updateTrust(validator)');
-    // rejudge() puts each connection under review before this returns: requests read from now on
-    // wait for the new trust's verdict.
-    const revoked = await Promise.all(
-      [...sockets].map(async ([socket, trust]) => {
-        const revocation = await trust.rejudge(socket, next, judging);
-        if (!revocation || socket.destroyed) return 0;
-        report({
-          type: 'revoked',
-          remoteAddress: socket.remoteAddress,
-          remotePort: socket.remotePort,
-          ...revocation,
-          subject: subjectOf(trust.chain[0]),
+  listener = await createMtlsListener(
+    {
+      key,
+      cert,
+      validator,
+      host,
+      port,
+      handshakeTimeoutMs: idleTimeoutMs,
+      limiter,
+      what: 'createMtlsServer',
+      onConnection,
+      onError,
+      time: options.time,
+    },
+    {
+      alpn: offerHttp2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+      accept(socket, trust, announce) {
+        peers.set(socket, trust);
+        socket.once('close', () => {
+          sessions.delete(socket);
+          busy.delete(socket);
+          idleSince.delete(socket);
         });
-        // Requests in progress finish; an idle HTTP/1.1 connection closes now.
+        announce();
+        if (http2Server && socket.alpnProtocol === 'h2') {
+          pendingH2 = socket;
+          try {
+            http2Server.emit('connection', socket);
+          } finally {
+            pendingH2 = undefined;
+          }
+          return true;
+        }
+        idleSince.set(socket, Date.now());
+        httpServer.emit('connection', socket);
+        return true;
+      },
+      // Requests in progress finish; an idle HTTP/1.1 connection closes now, HTTP/2 gets GOAWAY.
+      end(socket) {
         if (sessions.has(socket) || !busy.has(socket)) endSocket(socket);
-        return 1;
-      }),
-    );
-    return revoked.reduce((a: number, b) => a + b, 0);
-  }
-
-  const { port: actualPort, address } = await listenOn(tlsServer, host, port, () =>
-    clearInterval(sweep),
+      },
+      stop: () => clearInterval(sweep),
+    },
   );
-  tlsServer.on('error', (e) => safely(onError, e));
 
-  let closePromise: Promise<void> | undefined;
-  let listenerClosed = false;
-  let resolveClosed: (() => void) | undefined;
-  function maybeClosed(): void {
-    if (closing && listenerClosed && sockets.size === 0) resolveClosed?.();
-  }
-
-  const close = (): Promise<void> => {
-    closePromise ??= new Promise<void>((resolve) => {
-      closing = true;
-      resolveClosed = resolve;
-      clearInterval(sweep);
-      tlsServer.close(() => {
-        listenerClosed = true;
-        maybeClosed();
-      });
-      for (const socket of sockets.keys())
-        if (sessions.has(socket) || !busy.has(socket)) endSocket(socket);
-      maybeClosed();
-    });
-    return closePromise;
-  };
-
+  const close = (): Promise<void> => listener.close();
   return {
-    url: `https://${hostPort(host, actualPort)}`,
-    port: actualPort,
-    address,
+    url: `https://${listener.where}`,
+    port: listener.port,
+    address: listener.address,
     close,
     [Symbol.asyncDispose]: close,
-    updateTrust,
+    updateTrust: (next) => listener.updateTrust(next),
     get connections() {
-      return sockets.size;
+      return listener.connections;
     },
   };
 }
@@ -600,12 +429,4 @@ function refuseHttp1(req: IncomingMessage, res: ServerResponse): void {
 /** Resets a stream opened on a revoked HTTP/2 connection: not processed, so a client may retry it. */
 function refuseStream(req: Http2ServerRequest): void {
   req.stream.close(http2Constants.NGHTTP2_REFUSED_STREAM);
-}
-
-function checkValidator(v: unknown, what: string): PathValidator {
-  if (!v || typeof (v as PathValidator).validate !== 'function')
-    throw new TypeError(
-      `${what} must be a PathValidator (createPathValidator), received ${describe(v)}`,
-    );
-  return v as PathValidator;
 }
