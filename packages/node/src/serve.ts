@@ -4,7 +4,7 @@
  * validator against `known_clients/` (CAs, introducers, pinned end-entity certificates), which is
  * re-read while the server runs so that adding or removing a client needs no restart.
  */
-import { createPathValidator, type ValidationProfile } from '@certified/core';
+import { createPathValidator, type ValidationProfile, describeValue } from '@certified/core';
 import {
   clientAnchors,
   loadIdentity,
@@ -14,7 +14,7 @@ import {
 } from '@certified/identity';
 import { resolveConfigDir } from './config-dir.js';
 import { createFileStore } from './fs-store.js';
-import { describe } from './tls/peer-chain.js';
+
 import {
   createMtlsServer,
   type ConnectionEvent,
@@ -123,7 +123,7 @@ const DEFAULT_RELOAD_INTERVAL_MS = 1000;
 export async function serve(app: ServeApp, options: ServeOptions = {}): Promise<CertifiedServer> {
   const fetch = handlerOf(app);
   if (!options || typeof options !== 'object')
-    throw new TypeError(`serve options must be an object, received ${describe(options)}`);
+    throw new TypeError(`serve options must be an object, received ${describeValue(options)}`);
   const reloadIntervalMs = options.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS;
   if (!Number.isFinite(reloadIntervalMs) || reloadIntervalMs < 0)
     throw new RangeError(
@@ -237,14 +237,14 @@ function handlerOf(app: ServeApp): ServeFetch {
   if (typeof app === 'function') return app;
   if (app && typeof app === 'object' && typeof app.fetch === 'function') return app.fetch.bind(app);
   throw new TypeError(
-    `serve(app): app must be a Hono app or a fetch handler, received ${describe(app)}`,
+    `serve(app): app must be a Hono app or a fetch handler, received ${describeValue(app)}`,
   );
 }
 
 function storeOf(configDir: string | undefined): IdentityStore {
   if (configDir !== undefined && (typeof configDir !== 'string' || configDir === ''))
     throw new TypeError(
-      `serve options.configDir must be a non-empty string, received ${describe(configDir)}`,
+      `serve options.configDir must be a non-empty string, received ${describeValue(configDir)}`,
     );
   return createFileStore(resolveConfigDir(configDir ? { config: configDir } : {}).dir);
 }

@@ -5,7 +5,12 @@
  * and carry the URL's host. One pooled mTLS client per service, so connections are reused.
  */
 import { isIP } from 'node:net';
-import { createPathValidator, IdentityError, type Certificate } from '@certified/core';
+import {
+  createPathValidator,
+  IdentityError,
+  type Certificate,
+  describeValue,
+} from '@certified/core';
 import {
   clientCredentials,
   loadIdentity,
@@ -19,7 +24,6 @@ import {
 import { resolveConfigDir } from './config-dir.js';
 import { createFileStore } from './fs-store.js';
 import { createMtlsFetch, type MtlsFetch } from './tls/client.js';
-import { describe } from './tls/peer-chain.js';
 
 /** Options for {@link createSession}: at most one of `configDir`, `store`, `identity`. */
 export interface SessionOptions {
@@ -99,7 +103,9 @@ export interface Session {
  */
 export async function createSession(options: SessionOptions = {}): Promise<Session> {
   if (!options || typeof options !== 'object')
-    throw new TypeError(`createSession options must be an object, received ${describe(options)}`);
+    throw new TypeError(
+      `createSession options must be an object, received ${describeValue(options)}`,
+    );
   const given = (['configDir', 'store', 'identity'] as const).filter(
     (k) => options[k] !== undefined,
   );
@@ -114,7 +120,7 @@ export async function createSession(options: SessionOptions = {}): Promise<Sessi
     ));
   if (!identity || typeof identity !== 'object' || !identity.id)
     throw new TypeError(
-      `createSession options.identity must be a loaded Identity (loadIdentity), received ${describe(identity)}`,
+      `createSession options.identity must be a loaded Identity (loadIdentity), received ${describeValue(identity)}`,
     );
   const clients = new Map<string, MtlsFetch>();
   let closed = false;
@@ -175,7 +181,7 @@ export async function createSession(options: SessionOptions = {}): Promise<Sessi
       input instanceof Request ? input.url : input instanceof URL ? input.href : input;
     if (typeof original !== 'string')
       throw new TypeError(
-        `fetch input must be a URL, string or Request, received ${describe(input)}`,
+        `fetch input must be a URL, string or Request, received ${describeValue(input)}`,
       );
     const r = route(original);
     const client = clientFor(r);

@@ -22,12 +22,12 @@ import {
   type PathValidator,
   type PeerNameInput,
   type ValidatedPath,
+  describeValue,
 } from '@certified/core';
 import {
   chainPem,
   checkKeyMatches,
   checkKeyPem,
-  describe,
   hostPort,
   peerChainOf,
 } from '../tls/peer-chain.js';
@@ -85,24 +85,24 @@ export function createGrpcChannelCredentials(
 ): ChannelCredentials {
   if (!options || typeof options !== 'object')
     throw new TypeError(
-      `createGrpcChannelCredentials options must be an object, received ${describe(options)}`,
+      `createGrpcChannelCredentials options must be an object, received ${describeValue(options)}`,
     );
   const { validator, serverName, time, onServer } = options;
   if (!validator || typeof validator.validate !== 'function')
     throw new TypeError(
-      `createGrpcChannelCredentials options.validator must be a PathValidator (createPathValidator), received ${describe(validator)}`,
+      `createGrpcChannelCredentials options.validator must be a PathValidator (createPathValidator), received ${describeValue(validator)}`,
     );
   if (serverName !== undefined && (typeof serverName !== 'string' || serverName === ''))
     throw new TypeError(
-      `createGrpcChannelCredentials options.serverName must be a non-empty string, received ${describe(serverName)}`,
+      `createGrpcChannelCredentials options.serverName must be a non-empty string, received ${describeValue(serverName)}`,
     );
   if (time !== undefined && typeof time !== 'function')
     throw new TypeError(
-      `createGrpcChannelCredentials options.time must be a function, received ${describe(time)}`,
+      `createGrpcChannelCredentials options.time must be a function, received ${describeValue(time)}`,
     );
   if (onServer !== undefined && typeof onServer !== 'function')
     throw new TypeError(
-      `createGrpcChannelCredentials options.onServer must be a function, received ${describe(onServer)}`,
+      `createGrpcChannelCredentials options.onServer must be a function, received ${describeValue(onServer)}`,
     );
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   if (!Number.isFinite(handshakeTimeoutMs) || handshakeTimeoutMs <= 0)

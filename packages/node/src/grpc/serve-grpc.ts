@@ -12,9 +12,14 @@
 import type { TLSSocket } from 'node:tls';
 import { experimental, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
 import type { ConnectionInjector, Metadata, Server, ServerInterceptor } from '@grpc/grpc-js';
-import { VALIDATED_PATH, type PathValidator, type ValidatedPath } from '@certified/core';
+import {
+  VALIDATED_PATH,
+  type PathValidator,
+  type ValidatedPath,
+  describeValue,
+} from '@certified/core';
 import type { ConnectionTrust } from '../tls/connection-trust.js';
-import { chainPem, checkKeyMatches, checkKeyPem, describe } from '../tls/peer-chain.js';
+import { chainPem, checkKeyMatches, checkKeyPem } from '../tls/peer-chain.js';
 import { listenAddress, refusalLimiterOf, safely } from '../tls/admission.js';
 import type { RefusalLimitOptions } from '../tls/refusal-limit.js';
 import { checkValidator, createMtlsListener, type ConnectionEvent } from '../tls/listener.js';
@@ -157,7 +162,7 @@ export function grpcPeerOf(source: GrpcPeerSource | null | undefined): Validated
 export async function serveGrpc(server: Server, options: ServeGrpcOptions): Promise<GrpcListener> {
   if (!server || typeof (server as Partial<Server>).createConnectionInjector !== 'function')
     throw new TypeError(
-      `serveGrpc server must be a @grpc/grpc-js Server (>= 1.11), received ${describe(server)}`,
+      `serveGrpc server must be a @grpc/grpc-js Server (>= 1.11), received ${describeValue(server)}`,
     );
   // Exported under grpc-js's `experimental` namespace: check it rather than fail obscurely later.
   if (typeof experimental.createServerCredentialsWithInterceptors !== 'function')
@@ -165,14 +170,16 @@ export async function serveGrpc(server: Server, options: ServeGrpcOptions): Prom
       'serveGrpc needs @grpc/grpc-js >= 1.11 (experimental.createServerCredentialsWithInterceptors).',
     );
   if (!options || typeof options !== 'object')
-    throw new TypeError(`serveGrpc options must be an object, received ${describe(options)}`);
+    throw new TypeError(`serveGrpc options must be an object, received ${describeValue(options)}`);
   const validator = checkValidator(options.validator, 'serveGrpc options.validator');
   const key = checkKeyPem(options.key, 'serveGrpc options');
   const cert = chainPem(options.certificates, 'serveGrpc options');
   const { host, port } = listenAddress(options.url ?? DEFAULT_URL, 'serveGrpc');
   const { onConnection, time } = options;
   if (time !== undefined && typeof time !== 'function')
-    throw new TypeError(`serveGrpc options.time must be a function, received ${describe(time)}`);
+    throw new TypeError(
+      `serveGrpc options.time must be a function, received ${describeValue(time)}`,
+    );
   const onError = options.onError ?? ((e: unknown) => console.error(e));
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const limiter = refusalLimiterOf(options.refusalLimit, 'serveGrpc');

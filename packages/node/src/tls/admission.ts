@@ -10,8 +10,9 @@ import {
   type PathValidationCode,
   type PathValidator,
   type ValidatedPath,
+  describeValue,
 } from '@certified/core';
-import { describe, hostPort, peerChainOf, peerLeafOf } from './peer-chain.js';
+import { hostPort, peerChainOf, peerLeafOf } from './peer-chain.js';
 import { RefusalLimiter, type RefusalLimitOptions } from './refusal-limit.js';
 
 /** A refused client, as both listeners report it. */
@@ -46,7 +47,7 @@ export function refusalLimiterOf(
   if (options === false) return undefined;
   if (options !== undefined && (typeof options !== 'object' || options === null))
     throw new TypeError(
-      `${what} options.refusalLimit must be an object or false, received ${describe(options)}`,
+      `${what} options.refusalLimit must be an object or false, received ${describeValue(options)}`,
     );
   return new RefusalLimiter(options);
 }
@@ -218,7 +219,7 @@ export function safely(fn: (e: unknown) => void, e: unknown): void {
 
 export function listenAddress(url: unknown, what: string): { host: string; port: number } {
   if (typeof url !== 'string')
-    throw new TypeError(`${what} options.url must be a string, received ${describe(url)}`);
+    throw new TypeError(`${what} options.url must be a string, received ${describeValue(url)}`);
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -11,7 +11,12 @@ import type { RequestOptions } from 'node:https';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { clearTimeout, setTimeout } from 'node:timers';
-import { NetworkError, PathValidationError, type PathValidator } from '@certified/core';
+import {
+  NetworkError,
+  PathValidationError,
+  type PathValidator,
+  describeValue,
+} from '@certified/core';
 import {
   classifyConnectError,
   isHangUp,
@@ -20,7 +25,7 @@ import {
   type ConnectStage,
   type ExpectedName,
 } from './mtls-agent.js';
-import { chainPem, checkKeyMatches, checkKeyPem, describe, hostPort } from './peer-chain.js';
+import { chainPem, checkKeyMatches, checkKeyPem, hostPort } from './peer-chain.js';
 
 /** Options for {@link createMtlsFetch}. */
 export interface MtlsFetchOptions {
@@ -111,15 +116,17 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'D
  */
 export function createMtlsFetch(options: MtlsFetchOptions): MtlsFetch {
   if (!options || typeof options !== 'object')
-    throw new TypeError(`createMtlsFetch options must be an object, received ${describe(options)}`);
+    throw new TypeError(
+      `createMtlsFetch options must be an object, received ${describeValue(options)}`,
+    );
   const { validator, serverName, time } = options;
   if (!validator || typeof validator.validate !== 'function')
     throw new TypeError(
-      `createMtlsFetch options.validator must be a PathValidator (createPathValidator), received ${describe(validator)}`,
+      `createMtlsFetch options.validator must be a PathValidator (createPathValidator), received ${describeValue(validator)}`,
     );
   if (serverName !== undefined && (typeof serverName !== 'string' || serverName === ''))
     throw new TypeError(
-      `createMtlsFetch options.serverName must be a non-empty string, received ${describe(serverName)}`,
+      `createMtlsFetch options.serverName must be a non-empty string, received ${describeValue(serverName)}`,
     );
   const timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs');
   const maxSockets = positive(options.maxSockets, DEFAULT_MAX_SOCKETS, 'maxSockets');
@@ -131,11 +138,11 @@ export function createMtlsFetch(options: MtlsFetchOptions): MtlsFetch {
   const keepAlive = options.keepAlive ?? true;
   if (typeof keepAlive !== 'boolean')
     throw new TypeError(
-      `createMtlsFetch options.keepAlive must be a boolean, received ${describe(keepAlive)}`,
+      `createMtlsFetch options.keepAlive must be a boolean, received ${describeValue(keepAlive)}`,
     );
   if (time !== undefined && typeof time !== 'function')
     throw new TypeError(
-      `createMtlsFetch options.time must be a function, received ${describe(time)}`,
+      `createMtlsFetch options.time must be a function, received ${describeValue(time)}`,
     );
   const key = checkKeyPem(options.key, 'createMtlsFetch options');
   const cert = chainPem(options.certificates, 'createMtlsFetch options');
@@ -209,7 +216,7 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
     throw new RangeError(
-      `createMtlsFetch options.${name} must be a positive number, received ${describe(v)}`,
+      `createMtlsFetch options.${name} must be a positive number, received ${describeValue(v)}`,
     );
   return v;
 }
@@ -220,7 +227,7 @@ function targetUrl(input: unknown): URL {
     input instanceof URL ? input.href : input instanceof Request ? input.url : (input as string);
   if (typeof text !== 'string')
     throw new TypeError(
-      `fetch input must be a URL, string or Request, received ${describe(input)}`,
+      `fetch input must be a URL, string or Request, received ${describeValue(input)}`,
     );
   try {
     url = new URL(text);

@@ -14,10 +14,11 @@ import {
   type PathValidationCode,
   type PathValidator,
   type ValidatedPath,
+  describeValue,
 } from '@certified/core';
 import { handshakeFailure, judgeClient, limitRefusals, listenOn, safely } from './admission.js';
 import { ConnectionTrust } from './connection-trust.js';
-import { describe, hostPort, subjectOf } from './peer-chain.js';
+import { hostPort, subjectOf } from './peer-chain.js';
 import type { RefusalLimiter } from './refusal-limit.js';
 
 /** A client connection we accepted, refused or revoked, for logs (`onConnection`). */
@@ -293,7 +294,7 @@ export async function createMtlsListener(
 export function checkValidator(v: unknown, what: string): PathValidator {
   if (!v || typeof (v as PathValidator).validate !== 'function')
     throw new TypeError(
-      `${what} must be a PathValidator (createPathValidator), received ${describe(v)}`,
+      `${what} must be a PathValidator (createPathValidator), received ${describeValue(v)}`,
     );
   return v as PathValidator;
 }

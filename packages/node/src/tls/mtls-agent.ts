@@ -9,11 +9,7 @@
 import { Agent, type AgentOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import {
-  NetworkError,
-  PathValidationError,
-  type PathValidator,
-} from '@certified/core';
+import { NetworkError, PathValidationError, type PathValidator } from '@certified/core';
 import { peerChainOf } from './peer-chain.js';
 
 /** What {@link MtlsAgent} needs to present us and judge servers. */

@@ -5,6 +5,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import {
+  describeValue,
   AlgorithmUnsupported,
   encodePem,
   exportPublicKey,
@@ -67,13 +68,13 @@ export function peerLeafOf(socket: TLSSocket): Uint8Array | undefined {
 export function chainPem(certificates: readonly Uint8Array[], what: string): string {
   if (!Array.isArray(certificates) || certificates.length === 0)
     throw new TypeError(
-      `${what}.certificates must be a non-empty array of DER certificates (ours first), received ${describe(certificates)}`,
+      `${what}.certificates must be a non-empty array of DER certificates (ours first), received ${describeValue(certificates)}`,
     );
   return certificates
     .map((der, i) => {
       if (!(der instanceof Uint8Array))
         throw new TypeError(
-          `${what}.certificates[${i}] must be a Uint8Array (DER), received ${describe(der)}`,
+          `${what}.certificates[${i}] must be a Uint8Array (DER), received ${describeValue(der)}`,
         );
       return encodePem('CERTIFICATE', der);
     })
@@ -84,7 +85,7 @@ export function chainPem(certificates: readonly Uint8Array[], what: string): str
 export function checkKeyPem(key: unknown, what: string): string {
   if (typeof key !== 'string' || !key.includes('-----BEGIN'))
     throw new TypeError(
-      `${what}.key must be a PEM private key (PKCS#8), received ${describe(key)}`,
+      `${what}.key must be a PEM private key (PKCS#8), received ${describeValue(key)}`,
     );
   return key;
 }
@@ -131,14 +132,4 @@ export function subjectOf(der: Uint8Array | undefined): string | undefined {
 /** `host:port`, bracketing IPv6 literals. */
 export function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-/** A short description of a value for TypeError messages. */
-export function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (v instanceof Uint8Array) return `${v.constructor.name}(${v.byteLength})`;
-  if (typeof v === 'object') return v.constructor?.name ?? 'an object';
-  if (typeof v === 'string') return v.length > 40 ? 'a string' : JSON.stringify(v);
-  return String(v);
 }

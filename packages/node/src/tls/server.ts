@@ -18,8 +18,9 @@ import {
   type Certificate,
   type PathValidator,
   type ValidatedPath,
+  describeValue,
 } from '@certified/core';
-import { chainPem, checkKeyMatches, checkKeyPem, describe } from './peer-chain.js';
+import { chainPem, checkKeyMatches, checkKeyPem } from './peer-chain.js';
 import { listenAddress, refusalLimiterOf, safely } from './admission.js';
 import type { RefusalLimitOptions } from './refusal-limit.js';
 import type { ConnectionTrust } from './connection-trust.js';
@@ -206,12 +207,12 @@ export function peerOf(source: PeerSource | null | undefined): ValidatedPath | u
 export async function createMtlsServer(options: MtlsServerOptions): Promise<MtlsServer> {
   if (!options || typeof options !== 'object')
     throw new TypeError(
-      `createMtlsServer options must be an object, received ${describe(options)}`,
+      `createMtlsServer options must be an object, received ${describeValue(options)}`,
     );
   const { fetch, onConnection } = options;
   if (typeof fetch !== 'function')
     throw new TypeError(
-      `createMtlsServer options.fetch must be a function, received ${describe(fetch)}`,
+      `createMtlsServer options.fetch must be a function, received ${describeValue(fetch)}`,
     );
   const validator = checkValidator(options.validator, 'createMtlsServer options.validator');
   const key = checkKeyPem(options.key, 'createMtlsServer options');
