@@ -17,9 +17,10 @@ import { delimiter, join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatName } from '@certified/core';
-import { accessLog, createLokiSink, type AccessLogRecord } from '@certified/hono';
+import { accessLog, type AccessLogRecord } from '@certified/access-log';
+import { createLokiSink } from '@certified/access-log/loki';
 import { createMtlsFetch, createMtlsServer } from '@certified/node';
-import { createTlsPki, issueServer } from '../../packages/node/test/tls-identities.js';
+import { createTlsPki, issueServer } from '@certified/testing/tls-pki';
 
 // --- finding Grafana Loki ---
 

@@ -42,12 +42,5 @@ declare module 'hono' {
     certified: CertifiedPeer;
   }
 }
-export { accessLog, stdoutSink } from './access-log.js';
-export type {
-  AccessLogOptions,
-  AccessLogPeer,
-  AccessLogRecord,
-  AccessLogSink,
-} from './access-log.js';
-export { createLokiSink } from './loki.js';
-export type { LokiRetryOptions, LokiSink, LokiSinkOptions, LokiSinkStats } from './loki.js';
+export { getConnInfo } from './conninfo/index.js';
+export type { CertifiedConnInfo, GetConnInfo } from './conninfo/index.js';

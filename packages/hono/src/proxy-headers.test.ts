@@ -4,7 +4,7 @@
  */
 import { encodePem, fingerprint, isCertifiedError, toBase64Der } from '@certified/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTlsPki, type TlsIdentity, type TlsPki } from '../test/tls-pki.js';
+import { createTlsPki, type TlsIdentity, type TlsPki } from '@certified/testing/tls-pki';
 import {
   FORWARDED_HEADERS,
   MAX_FORWARDED_HEADER_LENGTH,

@@ -6,15 +6,16 @@
  */
 import type { Context } from 'hono';
 import { ipToBytes } from '@certified/core';
+import { getConnInfo } from './conninfo/index.js';
+import { attempt } from './conninfo/types.js';
 
 /**
  * The IP address of the TCP peer of a request, as the runtime reports it, or undefined when the
  * runtime does not say (edge runtimes, `app.request` in tests). Never reads a header: this is the
  * address that connected to us, which for a proxied request is the proxy's.
  *
- * - Node (`@hono/node-server`, `@certified/node` `createMtlsServer`): `c.env.incoming.socket.remoteAddress`
- * - Deno (`Deno.serve(app.fetch)`): `c.env.remoteAddr.hostname`
- * - Bun (`Bun.serve({ fetch: app.fetch })`): `c.env.requestIP(c.req.raw).address`
+ * Read by the runtime adapters in `@certified/hono/conninfo` (Node's `c.env.incoming.socket`,
+ * `Deno.serve`'s `c.env.remoteAddr`, `Bun.serve`'s `c.env.requestIP(c.req.raw)`).
  *
  * @param c - the Hono context.
  * @returns the address text, e.g. `127.0.0.1` or `::ffff:10.0.0.1`, or undefined.
@@ -22,31 +23,7 @@ import { ipToBytes } from '@certified/core';
  * app.get('/ip', (c) => c.text(remoteAddressOf(c) ?? 'unknown'));
  */
 export function remoteAddressOf(c: Context): string | undefined {
-  let env: unknown;
-  try {
-    env = c.env;
-  } catch {
-    return undefined;
-  }
-  if (env === null || typeof env !== 'object') return undefined;
-  const e = env as {
-    incoming?: { socket?: { remoteAddress?: unknown } };
-    remoteAddr?: { hostname?: unknown };
-    requestIP?: unknown;
-  };
-  // Each probe is guarded: a getter on a foreign object may throw (e.g. an HTTP/2 socket proxy).
-  const node = attempt(() => e.incoming?.socket?.remoteAddress);
-  if (typeof node === 'string' && node !== '') return node;
-  const deno = attempt(() => e.remoteAddr?.hostname);
-  if (typeof deno === 'string' && deno !== '') return deno;
-  const bun = attempt(() =>
-    typeof e.requestIP === 'function'
-      ? // Bun checks `this` is its server: call it as a method.
-        (e.requestIP as (r: Request) => { address?: unknown } | null).call(e, c.req.raw)?.address
-      : undefined,
-  );
-  if (typeof bun === 'string' && bun !== '') return bun;
-  return undefined;
+  return getConnInfo(c).remote.address;
 }
 
 /** A test of an address against a fixed list; false for undefined or unparseable addresses. */
@@ -87,61 +64,22 @@ export interface PresentedChain {
  * The certificate chain the client presented on the request's TLS connection, or undefined when the
  * connection is not TLS or the client sent no certificate. Reads, in order: the path
  * `@certified/node`'s `createMtlsServer` validated at the handshake (`c.env.peer`, or on the socket
- * under `Symbol.for('@certified/node.peer')`), then `socket.getPeerCertificate(true)` and
+ * under `VALIDATED_PATH`), then `socket.getPeerCertificate(true)` and
  * `socket.getPeerX509Certificate()` of a `node:tls` socket at `c.env.incoming.socket`
  * (`@hono/node-server` over `node:https`). Internal: the middleware validates what this returns.
  */
 export function tlsChainOf(c: Context): PresentedChain | undefined {
   const env = attempt(() => c.env as unknown);
-  if (env === null || typeof env !== 'object') return undefined;
-  const socket = attempt(() => (env as { incoming?: { socket?: unknown } }).incoming?.socket);
+  const info = getConnInfo(c);
   const adapted =
-    pathLike(attempt(() => (env as { peer?: unknown }).peer)) ??
-    (socket !== null && typeof socket === 'object'
-      ? pathLike(attempt(() => (socket as Record<symbol, unknown>)[NODE_PEER]))
-      : undefined);
-  if (adapted) {
-    const [peer, ...chain] = adapted;
-    return { peer: peer!, chain };
-  }
-  if (socket === null || typeof socket !== 'object') return undefined;
-  const s = socket as {
-    getPeerCertificate?: (detailed: boolean) => unknown;
-    getPeerX509Certificate?: () => { raw?: unknown } | undefined;
-  };
-  const linked = attempt(() =>
-    typeof s.getPeerCertificate === 'function' ? s.getPeerCertificate(true) : undefined,
-  );
-  const out: Uint8Array[] = [];
-  const seen = new Set<unknown>();
-  // Node links the chain through `issuerCertificate`, ending in a self-reference at a root.
-  let cert = linked as { raw?: unknown; issuerCertificate?: unknown } | undefined;
-  while (
-    cert &&
-    typeof cert === 'object' &&
-    cert.raw instanceof Uint8Array &&
-    cert.raw.byteLength > 0 &&
-    !seen.has(cert) &&
-    out.length < MAX_CHAIN
-  ) {
-    seen.add(cert);
-    out.push(new Uint8Array(cert.raw)); // a copy: never keep views into runtime-owned buffers
-    cert = cert.issuerCertificate as typeof cert;
-  }
-  if (out.length === 0) {
-    const raw = attempt(() =>
-      typeof s.getPeerX509Certificate === 'function' ? s.getPeerX509Certificate()?.raw : undefined,
-    );
-    if (raw instanceof Uint8Array && raw.byteLength > 0) out.push(new Uint8Array(raw));
-  }
-  const [peer, ...chain] = out;
+    pathLike(attempt(() => (env as { peer?: unknown } | null)?.peer)) ??
+    pathLike(info.tls?.validated);
+  const [peer, ...chain] = adapted ?? info.tls?.presented() ?? [];
   return peer ? { peer, chain } : undefined;
 }
 
 // --- internal ---
 
-/** Where `@certified/node` keeps the validated path on an accepted socket. */
-const NODE_PEER = Symbol.for('@certified/node.peer');
 /** Most certificates read from one connection: more than any sane chain, few enough to stay cheap. */
 const MAX_CHAIN = 16;
 
@@ -159,14 +97,6 @@ function pathLike(x: unknown): Uint8Array[] | undefined {
 interface Block {
   readonly bytes: Uint8Array;
   readonly prefix: number;
-}
-
-function attempt<T>(f: () => T): T | undefined {
-  try {
-    return f();
-  } catch {
-    return undefined;
-  }
 }
 
 const MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];

@@ -19,7 +19,7 @@ import {
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTlsPki, type TlsIdentity, type TlsPki } from '../test/tls-pki.js';
+import { createTlsPki, type TlsIdentity, type TlsPki } from '@certified/testing/tls-pki';
 import { createClientTrust, type CertifiedPeer } from './peer.js';
 import { requireClientCert, type RequireClientCertOptions } from './require-client-cert.js';
 import './index.js'; // the ContextVariableMap augmentation

@@ -26,7 +26,7 @@ import {
   issueServer,
   type TlsIdentity,
   type TlsPki,
-} from './tls-pki.js';
+} from '@certified/testing/tls-pki';
 
 const isCI = process.env.CI === 'true';
 

@@ -33,7 +33,7 @@ import {
   issueServer,
   type TlsAlgorithm,
   type TlsIdentity,
-} from './tls-identities.js';
+} from '@certified/testing/tls-pki';
 
 /** What the `client` mode needs from a `server` run (DER as base64). */
 interface Wire {

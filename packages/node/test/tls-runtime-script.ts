@@ -33,7 +33,7 @@ import {
   issueServer,
   type TlsAlgorithm,
   type TlsIdentity,
-} from './tls-identities.js';
+} from '@certified/testing/tls-pki';
 
 interface Wire {
   url: string;

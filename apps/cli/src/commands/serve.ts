@@ -1,7 +1,8 @@
 /** @module commands/serve — `certified serve MODULE[:export] [URL]`: an app over mTLS with this identity. */
 import { formatName } from '@certified/core';
 import { clientAnchors } from '@certified/identity';
-import { accessLog, createLokiSink, type AccessLogSink, type LokiSink } from '@certified/hono';
+import { accessLog, type AccessLogSink } from '@certified/access-log';
+import { createLokiSink, type LokiSink } from '@certified/access-log/loki';
 import { Hono } from 'hono';
 import { CliError, usage, type Command, type Context } from '../cli.js';
 import { loadMe } from './shared.js';

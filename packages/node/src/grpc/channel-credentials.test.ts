@@ -31,7 +31,7 @@ import {
   issueServer,
   type TlsIdentity,
   type TlsPki,
-} from '../../test/tls-identities.js';
+} from '@certified/testing/tls-pki';
 import {
   createGrpcChannelCredentials,
   type GrpcChannelCredentialsOptions,

@@ -32,7 +32,7 @@ import {
   issueServer,
   type TlsIdentity,
   type TlsPki,
-} from '../../test/tls-identities.js';
+} from '@certified/testing/tls-pki';
 import { holdValidator, ping } from '../../test/revocation.js';
 import { createGrpcChannelCredentials } from './channel-credentials.js';
 import {

@@ -19,7 +19,7 @@ import {
   issueServer,
   type TlsIdentity,
   type TlsPki,
-} from '../../test/tls-identities.js';
+} from '@certified/testing/tls-pki';
 import { createMtlsFetch, type MtlsFetchOptions } from './client.js';
 import { peerOf, createMtlsServer, type MtlsServer } from './server.js';
 

@@ -12,7 +12,7 @@ import {
   issueServer,
   type TlsIdentity,
   type TlsPki,
-} from '../../test/tls-identities.js';
+} from '@certified/testing/tls-pki';
 import { encodePem } from '@certified/core';
 import { addressKey, RefusalLimiter } from './refusal-limit.js';
 import { createMtlsServer, type ConnectionEvent, type MtlsServer } from './server.js';

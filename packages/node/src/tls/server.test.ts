@@ -34,7 +34,7 @@ import {
   type TlsAlgorithm,
   type TlsIdentity,
   type TlsPki,
-} from '../../test/tls-identities.js';
+} from '@certified/testing/tls-pki';
 import { rawTlsClient } from '../../test/raw-tls.js';
 import {
   h2Post,

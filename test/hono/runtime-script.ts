@@ -16,13 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { createPathValidator, fromBase64Der } from '@certified/core';
 import { Hono } from 'hono';
-import {
-  accessLog,
-  remoteAddressOf,
-  requireClientCert,
-  type AccessLogRecord,
-  type ForwardedFormat,
-} from '../src/index.js';
+import { accessLog, type AccessLogRecord } from '@certified/access-log';
+import { remoteAddressOf, requireClientCert, type ForwardedFormat } from '@certified/hono';
 
 /** What runtimes.test.ts writes for the script. */
 export interface RuntimeScriptConfig {

@@ -5,7 +5,8 @@
  * duck typing from whatever the server adapter puts in `c.env` (Node, Deno, Bun).
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { fingerprint, formatName, parseName, type Name } from '@certified/core';
+import { describeValue, fingerprint, formatName, parseName, type Name } from '@certified/core';
+import { getConnInfo, type CertifiedConnInfo } from '@certified/hono/conninfo';
 
 /** The peer, as the access log reports it (`peer` in {@link AccessLogRecord}). */
 export interface AccessLogPeer {
@@ -135,7 +136,7 @@ export function stdoutSink(line: string): void {
  */
 export function accessLog(options: AccessLogOptions = {}): MiddlewareHandler {
   if (!options || typeof options !== 'object')
-    throw new TypeError(`accessLog options must be an object, received ${describe(options)}`);
+    throw new TypeError(`accessLog options must be an object, received ${describeValue(options)}`);
   const sinks: readonly AccessLogSink[] =
     options.sink === undefined
       ? [stdoutSink]
@@ -146,16 +147,16 @@ export function accessLog(options: AccessLogOptions = {}): MiddlewareHandler {
           : [];
   if (sinks.length === 0 || sinks.some((s) => typeof s !== 'function'))
     throw new TypeError(
-      `accessLog options.sink must be a function or a non-empty array of functions, received ${describe(options.sink)}`,
+      `accessLog options.sink must be a function or a non-empty array of functions, received ${describeValue(options.sink)}`,
     );
   const { fields } = options;
   if (fields !== undefined && typeof fields !== 'function')
     throw new TypeError(
-      `accessLog options.fields must be a function, received ${describe(fields)}`,
+      `accessLog options.fields must be a function, received ${describeValue(fields)}`,
     );
   if (options.onError !== undefined && typeof options.onError !== 'function')
     throw new TypeError(
-      `accessLog options.onError must be a function, received ${describe(options.onError)}`,
+      `accessLog options.onError must be a function, received ${describeValue(options.onError)}`,
     );
   const onError = options.onError ?? ((e: unknown) => console.error(e));
   const report = (e: unknown): void => {
@@ -214,10 +215,8 @@ function pick(
 function buildRecord(c: Context, statusCode: number, elapsedMs: number): AccessLogRecord {
   const raw = c.req.raw;
   const url = new URL(raw.url);
-  const env: unknown = c.env;
-  const socket = nodeSocketOf(env);
-  const remote = remoteOf(env, socket, raw);
-  const peer = peerFieldsOf(c, env, socket);
+  const info = getConnInfo(c);
+  const peer = peerFieldsOf(c, info);
   const path = url.pathname;
   return {
     name: 'certified.access',
@@ -230,21 +229,19 @@ function buildRecord(c: Context, statusCode: number, elapsedMs: number): AccessL
     query: url.search.slice(1),
     host: raw.headers.get('host') ?? (url.host || null),
     port: url.port === '' ? null : Number(url.port),
-    remote_addr: remote.address,
-    remote_port: remote.port,
+    remote_addr: info.remote.address ?? null,
+    remote_port: info.remote.port ?? null,
     remote_user: peer?.remoteUser ?? null,
     'user-agent': raw.headers.get('user-agent'),
     accept: raw.headers.get('accept'),
-    httpVersion: httpVersionOf(env),
+    httpVersion: info.httpVersion ?? null,
     statusCode,
     status: STATUS_NAMES[statusCode] ?? null,
     // Rounded to the microsecond: finer digits are timer noise.
     process_time: Math.round(elapsedMs * 1000) / 1e6,
     process_time_ms: Math.round(elapsedMs * 1000) / 1000,
-    ssl_protocol: socket ? tryString(() => callMethod(socket, 'getProtocol')) : null,
-    ssl_cipher: socket
-      ? tryString(() => (callMethod(socket, 'getCipher') as { name?: unknown } | null)?.name)
-      : null,
+    ssl_protocol: info.tls?.protocol ?? null,
+    ssl_cipher: info.tls?.cipher ?? null,
     peer: peer?.peer ?? null,
     anchor: peer?.anchor ?? null,
   };
@@ -253,51 +250,6 @@ function buildRecord(c: Context, statusCode: number, elapsedMs: number): AccessL
 type Dict = Record<string | symbol, unknown>;
 
 const isObject = (x: unknown): x is Dict => typeof x === 'object' && x !== null;
-
-/** Node (`@hono/node-server`, `createMtlsServer`): `env.incoming.socket`; on HTTP/2 a proxy to the TLS socket. */
-function nodeSocketOf(env: unknown): Dict | undefined {
-  const socket = attempt(() => (isObject(env) && isObject(env.incoming) ? env.incoming.socket : 0));
-  return isObject(socket) ? socket : undefined;
-}
-
-function httpVersionOf(env: unknown): string | null {
-  const v = attempt(() =>
-    isObject(env) && isObject(env.incoming) ? env.incoming.httpVersion : null,
-  );
-  return typeof v === 'string' ? v : null;
-}
-
-function remoteOf(
-  env: unknown,
-  socket: Dict | undefined,
-  raw: Request,
-): { address: string | null; port: number | null } {
-  try {
-    let address: unknown;
-    let port: unknown;
-    if (socket) {
-      address = socket.remoteAddress;
-      port = socket.remotePort;
-    } else if (isObject(env) && isObject(env.remoteAddr)) {
-      // Deno.serve: the handler's second argument is ServeHandlerInfo.
-      address = env.remoteAddr.hostname;
-      port = env.remoteAddr.port;
-    } else if (isObject(env) && typeof env.requestIP === 'function') {
-      // Bun.serve: the handler's second argument is the Server.
-      const info = (env.requestIP as (r: Request) => unknown).call(env, raw);
-      if (isObject(info)) {
-        address = info.address;
-        port = info.port;
-      }
-    }
-    return {
-      address: typeof address === 'string' ? address : null,
-      port: typeof port === 'number' ? port : null,
-    };
-  } catch {
-    return { address: null, port: null };
-  }
-}
 
 interface PeerFields {
   readonly peer: AccessLogPeer;
@@ -309,17 +261,14 @@ interface PeerFields {
 // across requests, so names are formatted and fingerprints hashed once per connection.
 const peerCache = new WeakMap<object, PeerFields | null>();
 
-const PEER_SYMBOL = Symbol.for('@certified/node.peer');
-
-function peerFieldsOf(c: Context, env: unknown, socket: Dict | undefined): PeerFields | null {
+function peerFieldsOf(c: Context, info: CertifiedConnInfo): PeerFields | null {
   // c.get is typed by ContextVariableMap, which may not declare 'certified' in every build.
   const fromAuth = attempt(() => (c.get as (key: string) => unknown).call(c, 'certified'));
   if (isObject(fromAuth)) return cached(fromAuth, authPeerFields);
   // createMtlsServer passes the validated path as env.peer and also leaves it on the socket (which
   // other Node servers handed its connections would not copy into env).
-  const path = attempt(() =>
-    isObject(env) && isObject(env.peer) ? env.peer : socket?.[PEER_SYMBOL],
-  );
+  const env = attempt(() => c.env as unknown);
+  const path = isObject(env) && isObject(env.peer) ? env.peer : info.tls?.validated;
   return isObject(path) ? cached(path, pathPeerFields) : null;
 }
 
@@ -429,31 +378,11 @@ function attempt(f: () => unknown): unknown {
   }
 }
 
-function callMethod(o: Dict, method: string): unknown {
-  const f = o[method];
-  return typeof f === 'function' ? (f as () => unknown).call(o) : undefined;
-}
-
-function tryString(f: () => unknown): string | null {
-  try {
-    const v = f();
-    return typeof v === 'string' && v !== '' ? v : null;
-  } catch {
-    return null;
-  }
-}
-
 /** What the server will answer for an exception that escaped Hono's error handler. */
 function statusOfThrown(e: unknown): number {
   if (isObject(e) && typeof e.getResponse === 'function' && typeof e.status === 'number')
     return e.status;
   return 500;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : typeof v;
 }
 
 // Python's http.HTTPStatus names (what ORNL's `status` field holds), for the codes it lists.

@@ -1,5 +1,5 @@
 /**
- * @module test/tls-identities — throwaway PKIs for the mTLS tests: a CA (backdated 30 days so it can
+ * @module @certified/testing/tls-pki — throwaway PKIs for the mTLS tests: a CA (backdated 30 days so it can
  * sign already-expired leaves), and server, client and expired identities under it, as the
  * `{ key, certificates }` pairs `serve` and `createMtlsFetch` take. Shared by the vitest suites and
  * the cross-runtime script (bundled by esbuild).

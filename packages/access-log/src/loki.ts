@@ -4,7 +4,7 @@
  * at a time, retried with exponential backoff and jitter. When the buffer is full the oldest line is
  * dropped and counted: logging never slows requests down. Runtime-neutral (only `fetch` and timers).
  */
-import { NetworkError } from '@certified/core';
+import { describeValue, NetworkError } from '@certified/core';
 
 /** Retry policy for one batch. */
 export interface LokiRetryOptions {
@@ -393,7 +393,9 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 function checkOptions(options: LokiSinkOptions): CheckedOptions {
   if (!options || typeof options !== 'object')
-    throw new TypeError(`createLokiSink options must be an object, received ${describe(options)}`);
+    throw new TypeError(
+      `createLokiSink options must be an object, received ${describeValue(options)}`,
+    );
   const { url } = options;
   let parsed: URL | undefined;
   try {
@@ -403,7 +405,7 @@ function checkOptions(options: LokiSinkOptions): CheckedOptions {
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
     throw new TypeError(
-      `createLokiSink options.url must be an http(s) URL, received ${describe(url)}`,
+      `createLokiSink options.url must be an http(s) URL, received ${describeValue(url)}`,
     );
   const base = parsed.href.replace(/[?#].*$/, '').replace(/\/+$/, '');
   const pushUrl = base.endsWith(PUSH_PATH) ? base : `${base}${PUSH_PATH}`;
@@ -411,7 +413,7 @@ function checkOptions(options: LokiSinkOptions): CheckedOptions {
   const labels = options.labels ?? DEFAULT_LABELS;
   if (!labels || typeof labels !== 'object' || Object.keys(labels).length === 0)
     throw new TypeError(
-      `createLokiSink options.labels must be an object with at least one label, received ${describe(labels)}`,
+      `createLokiSink options.labels must be an object with at least one label, received ${describeValue(labels)}`,
     );
   for (const [k, v] of Object.entries(labels)) {
     if (!LABEL_NAME.test(k) || k.startsWith('__'))
@@ -420,7 +422,7 @@ function checkOptions(options: LokiSinkOptions): CheckedOptions {
       );
     if (typeof v !== 'string')
       throw new TypeError(
-        `createLokiSink options.labels.${k} must be a string, received ${describe(v)}`,
+        `createLokiSink options.labels.${k} must be a string, received ${describeValue(v)}`,
       );
   }
 
@@ -437,7 +439,7 @@ function checkOptions(options: LokiSinkOptions): CheckedOptions {
   for (const [k, v] of Object.entries(options.headers ?? {})) {
     if (typeof v !== 'string')
       throw new TypeError(
-        `createLokiSink options.headers[${JSON.stringify(k)}] must be a string, received ${describe(v)}`,
+        `createLokiSink options.headers[${JSON.stringify(k)}] must be a string, received ${describeValue(v)}`,
       );
     headers[k.toLowerCase()] = v;
   }
@@ -453,13 +455,13 @@ function checkOptions(options: LokiSinkOptions): CheckedOptions {
   const fetchFn = options.fetch ?? globalThis.fetch;
   if (typeof fetchFn !== 'function')
     throw new TypeError(
-      `createLokiSink options.fetch must be a function (no global fetch here), received ${describe(fetchFn)}`,
+      `createLokiSink options.fetch must be a function (no global fetch here), received ${describeValue(fetchFn)}`,
     );
   const onError =
     options.onError ?? ((e: NetworkError) => console.error(`${e.code}: ${e.message}`));
   if (typeof onError !== 'function')
     throw new TypeError(
-      `createLokiSink options.onError must be a function, received ${describe(onError)}`,
+      `createLokiSink options.onError must be a function, received ${describeValue(onError)}`,
     );
   return {
     pushUrl,
@@ -481,7 +483,7 @@ function positive(v: unknown, fallback: number, what: string, integer: boolean):
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
     throw new RangeError(
-      `createLokiSink options.${what} must be a positive ${integer ? 'integer' : 'number'}, received ${describe(v)}`,
+      `createLokiSink options.${what} must be a positive ${integer ? 'integer' : 'number'}, received ${describeValue(v)}`,
     );
   return v;
 }
@@ -490,7 +492,7 @@ function nonNegative(v: unknown, fallback: number, what: string): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))
     throw new RangeError(
-      `createLokiSink options.${what} must be a number ≥ 0, received ${describe(v)}`,
+      `createLokiSink options.${what} must be a number ≥ 0, received ${describeValue(v)}`,
     );
   return v;
 }
@@ -521,10 +523,4 @@ function base64(text: string): string {
 function unref<T>(t: T): T {
   (t as { unref?: () => void } | null)?.unref?.();
   return t;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : typeof v;
 }

@@ -12,7 +12,7 @@ import * as esbuild from 'esbuild';
 import type { ListeningLine } from '../runtime-script.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../../../..');
+const repoRoot = resolve(here, '../../..');
 export const isCI = process.env.CI === 'true';
 export const APP_TIMEOUT_MS = 60_000;
 

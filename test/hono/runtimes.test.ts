@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePem, fingerprint, toBase64Der } from '@certified/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccessLogRecord, ForwardedFormat } from '../src/index.js';
+import type { AccessLogRecord } from '@certified/access-log';
+import type { ForwardedFormat } from '@certified/hono';
 import type { RuntimeScriptConfig, WhoamiBody } from './runtime-script.js';
 import {
   APP_TIMEOUT_MS as TIMEOUT_MS,
@@ -25,7 +26,7 @@ import {
   warnMissingRuntimes,
   type RunningApp,
 } from './support/runtime-app.js';
-import { createTlsPki, issueClient, type TlsIdentity } from './tls-pki.js';
+import { createTlsPki, issueClient, type TlsIdentity } from '@certified/testing/tls-pki';
 
 warnMissingRuntimes('hono runtimes');
 

@@ -31,7 +31,12 @@ import {
   warnMissingRuntimes,
   type RunningApp,
 } from './support/runtime-app.js';
-import { createTlsPki, issueClient, issueServer, type TlsIdentity } from './tls-pki.js';
+import {
+  createTlsPki,
+  issueClient,
+  issueServer,
+  type TlsIdentity,
+} from '@certified/testing/tls-pki';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -186,7 +191,7 @@ const codeOf = (reply: Reply): unknown =>
 
 describe('packages/hono/README.md', () => {
   it('shows the nginx and HAProxy configs this suite runs', () => {
-    const readme = readFileSync(join(here, '../README.md'), 'utf8');
+    const readme = readFileSync(join(here, '../../packages/hono/README.md'), 'utf8');
     const upstream = '127.0.0.1:3000';
     const listen = '127.0.0.1:8443';
     expect(readme).toContain(nginxSite({ listen, upstream, dir: '/etc/nginx' }));

@@ -19,8 +19,7 @@ import {
   type ConnectionEvent,
   type MtlsServer,
 } from '@certified/node';
-// @certified/node's test PKI (packages/node/test/tls-identities.ts), through this package's re-export.
-import { createTlsPki, issueServer, type TlsIdentity } from '../test/tls-pki.js';
+import { createTlsPki, issueServer, type TlsIdentity } from '@certified/testing/tls-pki';
 import { accessLog, type AccessLogRecord, type AccessLogSink } from './access-log.js';
 
 const isCI = process.env['CI'] === 'true';
