@@ -11,6 +11,7 @@ import {
   type AuthCode,
   type PathValidationCode,
   type PathValidator,
+  describeValue,
 } from '@certified/core';
 import {
   buildPeer,
@@ -125,7 +126,7 @@ export interface CertifiedErrorBody {
 export function requireClientCert(options: RequireClientCertOptions = {}): MiddlewareHandler {
   if (!options || typeof options !== 'object')
     throw new TypeError(
-      `requireClientCert options must be an object, received ${describe(options)}`,
+      `requireClientCert options must be an object, received ${describeValue(options)}`,
     );
   const { validator, anchors, proxy, authorize, remoteAddress, time } = options;
   const validatorOf = validator === undefined ? serverValidator : validatorSource(validator);
@@ -133,7 +134,7 @@ export function requireClientCert(options: RequireClientCertOptions = {}): Middl
   for (const [k, v] of Object.entries({ authorize, remoteAddress, time }))
     if (v !== undefined && typeof v !== 'function')
       throw new TypeError(
-        `requireClientCert options.${k} must be a function, received ${describe(v)}`,
+        `requireClientCert options.${k} must be a function, received ${describeValue(v)}`,
       );
   const fwd = proxy === undefined ? undefined : proxySettings(proxy);
   const addressOf = remoteAddress ?? remoteAddressOf;
@@ -224,12 +225,12 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 function proxySettings(proxy: ProxyOptions): ProxySettings {
   if (!proxy || typeof proxy !== 'object')
     throw new TypeError(
-      `requireClientCert options.proxy must be an object, received ${describe(proxy)}`,
+      `requireClientCert options.proxy must be an object, received ${describeValue(proxy)}`,
     );
   const { addresses, format, header, maxHeaderLength } = proxy;
   if (!Array.isArray(addresses))
     throw new TypeError(
-      `requireClientCert options.proxy.addresses must be an array of addresses or CIDR blocks, received ${describe(addresses)}`,
+      `requireClientCert options.proxy.addresses must be an array of addresses or CIDR blocks, received ${describeValue(addresses)}`,
     );
   if (addresses.length === 0)
     throw new RangeError(
@@ -237,16 +238,16 @@ function proxySettings(proxy: ProxyOptions): ProxySettings {
     );
   if (typeof format !== 'string' || !Object.hasOwn(FORWARDED_HEADERS, format))
     throw new TypeError(
-      `requireClientCert options.proxy.format must be 'envoy', 'nginx', 'haproxy' or 'cloudflare', received ${describe(format)}`,
+      `requireClientCert options.proxy.format must be 'envoy', 'nginx', 'haproxy' or 'cloudflare', received ${describeValue(format)}`,
     );
   if (header !== undefined && (typeof header !== 'string' || !TOKEN.test(header)))
     throw new TypeError(
-      `requireClientCert options.proxy.header must be a header name, received ${describe(header)}`,
+      `requireClientCert options.proxy.header must be a header name, received ${describeValue(header)}`,
     );
   const maxLength = maxHeaderLength ?? MAX_FORWARDED_HEADER_LENGTH;
   if (!Number.isInteger(maxLength) || maxLength <= 0)
     throw new RangeError(
-      `requireClientCert options.proxy.maxHeaderLength must be a positive integer, received ${describe(maxLength)}`,
+      `requireClientCert options.proxy.maxHeaderLength must be a positive integer, received ${describeValue(maxLength)}`,
     );
   return {
     isProxy: createAddressMatcher(addresses.slice()),
@@ -295,13 +296,13 @@ function validatorSource(
       const got = await v(c);
       if (!isValidator(got))
         throw new TypeError(
-          `requireClientCert options.validator() must return a PathValidator, received ${describe(got)}`,
+          `requireClientCert options.validator() must return a PathValidator, received ${describeValue(got)}`,
         );
       return got;
     };
   if (!isValidator(v))
     throw new TypeError(
-      `requireClientCert options.validator must be a PathValidator (createPathValidator) or a function returning one, received ${describe(v)}`,
+      `requireClientCert options.validator must be a PathValidator (createPathValidator) or a function returning one, received ${describeValue(v)}`,
     );
   return () => Promise.resolve(v);
 }
@@ -347,12 +348,4 @@ function refusal(
     message,
     cause: cause ?? new AuthError(code as AuthCode, message),
   });
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (typeof v === 'object') return v.constructor?.name ?? 'an object';
-  if (typeof v === 'string') return v.length > 40 ? 'a string' : JSON.stringify(v);
-  return String(v);
 }
