@@ -8,11 +8,18 @@ import { decodeCertificate, parseCertificate, type Certificate } from '../x509/c
 /** What validation APIs accept for a certificate: parsed, DER bytes, or PEM/base64 text. */
 export type CertificateInput = Certificate | Uint8Array | string;
 
-/** 32-bit FNV-1a over the bytes: a bucket key only; hits are confirmed byte for byte. */
+/**
+ * A 32-bit FNV-style hash over every byte, four at a time: a bucket key only; hits are confirmed byte
+ * for byte. Every byte counts, so certificates an attacker crafts alike still spread over buckets
+ * unless they collide in full. (Byte at a time, it was a third of a cached validation's time.)
+ */
 export function hashBytes(b: Uint8Array): number {
   let h = 0x811c9dc5 ^ b.length;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
+  const words = b.length >>> 2;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < words; i++) h = Math.imul(h ^ view.getUint32(i << 2, true), 0x01000193);
+  for (let i = words << 2; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
 }
 
 const derHashes = new WeakMap<Certificate, number>();
@@ -68,6 +75,12 @@ export class CertificatePool {
   readonly #buckets = new Map<number, Certificate[]>();
   readonly #limit: number;
   #size = 0;
+  // What peek() just saw, for the get() of the same bytes that follows it synchronously (a
+  // handshake's peer): hashed and compared once. get() always clears it, so a caller reusing a
+  // buffer for other bytes later can never be answered from it.
+  #lastDer: Uint8Array | undefined;
+  #lastHash = 0;
+  #lastHit: Certificate | undefined;
 
   constructor(limit: number) {
     this.#limit = Math.max(0, limit);
@@ -75,7 +88,23 @@ export class CertificatePool {
 
   /** The remembered certificate with exactly these DER bytes, without parsing on a miss. */
   peek(der: Uint8Array): Certificate | undefined {
-    return this.#buckets.get(hashBytes(der))?.find((c) => equalBytes(c.der, der));
+    const hit = this.#buckets.get(this.#hash(der))?.find((c) => equalBytes(c.der, der));
+    this.#lastHit = hit;
+    return hit;
+  }
+
+  #hash(der: Uint8Array): number {
+    if (der !== this.#lastDer) {
+      this.#lastHash = hashBytes(der);
+      this.#lastDer = der;
+      this.#lastHit = undefined;
+    }
+    return this.#lastHash;
+  }
+
+  #forget(): void {
+    this.#lastDer = undefined;
+    this.#lastHit = undefined;
   }
 
   /** The parsed certificate for `input`; parses (and remembers) it on a miss. Throws parse errors. */
@@ -85,11 +114,14 @@ export class CertificatePool {
     const der =
       input instanceof Uint8Array && input[0] === 0x30 ? input : parseCertificate(input).der;
     if (this.#limit === 0) return sealed(decodeCertificate(der));
-    const h = hashBytes(der);
+    const h = this.#hash(der);
+    // peek() just found these very bytes: no need to compare them again.
+    const peeked = this.#lastHit;
+    this.#forget();
     const bucket = this.#buckets.get(h);
     if (bucket) {
       for (const c of bucket)
-        if (equalBytes(c.der, der)) {
+        if (c === peeked || equalBytes(c.der, der)) {
           // Refresh recency: re-insert the bucket at the end of the map's order.
           this.#buckets.delete(h);
           this.#buckets.set(h, bucket);
