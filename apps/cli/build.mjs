@@ -1,7 +1,8 @@
-// Bundles each bin into one self-contained ES module that runs as `node FILE`, `deno run -A FILE` and
-// `bun FILE`: workspace packages and npm dependencies are inlined, Node builtins stay `node:` imports.
+// Bundles the bins into ES modules (an entry per bin, chunks shared) that run as `node FILE`,
+// `deno run -A FILE` and `bun FILE`: workspace packages and npm dependencies are inlined, Node builtins stay `node:` imports.
 // Each file is written to a temp name and renamed, so a test building concurrently never reads half a file.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import * as esbuild from 'esbuild';
 
 const banner = [
@@ -10,23 +11,40 @@ const banner = [
   'const require = __certifiedRequire(import.meta.url);',
 ].join('\n');
 
-await mkdir('dist', { recursive: true });
-for (const name of ['certified', 'message']) {
-  const outfile = `dist/${name}.mjs`;
-  const result = await esbuild.build({
-    entryPoints: [`src/bin/${name}.ts`],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    conditions: ['@certified/source'],
-    banner: { js: banner },
-    legalComments: 'none',
-    logLevel: 'warning',
-    write: false,
-  });
-  const tmp = `${outfile}.${process.pid}.tmp`;
-  await writeFile(tmp, result.outputFiles[0].contents, { mode: 0o755 });
-  await rename(tmp, outfile);
+await mkdir('dist/chunks', { recursive: true });
+// One build with code splitting: each command is a dynamic import (src/main.ts), so a command loads
+// only its own chunk and what it shares with others; `certified show` never parses the TLS server.
+const result = await esbuild.build({
+  entryPoints: { certified: 'src/bin/certified.ts', message: 'src/bin/message.ts' },
+  outdir: 'dist',
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'es2022',
+  conditions: ['@certified/source'],
+  banner: { js: banner },
+  legalComments: 'none',
+  // Less to parse at every start; names kept so error classes and -v stack traces still read.
+  minify: true,
+  keepNames: true,
+  logLevel: 'warning',
+  write: false,
+});
+// Chunks first, then the entries that import them, each renamed into place whole.
+const outputs = [...result.outputFiles].sort(
+  (a, b) => Number(a.path.includes('/chunks/')) * -1 + Number(b.path.includes('/chunks/')),
+);
+for (const file of outputs) {
+  const tmp = `${file.path}.${process.pid}.tmp`;
+  await writeFile(tmp, file.contents, { mode: 0o755 });
+  await rename(tmp, file.path);
 }
+// Chunks no entry refers to any more (an earlier build's) are removed.
+const current = new Set(outputs.map((f) => basename(f.path)));
+for (const name of await readdir('dist/chunks'))
+  if (!current.has(name) && !name.endsWith('.tmp'))
+    await rm(join('dist/chunks', name), { force: true });

@@ -4,6 +4,7 @@
  * Chromium and workerd (see run-all.mjs) and under Vitest (suite.test.ts).
  */
 import * as core from '@certified/core';
+import * as inspect from '@certified/core/inspect';
 
 /** One case of the shared suite; `run` rejects to fail, or calls {@link skip} to skip. */
 export interface SuiteCase {
@@ -136,7 +137,7 @@ async function chain(alg: core.SigningKeyAlgorithm): Promise<void> {
   await expectCode('ERR_SIGNATURE_INVALID', () =>
     core.verifyCertificateSignature(core.decodeCertificate(tampered), inter),
   );
-  const view = core.inspectCertificate(leaf);
+  const view = inspect.inspectCertificate(leaf);
   assert(
     view.publicKey.algorithm === alg && view.fingerprints.sha256.length === 95,
     'inspect must describe the leaf',

@@ -4,8 +4,8 @@
  * (0 ok, 1 failure, 2 usage). Only `bin/*.ts` touch argv and exit.
  */
 import { parseArgs } from 'node:util';
-import { isCertifiedError } from '@certified/core';
-import { type IdentityStore } from '@certified/identity';
+import { isCertifiedError } from '@certified/core/errors';
+import type { IdentityStore } from '@certified/identity/store';
 import type {
   Session,
   SessionOptions,

@@ -114,6 +114,15 @@ describe('help', () => {
     expect(r.stdout).toContain('Usage: certified <command>');
   });
 
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    'the %s entry of the lazy command table names and summarises its own command',
+    async (_name, entry) => {
+      const command = await entry.load();
+      expect(command.name).toBe(entry.name);
+      expect(command.summary).toBe(entry.summary);
+    },
+  );
+
   it('no arguments prints the overview and exits 2; help COMMAND and --version exit 0', async () => {
     const none = await run([]);
     expect(none.code).toBe(2);

@@ -3,34 +3,96 @@
  * exit code (0 ok, 1 failure, 2 usage) and never touch the process themselves.
  */
 import { CliError, renderHelp, reportError, runCommand, type Command, type Io } from './cli.js';
-import { addClientCommand } from './commands/add-client.js';
-import { addIntroCommand, setOrgCommand } from './commands/add-intro.js';
-import { addServiceCommand } from './commands/add-service.js';
-import { getIdentCommand, getSignerCommand } from './commands/get-ident.js';
-import { init } from './commands/init.js';
-import { inspectCommand } from './commands/inspect.js';
-import { introduceCommand } from './commands/introduce.js';
-import { messageCommand } from './commands/message.js';
-import { serveCommand } from './commands/serve.js';
-import { checkCommand, showCommand } from './commands/show.js';
 
 export const VERSION = '0.1.0';
 
-/** Every `certified` command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [
-  init,
-  addClientCommand,
-  addServiceCommand,
-  introduceCommand,
-  addIntroCommand,
-  setOrgCommand,
-  getIdentCommand,
-  getSignerCommand,
-  showCommand,
-  checkCommand,
-  inspectCommand,
-  serveCommand,
-  messageCommand,
+/** A command as `--help` lists it; its module (and what that imports) loads only when it runs. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+/**
+ * Every `certified` command, in the order `--help` lists them. Loaded on demand, so `certified show`
+ * never parses the TLS server, gRPC or Hono (the cold-start bench measures it); main.test.ts checks
+ * each summary here is its command's own.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'init',
+    summary:
+      'Create a new signing CA and identity (CA.key, CA.crt, id.key, id.crt, known_*/self.crt).',
+    load: async () => (await import('./commands/init.js')).init,
+  },
+  {
+    name: 'add-client',
+    summary: 'Trust a client: save one certificate from CERT as known_clients/NAME.crt.',
+    load: async () => (await import('./commands/add-client.js')).addClientCommand,
+  },
+  {
+    name: 'add-service',
+    summary:
+      'Add a service you call: known_servers/ALIAS.yaml with its url, pinned certificate and auths.',
+    load: async () => (await import('./commands/add-service.js')).addServiceCommand,
+  },
+  {
+    name: 'introduce',
+    summary:
+      'Vouch for someone: sign their certificate or CSR with your CA and print an introduction letter (JSON).',
+    load: async () => (await import('./commands/introduce.js')).introduceCommand,
+  },
+  {
+    name: 'add-intro',
+    summary:
+      'Install an introduction letter: saves id/<signer>.crt and a known_servers/ALIAS.yaml per listed service.',
+    load: async () => (await import('./commands/add-intro.js')).addIntroCommand,
+  },
+  {
+    name: 'set-org',
+    summary:
+      "Join an organisation: its letter's certificate becomes id.crt; your own CA is removed.",
+    load: async () => (await import('./commands/add-intro.js')).setOrgCommand,
+  },
+  {
+    name: 'get-ident',
+    summary: 'Print your identity certificate as base64-DER, for someone to `introduce`.',
+    load: async () => (await import('./commands/get-ident.js')).getIdentCommand,
+  },
+  {
+    name: 'get-signer',
+    summary:
+      'Print your CA certificate as JSON {"ca_cert": \u2026}, for `add-service` or `add-client` elsewhere.',
+    load: async () => (await import('./commands/get-ident.js')).getSignerCommand,
+  },
+  {
+    name: 'show',
+    summary:
+      'Show this identity, its signer, who signed it, known clients and services, with expiry and fingerprints.',
+    load: async () => (await import('./commands/show.js')).showCommand,
+  },
+  {
+    name: 'check',
+    summary:
+      'Check the identity directory: missing files, key permissions, corrupt files, expiry within 30 days, service hosts.',
+    load: async () => (await import('./commands/show.js')).checkCommand,
+  },
+  {
+    name: 'inspect',
+    summary: 'Explain any certificate, chain, CSR, introduction letter or known_servers YAML file.',
+    load: async () => (await import('./commands/inspect.js')).inspectCommand,
+  },
+  {
+    name: 'serve',
+    summary:
+      'Serve a Hono app (or fetch handler) over mutual TLS with this identity; callers are judged by our validator against known_clients.',
+    load: async () => (await import('./commands/serve.js')).serveCommand,
+  },
+  {
+    name: 'message',
+    summary: 'Send a JSON message to an mTLS-authenticated HTTPS API and print the response body.',
+    load: async () => (await import('./commands/message.js')).messageCommand,
+  },
 ];
 
 function overview(): string {
@@ -70,14 +132,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return 0;
   }
   if (first === 'help') {
-    const cmd = COMMANDS.find((c) => c.name === rest[0]);
-    io.stdout(cmd ? renderHelp(cmd) : overview());
-    return cmd || rest[0] === undefined ? 0 : 2;
+    const entry = COMMANDS.find((c) => c.name === rest[0]);
+    io.stdout(entry ? renderHelp(await entry.load()) : overview());
+    return entry || rest[0] === undefined ? 0 : 2;
   }
   // ORNL spells commands with underscores in places (add_client); accept both.
   const name = first.replace(/_/g, '-');
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     const near = COMMANDS.filter((c) => c.name.startsWith(name.slice(0, 3))).map((c) => c.name);
     return reportError(
       new CliError(
@@ -88,7 +150,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       false,
     );
   }
-  return runCommand(command, rest, io);
+  return runCommand(await entry.load(), rest, io);
 }
 
 /**
@@ -97,6 +159,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
  * @example
  * const code = await messageMain(['https://notes/items'], nodeIo());
  */
-export function messageMain(argv: readonly string[], io: Io): Promise<number> {
+export async function messageMain(argv: readonly string[], io: Io): Promise<number> {
+  const { messageCommand } = await import('./commands/message.js');
   return runCommand(messageCommand, argv, io, 'message');
 }

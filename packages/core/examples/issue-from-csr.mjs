@@ -4,7 +4,6 @@ import {
   createSelfSignedCa,
   dnsName,
   encodePem,
-  formatCertificateText,
   generateKeyPair,
   ipAddress,
   issueCertificateFromCsr,
@@ -13,6 +12,7 @@ import {
   signingName,
   verifyCertificateSignature,
 } from '@certified/core';
+import { formatCertificateText } from '@certified/core/inspect';
 
 // A signing CA, named the way ORNL certified names one (pseudonym "Signing Certificate").
 const caKeys = await generateKeyPair(); // Ed25519 by default; 'P-256' | 'P-384' too

@@ -110,8 +110,6 @@ export type {
   IssuanceProfile,
   IssueFromCsrOptions,
 } from './csr/csr.js';
-export { formatCertificateText, inspectCertificate, inspectCsr } from './x509/inspect.js';
-export type { CertificateView, CsrView, ExtensionView, PublicKeyView } from './x509/inspect.js';
 export * from './chain/index.js';
 export { ornlName } from './x509/ornl-name.js';
 export { equalBytes, fromHex, toHex } from './internal/bytes.js';

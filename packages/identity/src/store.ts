@@ -3,7 +3,7 @@
  * implementation (tests, browsers, anything without a file system). The file-system store for Node, Deno
  * and Bun lives in @certified/node.
  */
-import { StoreError } from '@certified/core';
+import { StoreError } from '@certified/core/errors';
 
 /** One file change inside an identity directory; paths are relative POSIX paths (`known_servers/api.yaml`). */
 export type StoreChange =

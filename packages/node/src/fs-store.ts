@@ -5,9 +5,10 @@
  */
 import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
-import { StoreError } from '@certified/core';
-import { checkStorePath } from '@certified/identity';
-import type { IdentityStore, StoreChange, StoreEntry } from '@certified/identity';
+// Narrow subpaths: a store needs the port, not the identity model or X.509 (CLI cold start).
+import { StoreError } from '@certified/core/errors';
+import { checkStorePath } from '@certified/identity/store';
+import type { IdentityStore, StoreChange, StoreEntry } from '@certified/identity/store';
 
 /** What {@link FsLike.stat} and {@link FsLike.lstat} return (a subset of `fs.Stats`). */
 export interface FsStatsLike {

@@ -2,14 +2,7 @@
  * @module @certified/node — certified on the Node APIs that Node, Deno and Bun share: identity
  * directories on disk, and an mTLS server and client whose trust decisions are made by our validator.
  */
-export { createFileStore } from './fs-store.js';
-export type { CreateFileStoreOptions, FsFileHandleLike, FsLike, FsStatsLike } from './fs-store.js';
-export { resolveConfigDir } from './config-dir.js';
-export type {
-  ConfigDirSource,
-  ResolveConfigDirOptions,
-  ResolveConfigDirResult,
-} from './config-dir.js';
+export * from './store.js';
 export { serve } from './serve.js';
 export type { CertifiedServer, ReloadEvent, ServeApp, ServeOptions } from './serve.js';
 export { createMtlsServer, peerOf } from './tls/server.js';

@@ -2,14 +2,12 @@
 import {
   decodeCertificate,
   decodeCsr,
-  formatCertificateText,
-  inspectCertificate,
-  inspectCsr,
   readDerInput,
   verifyCertificateSignature,
   type Certificate,
   type CertificationRequest,
 } from '@certified/core';
+import { formatCertificateText, inspectCertificate, inspectCsr } from '@certified/core/inspect';
 import { parseIntroLetter, parseService } from '@certified/identity';
 import { CliError, type Command } from '../cli.js';
 import { printJson } from './shared.js';

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import process from 'node:process';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createFileStore, createSession, resolveConfigDir, serve } from '@certified/node';
+import { createFileStore, resolveConfigDir } from '@certified/node/store';
 import { CliError, type Io } from '../cli.js';
 
 declare const Deno: { version: { deno: string } } | undefined;
@@ -61,8 +61,9 @@ export function nodeIo(): Io {
     },
     openStore: (dir) => createFileStore(dir),
     resolveConfigDir: (config) => resolveConfigDir(config === undefined ? {} : { config }),
-    createSession: (options) => createSession(options),
-    serve: (app, options) => serve(app, options),
+    // The TLS client and server load only for the commands that use them.
+    createSession: async (options) => (await import('@certified/node')).createSession(options),
+    serve: async (app, options) => (await import('@certified/node')).serve(app, options),
     importModule(specifier) {
       const path =
         specifier.startsWith('.') || isAbsolute(specifier) || /\.[cm]?[jt]sx?$/.test(specifier);
