@@ -192,7 +192,10 @@ for (const alg of ['P-256', 'Ed25519'] as const) {
   summary[`${alg}.steadyVsOneVerify`] = per('steady', limit1);
   summary[`${alg}.warmPerSecond`] = median(r.warm!);
   summary[`${alg}.coldVsNodeNative`] = per('cold', node);
-  summary[`${alg}.concurrentVsRawConcurrent`] = per('steadyConcurrent', (i) => r.rawConcurrent![i]!);
+  summary[`${alg}.concurrentVsRawConcurrent`] = per(
+    'steadyConcurrent',
+    (i) => r.rawConcurrent![i]!,
+  );
   console.log('');
 }
 console.log(
