@@ -24,6 +24,8 @@ const forbiddenGlobals = [
   'global',
 ];
 
+// @certified/testing is private: published code that imported it would not install.
+const testingMessage = '@certified/testing is for tests only; published src must not import it.';
 const pureMessage =
   '@certified/core must stay runtime-neutral: take the capability as a parameter (see src/ports.ts).';
 
@@ -79,7 +81,10 @@ export default defineConfig(
         'error',
         {
           paths: nodeBuiltins.map((name) => ({ name, message: pureMessage })),
-          patterns: [{ group: ['node:*'], message: pureMessage }],
+          patterns: [
+            { group: ['node:*'], message: pureMessage },
+            { group: ['@certified/testing', '@certified/testing/*'], message: testingMessage },
+          ],
         },
       ],
       'no-restricted-globals': [
@@ -95,6 +100,25 @@ export default defineConfig(
             message: pureMessage,
           })),
         ),
+      ],
+    },
+  },
+  {
+    files: [
+      'packages/node/src/**/*.ts',
+      'packages/hono/src/**/*.ts',
+      'packages/access-log/src/**/*.ts',
+      'apps/cli/src/**/*.ts',
+    ],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@certified/testing', '@certified/testing/*'], message: testingMessage },
+          ],
+        },
       ],
     },
   },

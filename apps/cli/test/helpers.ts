@@ -8,6 +8,7 @@ import * as nodeFs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
+export { snapshotDir } from '@certified/testing/snapshot';
 import type { IdentityStore } from '@certified/identity';
 import { createFileStore, type FsFileHandleLike, type FsLike } from '@certified/node';
 import type { Io } from '../src/cli.js';
@@ -110,36 +111,6 @@ export function expectOneLineError(
     expect(r.stderr.replace(lines[0]!, '').trim()).toMatch(/^(Run `.*--help` for usage\.)?$/);
   else expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   return lines[0]!.slice(`${program}: ${code}: `.length);
-}
-
-/**
- * Every path under `dir` (`.` for `dir` itself) with its kind, permission bits and, for files, the
- * content as hex — two snapshots are equal exactly when the trees are byte- and mode-identical.
- */
-export async function snapshotDir(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (rel: string): Promise<void> => {
-    const p = rel === '.' ? dir : path.join(dir, rel);
-    let st;
-    try {
-      st = await nodeFs.lstat(p);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ENOENT') return;
-      throw e;
-    }
-    const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
-    if (st.isDirectory()) {
-      out[rel] = `dir ${mode}`;
-      for (const name of (await nodeFs.readdir(p)).sort())
-        await walk(rel === '.' ? name : `${rel}/${name}`);
-    } else if (st.isSymbolicLink()) {
-      out[rel] = `link -> ${await nodeFs.readlink(p)}`;
-    } else {
-      out[rel] = `file ${mode} ${Buffer.from(await nodeFs.readFile(p)).toString('hex')}`;
-    }
-  };
-  await walk('.');
-  return out;
 }
 
 /** A call of the file store's file system that can be made to fail (`write` is a handle's writeFile). */

@@ -6,6 +6,7 @@
 import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
 import type { FsFileHandleLike, FsLike } from '../src/fs-store.js';
+export { snapshotDir as snapshot } from '@certified/testing/snapshot';
 
 /** A call that can be made to fail: an FsLike method, or a method of a handle `open` returned. */
 export type FsOp = keyof FsLike | 'write' | 'sync' | 'close';
@@ -106,36 +107,6 @@ export function faultyFs(
     },
   };
   return { fs, calls };
-}
-
-/**
- * Every path under `dir` (and `dir` itself as `.`) with its kind, permission bits and, for files, the
- * content as hex — so two snapshots are equal exactly when the trees are byte- and mode-identical.
- */
-export async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (rel: string): Promise<void> => {
-    const p = rel === '.' ? dir : path.join(dir, rel);
-    let st;
-    try {
-      st = await nodeFs.lstat(p);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ENOENT') return;
-      throw e;
-    }
-    const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
-    if (st.isDirectory()) {
-      out[rel] = `dir ${mode}`;
-      for (const name of (await nodeFs.readdir(p)).sort())
-        await walk(rel === '.' ? name : `${rel}/${name}`);
-    } else if (st.isSymbolicLink()) {
-      out[rel] = `link -> ${await nodeFs.readlink(p)}`;
-    } else {
-      out[rel] = `file ${mode} ${toHex(await nodeFs.readFile(p))}`;
-    }
-  };
-  await walk('.');
-  return out;
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -4,47 +4,23 @@
  * (platform node, ESM, `@certified/source` condition) and running it under a runtime, whose JSON
  * lines (`{check, ok}` … `{done, failed}`) the test then asserts.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, expect } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../../..');
-export const isCI = process.env.CI === 'true';
+export { isCI, runnable, versions, type Runtime } from '@certified/testing/runtimes';
+import {
+  bundleMain,
+  isCI,
+  RUNTIME_COMMANDS as commands,
+  versions,
+  type Runtime,
+} from '@certified/testing/runtimes';
 export const RUN_TIMEOUT_MS = 60_000;
-
-export type Runtime = 'node' | 'deno' | 'bun';
-
-/** The command line that runs a bundle under each runtime. */
-const commands: Record<Runtime, { bin: string; args: readonly string[] }> = {
-  node: { bin: process.execPath, args: [] },
-  deno: { bin: join(repoRoot, 'node_modules/.bin/deno'), args: ['run', '-A', '--no-config'] },
-  bun: { bin: join(repoRoot, 'node_modules/.bin/bun'), args: [] },
-};
-
-function versionOf(runtime: Runtime): Promise<string | undefined> {
-  const { bin } = commands[runtime];
-  if (!existsSync(bin)) return Promise.resolve(undefined);
-  return new Promise((done) =>
-    execFile(bin, ['--version'], { timeout: 20_000 }, (error, stdout) =>
-      done(error ? undefined : stdout.trim().split('\n')[0]),
-    ),
-  );
-}
-
-export const versions = Object.fromEntries(
-  await Promise.all(
-    (Object.keys(commands) as Runtime[]).map(async (r) => [r, await versionOf(r)] as const),
-  ),
-) as Record<Runtime, string | undefined>;
-
-/** Whether to run a case needing these runtimes: yes if present, and always under CI (to fail). */
-export const runnable = (...runtimes: Runtime[]): boolean =>
-  isCI || runtimes.every((r) => versions[r] !== undefined);
 
 export interface Line {
   check?: string;
@@ -133,31 +109,7 @@ export function useRuntimeBundle(
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `certified-${name}-`));
     bundle = join(dir, `${name}.mjs`);
-    await esbuild.build({
-      stdin: {
-        contents: [
-          `import process from 'node:process';`,
-          `import { main } from ${JSON.stringify(script)};`,
-          `const failed = await main(process.argv.slice(2));`,
-          `process.exit(failed ? 1 : 0);`,
-        ].join('\n'),
-        resolveDir: here,
-        loader: 'ts',
-        sourcefile: `${name}-entry.ts`,
-      },
-      outfile: bundle,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'es2022',
-      conditions: ['@certified/source'],
-      // CommonJS dependencies (yaml through @certified/core, @grpc/grpc-js) require node builtins,
-      // which an ESM bundle can only do through a real require.
-      banner: {
-        js: "import { createRequire as __certifiedRequire } from 'node:module'; const require = __certifiedRequire(import.meta.url);",
-      },
-      logLevel: 'warning',
-    });
+    await bundleMain(script, bundle);
   }, RUN_TIMEOUT_MS);
 
   afterAll(() => {
