@@ -75,12 +75,12 @@ export class CertificatePool {
   readonly #buckets = new Map<number, Certificate[]>();
   readonly #limit: number;
   #size = 0;
-  // What peek() just saw, for the get() of the same bytes that follows it synchronously (a
-  // handshake's peer): hashed and compared once. get() always clears it, so a caller reusing a
-  // buffer for other bytes later can never be answered from it.
+  // The hash of what peek() just saw, for the get() of the same buffer that follows it (a
+  // handshake's peer): hashed once. Only the hash is remembered, never the answer: get() still
+  // compares every byte, so a buffer rewritten in between is never mistaken for its old contents
+  // (a stale hash only costs a cache miss). get() always clears it.
   #lastDer: Uint8Array | undefined;
   #lastHash = 0;
-  #lastHit: Certificate | undefined;
 
   constructor(limit: number) {
     this.#limit = Math.max(0, limit);
@@ -88,23 +88,19 @@ export class CertificatePool {
 
   /** The remembered certificate with exactly these DER bytes, without parsing on a miss. */
   peek(der: Uint8Array): Certificate | undefined {
-    const hit = this.#buckets.get(this.#hash(der))?.find((c) => equalBytes(c.der, der));
-    this.#lastHit = hit;
-    return hit;
+    return this.#buckets.get(this.#hash(der))?.find((c) => equalBytes(c.der, der));
   }
 
   #hash(der: Uint8Array): number {
     if (der !== this.#lastDer) {
       this.#lastHash = hashBytes(der);
       this.#lastDer = der;
-      this.#lastHit = undefined;
     }
     return this.#lastHash;
   }
 
   #forget(): void {
     this.#lastDer = undefined;
-    this.#lastHit = undefined;
   }
 
   /** The parsed certificate for `input`; parses (and remembers) it on a miss. Throws parse errors. */
@@ -115,13 +111,11 @@ export class CertificatePool {
       input instanceof Uint8Array && input[0] === 0x30 ? input : parseCertificate(input).der;
     if (this.#limit === 0) return sealed(decodeCertificate(der));
     const h = this.#hash(der);
-    // peek() just found these very bytes: no need to compare them again.
-    const peeked = this.#lastHit;
     this.#forget();
     const bucket = this.#buckets.get(h);
     if (bucket) {
       for (const c of bucket)
-        if (c === peeked || equalBytes(c.der, der)) {
+        if (equalBytes(c.der, der)) {
           // Refresh recency: re-insert the bucket at the end of the map's order.
           this.#buckets.delete(h);
           this.#buckets.set(h, bucket);
@@ -129,10 +123,14 @@ export class CertificatePool {
         }
     }
     // Copy: callers may reuse their buffer (a socket's), and cached certificates must not change.
-    const cert = sealed(decodeCertificate(der.slice()));
-    derHashes.set(cert, h);
-    if (bucket) bucket.push(cert);
-    else this.#buckets.set(h, [cert]);
+    const copy = der.slice();
+    const cert = sealed(decodeCertificate(copy));
+    // Hashed afresh from the copy: a remembered hash may be of bytes the buffer no longer holds.
+    const fresh = hashBytes(copy);
+    derHashes.set(cert, fresh);
+    const home = fresh === h ? bucket : this.#buckets.get(fresh);
+    if (home) home.push(cert);
+    else this.#buckets.set(fresh, [cert]);
     if (++this.#size > this.#limit) {
       const [oldest, list] = this.#buckets.entries().next().value!;
       this.#buckets.delete(oldest);

@@ -4,26 +4,5 @@
  */
 export * from '../errors.js';
 export { VALIDATED_PATH } from '../peer.js';
-export {
-  assertValidPath,
-  createPathValidator,
-  DEFAULT_VALIDATION_LIMITS,
-  matchesPeerName,
-  validatePath,
-} from './validate-path.js';
-export type {
-  CertificateInput,
-  PathRefused,
-  PathValidator,
-  PathValidatorOptions,
-  PeerIdentity,
-  PeerNameInput,
-  ValidatedPath,
-  ValidatePathInput,
-  ValidatePathResult,
-  ValidationProfile,
-  ValidationLimits,
-  ValidationPurpose,
-  WorkBudget,
-  WorkDone,
-} from './validate-path.js';
+// The validator's public API: validate-path.ts is the facade over the units in this folder.
+export * from './validate-path.js';
