@@ -41,7 +41,7 @@ export interface IssuerIndex {
     presented: readonly Certificate[],
   ): [Certificate, boolean][];
   /**
-   * For DER not yet seen whose issuer name is already known (remembered by its bytes) and matched
+   * For DER not yet seen (the caller checks the pool first) whose issuer name is already known (remembered by its bytes) and matched
    * by exactly one usable CA among the presented chain, configured intermediates and anchors: start
    * verifying the signature. The full parse that follows covers the same bytes, synchronously.
    */
@@ -111,7 +111,7 @@ export function createIssuerIndex(
     der: Uint8Array,
     chain: readonly CertificateInput[] | undefined,
   ): Prefetched | undefined {
-    if (der[0] !== 0x30 || pool.peek(der)) return undefined;
+    if (der[0] !== 0x30) return undefined;
     let light: ReturnType<typeof lightRead>;
     try {
       light = lightRead(der);

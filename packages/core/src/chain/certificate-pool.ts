@@ -46,18 +46,20 @@ export function validityOf(cert: Certificate): { readonly from: number; readonly
 }
 
 /** Freezes a parsed certificate's objects and arrays (typed arrays and dates cannot be frozen). */
-function freezeDeep<T>(v: T): T {
-  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || v instanceof Date) return v;
-  if (Object.isFrozen(v)) return v;
+function freezeDeep(v: unknown): void {
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || v instanceof Date) return;
+  if (Object.isFrozen(v)) return;
   Object.freeze(v);
-  for (const x of Object.values(v)) freezeDeep(x);
-  return v;
+  // Indexed and for-in walks: Object.values would allocate an array per object, every parse.
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) freezeDeep(v[i]);
+  else for (const k in v) freezeDeep((v as Record<string, unknown>)[k]);
 }
 
 /** A certificate as the pool hands it out: frozen, with its validity captured. */
 function sealed(cert: Certificate): Certificate {
   validityOf(cert);
-  return freezeDeep(cert);
+  freezeDeep(cert);
+  return cert;
 }
 
 let nextId = 1;
@@ -91,6 +93,28 @@ export class CertificatePool {
     return this.#buckets.get(this.#hash(der))?.find((c) => equalBytes(c.der, der));
   }
 
+  /**
+   * Like {@link peek}, but a hit counts as a use (it moves to the back of the eviction order): for
+   * a caller that will use what it finds, and parse with {@link get} only on a miss.
+   */
+  recall(der: Uint8Array): Certificate | undefined {
+    if (this.#limit === 0) return undefined;
+    const h = this.#hash(der);
+    const bucket = this.#buckets.get(h);
+    return bucket && this.#found(h, bucket, der);
+  }
+
+  #found(h: number, bucket: Certificate[], der: Uint8Array): Certificate | undefined {
+    for (const c of bucket)
+      if (equalBytes(c.der, der)) {
+        // Refresh recency: re-insert the bucket at the end of the map's order.
+        this.#buckets.delete(h);
+        this.#buckets.set(h, bucket);
+        return c;
+      }
+    return undefined;
+  }
+
   #hash(der: Uint8Array): number {
     if (der !== this.#lastDer) {
       this.#lastHash = hashBytes(der);
@@ -113,15 +137,8 @@ export class CertificatePool {
     const h = this.#hash(der);
     this.#forget();
     const bucket = this.#buckets.get(h);
-    if (bucket) {
-      for (const c of bucket)
-        if (equalBytes(c.der, der)) {
-          // Refresh recency: re-insert the bucket at the end of the map's order.
-          this.#buckets.delete(h);
-          this.#buckets.set(h, bucket);
-          return c;
-        }
-    }
+    const known = bucket && this.#found(h, bucket, der);
+    if (known) return known;
     // Copy: callers may reuse their buffer (a socket's), and cached certificates must not change.
     const copy = der.slice();
     const cert = sealed(decodeCertificate(copy));

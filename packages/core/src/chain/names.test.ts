@@ -62,6 +62,29 @@ describe('isHostName', () => {
   });
 });
 
+describe('isHostName agrees with the RFC 1034 LDH grammar written as regexes', () => {
+  // The definition the character loop replaced; random strings over the interesting alphabet.
+  const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+  const byRegex = (s: string): boolean =>
+    s.length > 0 &&
+    s.length <= 253 &&
+    s.split('.').every((l) => label.test(l)) &&
+    !/^[0-9]+$/.test(s.split('.').pop()!);
+  it('on 20,000 random names', () => {
+    const alphabet = 'ab09-.A_*';
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    for (let k = 0; k < 20_000; k++) {
+      let s = '';
+      const len = rand(12);
+      for (let i = 0; i < len; i++) s += alphabet[rand(alphabet.length)];
+      expect(isHostName(s), JSON.stringify(s)).toBe(byRegex(s));
+    }
+    for (const s of ['a'.repeat(63), 'a'.repeat(64), `${'a'.repeat(63)}.`.repeat(4) + 'a'])
+      expect(isHostName(s)).toBe(byRegex(s));
+  });
+});
+
 describe('asciiLower', () => {
   it('lower-cases ASCII letters only', () => {
     expect(asciiLower('ExAmPle.COM')).toBe('example.com');

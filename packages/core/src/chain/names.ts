@@ -5,17 +5,34 @@
  */
 import { bytesToIp, ipToBytes } from '../x509/general-name.js';
 
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
 /**
  * True for a lower-case LDH host name: labels of 1–63 letters, digits and inner hyphens, at most 253
  * characters, no empty label, and a last label that is not all digits (that would be an address).
  */
 export function isHostName(name: string): boolean {
-  if (name.length === 0 || name.length > 253) return false;
-  const labels = name.split('.');
-  for (const l of labels) if (!LABEL.test(l)) return false;
-  return !/^[0-9]+$/.test(labels[labels.length - 1]!);
+  const n = name.length;
+  if (n === 0 || n > 253) return false;
+  // A character loop, not split + a regex per label: this runs on every peer name and SAN checked.
+  let start = 0;
+  let digitsOnly = true;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? name.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      const len = i - start;
+      if (len === 0 || len > 63) return false;
+      if (name.charCodeAt(start) === 0x2d || name.charCodeAt(i - 1) === 0x2d) return false;
+      if (i === n && digitsOnly) return false;
+      start = i + 1;
+      digitsOnly = true;
+    } else if (c >= 0x30 && c <= 0x39) {
+      // digits keep digitsOnly as it is
+    } else if ((c >= 0x61 && c <= 0x7a) || c === 0x2d) {
+      digitsOnly = false;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Lower-cases ASCII letters only (no locale or Unicode folding). */

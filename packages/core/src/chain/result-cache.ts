@@ -7,8 +7,9 @@ import { idOf } from './certificate-pool.js';
 import type { PeerNameInput, ValidatePathInput, ValidatedPath, WorkDone } from './types.js';
 
 interface CacheEntry {
-  /** What a hit returns: frozen, `cached: true`, no work, and fresh dates at every read. */
-  readonly hit: ValidatedPath;
+  readonly result: ValidatedPath;
+  /** What a hit returns: frozen, `cached: true`, no work, fresh dates at every read; made on the first hit. */
+  hit: ValidatedPath | undefined;
   readonly from: number;
   readonly until: number;
 }
@@ -79,14 +80,16 @@ export class ResultCache {
 
   /** The remembered answer for `key`, if `t` is inside its validity window. */
   get(key: string, t: number): ValidatedPath | undefined {
-    const hit = this.#entries.get(key);
-    return hit && hit.from <= t && t <= hit.until ? hit.hit : undefined;
+    const e = this.#entries.get(key);
+    if (!e || e.from > t || t > e.until) return undefined;
+    // Built on first use: most new peers are never seen again, so most entries never need it.
+    return (e.hit ??= cachedCopy(e.result, e.from, e.until));
   }
 
   /** Remembers an accepted path valid from `from` to `until` (ms). */
   set(key: string, result: ValidatedPath, from: number, until: number): void {
     if (this.size === 0) return;
     if (this.#entries.size >= this.size) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, { hit: cachedCopy(result, from, until), from, until });
+    this.#entries.set(key, { result, hit: undefined, from, until });
   }
 }

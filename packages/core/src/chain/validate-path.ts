@@ -106,14 +106,17 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
 
     // A new peer under a known issuer (the handshake case): start verifying its signature from a
     // light read of its bytes, before the full parse, so the threadpool works while we parse.
+    // A peer seen before is found once here (bytes compared), not again by the parse below.
+    const der = input.peer instanceof Uint8Array && input.peer[0] === 0x30 ? input.peer : undefined;
+    const known = der && pool.recall(der);
     const early =
-      cacheSize > 0 && budget.maxSignatureChecks > 0 && input.peer instanceof Uint8Array
-        ? index.earlyVerify(input.peer, input.chain)
+      der && !known && cacheSize > 0 && budget.maxSignatureChecks > 0
+        ? index.earlyVerify(der, input.chain)
         : undefined;
 
     let peer: Certificate;
     try {
-      peer = pool.get(input.peer);
+      peer = known || pool.get(input.peer);
     } catch (e) {
       const msg = e instanceof CertifiedError ? `${e.code}: ${e.message}` : String(e);
       return refuse(

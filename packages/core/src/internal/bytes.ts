@@ -57,12 +57,20 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   if (a === b) return true;
-  // Four bytes at a time: certificates are compared on every cache lookup.
+  // Four bytes at a time: certificates are compared on every cache lookup. Aligned views (fresh
+  // buffers usually are) read faster through Uint32Array than through DataView.
   const words = a.length >>> 2;
   if (words > 8) {
-    const va = new DataView(a.buffer, a.byteOffset, a.byteLength);
-    const vb = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    for (let i = 0; i < words; i++) if (va.getUint32(i << 2) !== vb.getUint32(i << 2)) return false;
+    if (((a.byteOffset | b.byteOffset) & 3) === 0) {
+      const wa = new Uint32Array(a.buffer, a.byteOffset, words);
+      const wb = new Uint32Array(b.buffer, b.byteOffset, words);
+      for (let i = 0; i < words; i++) if (wa[i] !== wb[i]) return false;
+    } else {
+      const va = new DataView(a.buffer, a.byteOffset, a.byteLength);
+      const vb = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      for (let i = 0; i < words; i++)
+        if (va.getUint32(i << 2) !== vb.getUint32(i << 2)) return false;
+    }
     for (let i = words << 2; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;
   }

@@ -207,26 +207,36 @@ export function readBitString(
   return { bytes, unusedBits: unused };
 }
 
-const oidCache = new Map<string, string>();
+// Decoded OIDs by a hash of their contents; bounded, as a peer can send any number of distinct ones.
+const oidCache = new Map<number, { der: Uint8Array; oid: string }[]>();
+let oidCacheSize = 0;
 /** OBJECT IDENTIFIER contents → dotted string. */
 export function readOid(b: Uint8Array, t: Tlv, field?: string): string {
   if (t.tag !== TAG.OID) throw malformed('expected an OBJECT IDENTIFIER', field);
-  return decodeOid(valueOf(b, t), field);
+  return oidAt(b, t.valueStart, t.end, field);
 }
 
 export function decodeOid(v: Uint8Array, field?: string): string {
-  if (v.length === 0 || v.length > 64) throw malformed('bad OBJECT IDENTIFIER length', field);
-  // Short OIDs repeat constantly in certificates; a string key over the bytes is cheaper than decoding.
-  let key = '';
-  if (v.length <= 12) {
-    for (let i = 0; i < v.length; i++) key += String.fromCharCode(v[i]!);
-    const hit = oidCache.get(key);
-    if (hit) return hit;
+  return oidAt(v, 0, v.length, field);
+}
+
+/** {@link decodeOid} of `b[start..end)`, without making a view of it first. */
+function oidAt(b: Uint8Array, start: number, end: number, field?: string): string {
+  const len = end - start;
+  if (len === 0 || len > 64) throw malformed('bad OBJECT IDENTIFIER length', field);
+  // Short OIDs repeat constantly in certificates: look them up by a hash of their bytes (confirmed
+  // byte for byte) rather than decoding, or building a string key, each time.
+  let h = 0;
+  if (len <= 16) {
+    h = len;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    const list = oidCache.get(h);
+    if (list) for (const e of list) if (sameBytes(e.der, b, start, len)) return e.oid;
   }
   const arcs: number[] = [];
   let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i]!;
+  for (let i = start; i < end; i++) {
+    const x = b[i]!;
     if (n === 0 && x === 0x80) throw malformed('non-minimal OBJECT IDENTIFIER arc', field);
     // Checked before the multiply, so every arc the encoder accepts (any safe integer) decodes.
     if (n > (Number.MAX_SAFE_INTEGER - 127) / 128)
@@ -235,21 +245,33 @@ export function decodeOid(v: Uint8Array, field?: string): string {
     if (!(x & 0x80)) {
       arcs.push(n);
       n = 0;
-    } else if (i === v.length - 1) {
+    } else if (i === end - 1) {
       throw malformed('truncated OBJECT IDENTIFIER', field);
     }
   }
   const first = arcs[0]!;
   const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
   const s = [...head, ...arcs.slice(1)].join('.');
-  if (key && oidCache.size < 4096) oidCache.set(key, s);
+  if (len <= 16 && oidCacheSize < 4096) {
+    oidCacheSize++;
+    const list = oidCache.get(h);
+    const e = { der: b.slice(start, end), oid: s };
+    if (list) list.push(e);
+    else oidCache.set(h, [e]);
+  }
   return s;
 }
 
-function digits(s: string, i: number, n: number): number {
+function sameBytes(a: Uint8Array, b: Uint8Array, at: number, len: number): boolean {
+  if (a.length !== len) return false;
+  for (let i = 0; i < len; i++) if (a[i] !== b[at + i]) return false;
+  return true;
+}
+
+function digits(b: Uint8Array, i: number, n: number): number {
   let v = 0;
   for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(i + k) - 48;
+    const c = b[i + k]! - 48;
     if (c < 0 || c > 9) return NaN;
     v = v * 10 + c;
   }
@@ -258,28 +280,29 @@ function digits(s: string, i: number, n: number): number {
 
 /** UTCTime or GeneralizedTime in the RFC 5280 §4.1.2.5 forms (`YYMMDDHHMMSSZ`, `YYYYMMDDHHMMSSZ`). */
 export function readTime(b: Uint8Array, t: Tlv, field?: string): Date {
-  let s = '';
-  for (let i = t.valueStart; i < t.end; i++) s += String.fromCharCode(b[i]!);
+  // Digits are read straight from the bytes: no string is built per time field.
+  const len = t.end - t.valueStart;
+  const at = t.valueStart;
   let year: number;
   let o: number;
   if (t.tag === TAG.UTC_TIME) {
-    if (s.length !== 13) throw malformed('UTCTime must be YYMMDDHHMMSSZ', field);
-    const yy = digits(s, 0, 2);
+    if (len !== 13) throw malformed('UTCTime must be YYMMDDHHMMSSZ', field);
+    const yy = digits(b, at, 2);
     year = yy >= 50 ? 1900 + yy : 2000 + yy;
-    o = 2;
+    o = at + 2;
   } else if (t.tag === TAG.GENERALIZED_TIME) {
-    if (s.length !== 15) throw malformed('GeneralizedTime must be YYYYMMDDHHMMSSZ', field);
-    year = digits(s, 0, 4);
-    o = 4;
+    if (len !== 15) throw malformed('GeneralizedTime must be YYYYMMDDHHMMSSZ', field);
+    year = digits(b, at, 4);
+    o = at + 4;
   } else {
     throw malformed('expected a UTCTime or GeneralizedTime', field);
   }
-  const mo = digits(s, o, 2);
-  const d = digits(s, o + 2, 2);
-  const h = digits(s, o + 4, 2);
-  const mi = digits(s, o + 6, 2);
-  const se = digits(s, o + 8, 2);
-  if (s[s.length - 1] !== 'Z' || [year, mo, d, h, mi, se].some(Number.isNaN)) {
+  const mo = digits(b, o, 2);
+  const d = digits(b, o + 2, 2);
+  const h = digits(b, o + 4, 2);
+  const mi = digits(b, o + 6, 2);
+  const se = digits(b, o + 8, 2);
+  if (b[t.end - 1] !== 0x5a || Number.isNaN(year + mo + d + h + mi + se)) {
     throw malformed('time is not in the RFC 5280 form', field);
   }
   const ms = Date.UTC(year, mo - 1, d, h, mi, se);
