@@ -14,6 +14,7 @@ import {
   personName,
   signingName,
   type Name,
+  rdnKeys,
 } from './name.js';
 import { thrown } from '@certified/testing';
 import { execFileSync, requireOpenssl } from '../../test/openssl.js';
@@ -435,5 +436,24 @@ describe.skipIf(!hasOpenssl)('formatName vs openssl -nameopt RFC2253', () => {
     const der = opensslCert('/C=US/ST=CA/O=Ex/CN=a+UID=b/emailAddress=x@y.z');
     const name = subjectOf(der);
     expect(toHex(der)).toContain(toHex(encodeName(name)));
+  });
+});
+
+describe('rdnKeys: the printable-ASCII shortcut normalises as NFKC would', () => {
+  it('on 20,000 random ASCII values, spaces and tabs included', () => {
+    const slow = (v: string): string =>
+      v.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+    let seed = 11;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    for (let k = 0; k < 20_000; k++) {
+      let v = '';
+      const len = rand(10);
+      for (let i = 0; i < len; i++)
+        v += String.fromCharCode(rand(4) === 0 ? 0x20 : 0x09 + rand(0x76));
+      const [key] = rdnKeys([[{ type: '2.5.4.3', value: v }]]);
+      expect(key, JSON.stringify(v)).toBe(
+        JSON.stringify([JSON.stringify(['2.5.4.3', `"${slow(v)}`])]),
+      );
+    }
   });
 });

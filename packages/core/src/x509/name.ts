@@ -537,8 +537,11 @@ function describe(s: string, i: number): string {
 
 /** RFC 4518-lite: NFKC, case-fold, insignificant space removal. */
 function normalize(v: string): string {
+  // Printable ASCII (nearly every name): NFKC leaves it unchanged and space is its only whitespace.
+  if (PRINTABLE_ASCII.test(v)) return v.toLowerCase().replace(/ +/g, ' ').trim();
   return v.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 const rdnKeyCache = new WeakMap<Name, readonly string[]>();
 
