@@ -3,13 +3,15 @@
 // Each file is written to a temp name and renamed, so a test building concurrently never reads half a file.
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
-const banner = [
-  // CommonJS dependencies inside the bundle may call require() for builtins.
-  "import { createRequire as __certifiedRequire } from 'node:module';",
-  'const require = __certifiedRequire(import.meta.url);',
-].join('\n');
+// No createRequire banner: importing node:module costs Deno ~6–30 ms at every start, and nothing
+// bundled needs require() once yaml comes from its ES module build (its CommonJS build, which Node's
+// export condition picks, calls require('process')). A require() that slips back in fails the build.
+const yamlEsm = fileURLToPath(
+  new URL('browser/index.js', import.meta.resolve('yaml/package.json')),
+);
 
 await mkdir('dist/chunks', { recursive: true });
 // One build with code splitting: each command is a dynamic import (src/main.ts), so a command loads
@@ -26,7 +28,7 @@ const result = await esbuild.build({
   format: 'esm',
   target: 'es2022',
   conditions: ['@certified/source'],
-  banner: { js: banner },
+  alias: { yaml: yamlEsm },
   legalComments: 'none',
   // Less to parse at every start; names kept so error classes and -v stack traces still read.
   minify: true,
@@ -34,6 +36,11 @@ const result = await esbuild.build({
   logLevel: 'warning',
   write: false,
 });
+for (const file of result.outputFiles)
+  if (file.text.includes('Dynamic require of'))
+    throw new Error(
+      `build: ${basename(file.path)} calls require(); bundle that dependency's ES module build`,
+    );
 // Chunks first, then the entries that import them, each renamed into place whole.
 const outputs = [...result.outputFiles].sort(
   (a, b) => Number(a.path.includes('/chunks/')) * -1 + Number(b.path.includes('/chunks/')),

@@ -22,6 +22,7 @@ export {
   exportPublicKey,
   generateKeyPair,
   importPrivateKey,
+  readPrivateKeyDer,
   importPublicKey,
   signingKeyAlgorithmOf,
   subtleOf,

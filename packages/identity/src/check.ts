@@ -18,6 +18,7 @@ import {
   loadIdentity,
   signerNameOf,
   type Identity,
+  type IdentityCertificates,
   type IdentityProblem,
   type KnownService,
 } from './identity.js';
@@ -66,7 +67,7 @@ export interface IdentityDescription {
  * console.log(JSON.stringify(describeIdentity(await loadIdentity(store)), null, 2));
  */
 export function describeIdentity(
-  identity: Identity,
+  identity: IdentityCertificates,
   options: { now?: Date } = {},
 ): IdentityDescription {
   const now = options.now ?? new Date();

@@ -24,10 +24,12 @@ import {
   loadIdentity,
   loadService,
   parseService,
+  readIdentityCertificates,
   serviceYaml,
   type Identity,
   type IdentityKeyType,
 } from './identity.js';
+import { describeIdentity } from './check.js';
 import { createMemoryStore, type IdentityStore } from './store.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -363,6 +365,58 @@ describe('loadIdentity', () => {
     expect(loaded.knownClients.map((f) => f.name)).toEqual(['self']);
     expect(loaded.services).toEqual([]);
     expect(loaded.signatures).toEqual([]);
+  });
+
+  it('readIdentityCertificates reads what loadIdentity reads, keys aside, without WebCrypto', async () => {
+    const s = copy();
+    await s.commit([
+      {
+        op: 'write',
+        path: 'known_servers/api.yaml',
+        data: enc.encode(serviceYaml({ url: 'https://api:8443', cert: otherCa, auths: [] })),
+      },
+    ]);
+    const full = await loadIdentity(s);
+    const noCrypto = {
+      subtle: new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('WebCrypto touched');
+          },
+        },
+      ),
+    } as unknown as Crypto;
+    const orig = globalThis.crypto;
+    Object.defineProperty(globalThis, 'crypto', { value: noCrypto, configurable: true });
+    let certs: Awaited<ReturnType<typeof readIdentityCertificates>>;
+    try {
+      certs = await readIdentityCertificates(s);
+    } finally {
+      Object.defineProperty(globalThis, 'crypto', { value: orig, configurable: true });
+    }
+    expect(certs.id.certificate.der).toEqual(full.id.certificate.der);
+    expect(certs.signer!.certificate.der).toEqual(full.signer!.certificate.der);
+    expect(certs.services.map((x) => x.alias)).toEqual(['api']);
+    expect('privateKey' in certs.id).toBe(false);
+    expect(describeIdentity(certs, { now: NOW })).toEqual(describeIdentity(full, { now: NOW }));
+  });
+
+  it('readIdentityCertificates refuses an unusable key file as loadIdentity does, but not a mismatched one', async () => {
+    const s = copy();
+    await s.commit([{ op: 'write', path: 'id.key', data: enc.encode('garbage'), overwrite: true }]);
+    const e = await rejected(readIdentityCertificates(s));
+    expect([e.code, e.field]).toEqual(['ERR_IDENTITY_FILE_INVALID', 'id.key']);
+    expect(e.message).toMatch(/^id\.key is not a usable private key/);
+    const m = copy();
+    await m.commit([
+      { op: 'write', path: 'CA.key', data: (await m.read('id.key'))!, overwrite: true },
+    ]);
+    expect((await readIdentityCertificates(m)).signer).toBeDefined();
+    expect((await rejected(loadIdentity(m))).code).toBe('ERR_IDENTITY_KEY_MISMATCH');
+    const gone = copy();
+    await gone.commit([{ op: 'remove', path: 'id.key' }]);
+    expect((await rejected(readIdentityCertificates(gone))).code).toBe('ERR_IDENTITY_NOT_FOUND');
   });
 });
 

@@ -16,6 +16,7 @@ import {
   exportPrivateKey,
   generateKeyPair,
   importPrivateKey,
+  readPrivateKeyDer,
   type CryptoOptions,
   type SigningKeyAlgorithm,
   decodeCertificate,
@@ -69,24 +70,28 @@ export interface IdentityProblem {
   readonly message: string;
 }
 
-/** A private key with the certificate (and chain) that go with it. */
-export interface KeyedCertificate {
+/** A certificate file of the identity: the certificate and any chain after it. */
+export interface CertificateWithChain {
   readonly certificate: Certificate;
   /** Certificates after the first in the same file, e.g. the CA that signed `id.crt` after `set-org`. */
   readonly chain: readonly Certificate[];
+}
+
+/** A private key with the certificate (and chain) that go with it. */
+export interface KeyedCertificate extends CertificateWithChain {
   readonly privateKey: CryptoKey;
   /** The key file's text (PKCS#8 or SEC 1 PEM) — what TLS stacks take. */
   readonly keyPem: string;
 }
 
-/** An identity directory, loaded. */
-export interface Identity {
+/** An identity directory's certificates, read without its private keys ({@link readIdentityCertificates}). */
+export interface IdentityCertificates {
   readonly store: IdentityStore;
   readonly location: string;
-  /** The signing CA (`CA.key` + `CA.crt`); absent after `set-org`, which hands signing to the organisation. */
-  readonly signer: KeyedCertificate | undefined;
-  /** The identity (`id.key` + `id.crt`). */
-  readonly id: KeyedCertificate;
+  /** The signing CA (`CA.crt`); absent after `set-org`, which hands signing to the organisation. */
+  readonly signer: CertificateWithChain | undefined;
+  /** The identity (`id.crt`). */
+  readonly id: CertificateWithChain;
   /** `id/<signer>.crt`: our identity as signed by others (from `add-intro`). */
   readonly signatures: readonly CertificateFile[];
   /** `CA/<signer>.crt`: our CA as signed by others. */
@@ -99,6 +104,14 @@ export interface Identity {
   readonly services: readonly KnownService[];
   /** Files that could not be read; they are left out above. */
   readonly problems: readonly IdentityProblem[];
+}
+
+/** An identity directory, loaded: its certificates and the private keys that match them. */
+export interface Identity extends IdentityCertificates {
+  /** The signing CA (`CA.key` + `CA.crt`); absent after `set-org`, which hands signing to the organisation. */
+  readonly signer: KeyedCertificate | undefined;
+  /** The identity (`id.key` + `id.crt`). */
+  readonly id: KeyedCertificate;
 }
 
 /** Options for {@link initIdentity}. */
@@ -212,9 +225,49 @@ export async function loadIdentity(
   store: IdentityStore,
   options: CryptoOptions = {},
 ): Promise<Identity> {
-  const [idKey, idCrt] = await Promise.all([store.read('id.key'), store.read('id.crt')]);
-  if (idKey === undefined || idCrt === undefined) {
-    const missing = [idKey === undefined ? 'id.key' : '', idCrt === undefined ? 'id.crt' : '']
+  const [idKey, idCrt] = await readPair(store, 'id');
+  const id = await keyed('id', idKey!, idCrt!, options);
+  const [caKey, caCrt] = await Promise.all([store.read('CA.key'), store.read('CA.crt')]);
+  const signer =
+    caKey !== undefined && caCrt !== undefined
+      ? await keyed('CA', caKey, caCrt, options)
+      : undefined;
+  return { ...(await readOthers(store)), signer, id };
+}
+
+/**
+ * Reads an identity directory's certificates, lists and services without importing its private
+ * keys: what a command that only displays needs (`certified show`), at a fraction of the start-up
+ * cost. Key files are read for their structure (a file that is not a usable key fails as it does in
+ * {@link loadIdentity}), but not imported, so a key that does not match its certificate is not
+ * noticed here; {@link checkIdentity} and {@link loadIdentity} notice it.
+ *
+ * @throws ERR_IDENTITY_NOT_FOUND when there is no `id.crt`/`id.key`; ERR_IDENTITY_FILE_INVALID for a corrupt
+ *   certificate of the identity itself.
+ * @example
+ * const { id, services } = await readIdentityCertificates(store);
+ * console.log(formatName(id.certificate.subject), services.length);
+ */
+export async function readIdentityCertificates(
+  store: IdentityStore,
+): Promise<IdentityCertificates> {
+  const [idKey, idCrt] = await readPair(store, 'id');
+  keyFileStructure('id', idKey!);
+  const id = certificateFile('id', idCrt!);
+  const [caKey, caCrt] = await Promise.all([store.read('CA.key'), store.read('CA.crt')]);
+  if (caKey !== undefined && caCrt !== undefined) keyFileStructure('CA', caKey);
+  const signer =
+    caKey !== undefined && caCrt !== undefined ? certificateFile('CA', caCrt) : undefined;
+  return { ...(await readOthers(store)), signer, id };
+}
+
+async function readPair(
+  store: IdentityStore,
+  base: 'id',
+): Promise<[Uint8Array | undefined, Uint8Array | undefined]> {
+  const [key, crt] = await Promise.all([store.read(`${base}.key`), store.read(`${base}.crt`)]);
+  if (key === undefined || crt === undefined) {
+    const missing = [key === undefined ? 'id.key' : '', crt === undefined ? 'id.crt' : '']
       .filter(Boolean)
       .join(' and ');
     throw new IdentityError(
@@ -223,12 +276,13 @@ export async function loadIdentity(
       { field: missing.split(' ')[0]! },
     );
   }
-  const id = await keyed('id', idKey, idCrt, options);
-  const [caKey, caCrt] = await Promise.all([store.read('CA.key'), store.read('CA.crt')]);
-  const signer =
-    caKey !== undefined && caCrt !== undefined
-      ? await keyed('CA', caKey, caCrt, options)
-      : undefined;
+  return [key, crt];
+}
+
+/** Everything in the directory besides the identity and its signer. */
+async function readOthers(
+  store: IdentityStore,
+): Promise<Omit<IdentityCertificates, 'id' | 'signer'>> {
   // One list per reader, joined in a fixed order: the readers run concurrently, and a real file
   // system finishes them in any order.
   const found: IdentityProblem[][] = [[], [], [], [], []];
@@ -239,18 +293,15 @@ export async function loadIdentity(
     readCertificateDir(store, 'known_servers', found[3]!),
     readServices(store, found[4]!),
   ]);
-  const problems = found.flat();
   return {
     store,
     location: store.location,
-    signer,
-    id,
     signatures,
     caSignatures,
     knownClients,
     knownServers,
     services,
-    problems,
+    problems: found.flat(),
   };
 }
 
@@ -474,6 +525,34 @@ async function keyed(
       { field: `${base}.key`, cause: e },
     );
   }
+  const { certificate, chain } = certificateFile(base, crtBytes);
+  const spki = new Uint8Array(
+    await (options.crypto ?? globalThis.crypto).subtle.exportKey('spki', pair.publicKey),
+  );
+  if (!sameKey(spki, certificate))
+    throw new IdentityError(
+      'ERR_IDENTITY_KEY_MISMATCH',
+      `${base}.key does not belong to ${base}.crt: the files come from different identities.`,
+      { field: `${base}.key` },
+    );
+  return { certificate, chain, privateKey: pair.privateKey, keyPem };
+}
+
+/** Throws what {@link keyed} would for a key file that is not a usable key, without WebCrypto. */
+function keyFileStructure(base: 'id' | 'CA', keyBytes: Uint8Array): void {
+  try {
+    readPrivateKeyDer(keyBytes);
+  } catch (e) {
+    if (!(e instanceof CertifiedError)) throw e;
+    throw new IdentityError(
+      'ERR_IDENTITY_FILE_INVALID',
+      `${base}.key is not a usable private key: ${e.message}`,
+      { field: `${base}.key`, cause: e },
+    );
+  }
+}
+
+function certificateFile(base: 'id' | 'CA', crtBytes: Uint8Array): CertificateWithChain {
   let certs: Certificate[];
   try {
     certs = certificatesOf(crtBytes);
@@ -485,16 +564,7 @@ async function keyed(
       { field: `${base}.crt`, cause: e },
     );
   }
-  const spki = new Uint8Array(
-    await (options.crypto ?? globalThis.crypto).subtle.exportKey('spki', pair.publicKey),
-  );
-  if (!sameKey(spki, certs[0]!))
-    throw new IdentityError(
-      'ERR_IDENTITY_KEY_MISMATCH',
-      `${base}.key does not belong to ${base}.crt: the files come from different identities.`,
-      { field: `${base}.key` },
-    );
-  return { certificate: certs[0]!, chain: certs.slice(1), privateKey: pair.privateKey, keyPem };
+  return { certificate: certs[0]!, chain: certs.slice(1) };
 }
 
 async function readCertificateDir(

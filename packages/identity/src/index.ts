@@ -12,12 +12,15 @@ export {
   loadIdentity,
   loadService,
   parseService,
+  readIdentityCertificates,
   serviceUrlProblem,
   serviceYaml,
 } from './identity.js';
 export type {
   CertificateFile,
+  CertificateWithChain,
   Identity,
+  IdentityCertificates,
   IdentityKeyType,
   IdentityProblem,
   InitIdentityOptions,

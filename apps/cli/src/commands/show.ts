@@ -1,7 +1,12 @@
 /** @module commands/show — `certified show` and `certified check`. */
-import { checkIdentity, describeIdentity, type CertificateSummary } from '@certified/identity';
+import {
+  checkIdentity,
+  describeIdentity,
+  readIdentityCertificates,
+  type CertificateSummary,
+} from '@certified/identity';
 import { usage, type Command } from '../cli.js';
-import { loadMe, printJson } from './shared.js';
+import { printJson } from './shared.js';
 
 function line(c: CertificateSummary): string {
   const left = c.daysLeft < 0 ? `EXPIRED ${-c.daysLeft} days ago` : `${c.daysLeft} days left`;
@@ -12,12 +17,16 @@ export const showCommand: Command = {
   name: 'show',
   summary:
     'Show this identity, its signer, who signed it, known clients and services, with expiry and fingerprints.',
+  description:
+    'Reads certificates only, not the private keys: `certified check` also checks that each key matches its certificate.',
   positionals: [],
   options: { json: { type: 'boolean', description: 'Print JSON instead of text.' } },
   examples: ['certified show', 'certified show --json | jq .services'],
   async run(ctx) {
     const { dir, source } = ctx.configDir();
-    const d = describeIdentity(await loadMe(ctx));
+    // Certificates only: importing the private keys would cost more than the rest of the command;
+    // `certified check` imports them and says whether they match.
+    const d = describeIdentity(await readIdentityCertificates(ctx.store()));
     if (ctx.values['json'] === true) {
       printJson(ctx, { ...d, location: dir, locationSource: source });
       return 0;

@@ -285,6 +285,51 @@ function jwkAlgorithm(jwk: JsonWebKey): SigningKeyAlgorithm {
 }
 
 /**
+ * Reads a private key file's structure — PKCS#8 (`PRIVATE KEY`) or SEC 1 (`EC PRIVATE KEY`), PEM or
+ * DER — without WebCrypto: the PKCS#8 DER and the key's algorithm, or the error
+ * {@link importPrivateKey} would throw for a file that is not a usable key (encrypted, RSA, garbage).
+ * It does not check the key material itself; importing does.
+ *
+ * @throws ERR_KEY_ENCRYPTED, ERR_ALG_UNSUPPORTED, ERR_KEY_MALFORMED, ERR_PEM_* / ERR_DER_*.
+ * @example
+ * const { algorithm } = readPrivateKeyDer(await readFile('id.key', 'utf8')); // 'Ed25519'
+ */
+export function readPrivateKeyDer(input: string | Uint8Array): {
+  der: Uint8Array;
+  algorithm: SigningKeyAlgorithm;
+} {
+  // `openssl ecparam -genkey` writes an EC PARAMETERS block first; the key itself names its curve.
+  const blocks = readDerInput(input, [
+    'PRIVATE KEY',
+    'EC PRIVATE KEY',
+    'ENCRYPTED PRIVATE KEY',
+    'RSA PRIVATE KEY',
+    'EC PARAMETERS',
+  ]).blocks.filter((b) => b.label !== 'EC PARAMETERS');
+  if (blocks.length !== 1)
+    throw new KeyMalformed(`Expected one private key, found ${blocks.length} PEM blocks.`);
+  const block = blocks[0]!;
+  if (block.label === 'ENCRYPTED PRIVATE KEY') {
+    throw new KeyEncrypted(
+      'The private key is encrypted; decrypt it first (openssl pkcs8 -in KEY -out PLAIN.key).',
+    );
+  }
+  if (block.label === 'RSA PRIVATE KEY') {
+    throw new AlgorithmUnsupported(
+      'RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.',
+    );
+  }
+  const der = block.label === 'EC PRIVATE KEY' ? sec1ToPkcs8(block.der) : block.der;
+  const detected = detectPkcs8(der);
+  if (detected.algorithm === 'RSA' || detected.algorithm === 'RSA-PSS') {
+    throw new AlgorithmUnsupported(
+      'RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.',
+    );
+  }
+  return { der, algorithm: detected.algorithm };
+}
+
+/**
  * Imports a private signing key — PKCS#8 (`PRIVATE KEY`), SEC 1 (`EC PRIVATE KEY`) as PEM or DER, or a
  * JWK — and derives its public key, so what `openssl genpkey` writes loads here.
  *
@@ -309,41 +354,14 @@ export async function importPrivateKey(
     if (typeof input.d !== 'string') throw new KeyMalformed('The JWK has no private part ("d").');
     jwk = input;
   } else {
-    // `openssl ecparam -genkey` writes an EC PARAMETERS block first; the key itself names its curve.
-    const blocks = readDerInput(input, [
-      'PRIVATE KEY',
-      'EC PRIVATE KEY',
-      'ENCRYPTED PRIVATE KEY',
-      'RSA PRIVATE KEY',
-      'EC PARAMETERS',
-    ]).blocks.filter((b) => b.label !== 'EC PARAMETERS');
-    if (blocks.length !== 1)
-      throw new KeyMalformed(`Expected one private key, found ${blocks.length} PEM blocks.`);
-    const block = blocks[0]!;
-    if (block.label === 'ENCRYPTED PRIVATE KEY') {
-      throw new KeyEncrypted(
-        'The private key is encrypted; decrypt it first (openssl pkcs8 -in KEY -out PLAIN.key).',
-      );
-    }
-    if (block.label === 'RSA PRIVATE KEY') {
-      throw new AlgorithmUnsupported(
-        'RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.',
-      );
-    }
-    const der = block.label === 'EC PRIVATE KEY' ? sec1ToPkcs8(block.der) : block.der;
-    const detected = detectPkcs8(der);
-    if (detected.algorithm === 'RSA' || detected.algorithm === 'RSA-PSS') {
-      throw new AlgorithmUnsupported(
-        'RSA private keys are supported for verification only; use Ed25519, P-256 or P-384.',
-      );
-    }
-    algorithm = detected.algorithm;
-    pkcs8 = der;
+    const read = readPrivateKeyDer(input);
+    algorithm = read.algorithm;
+    pkcs8 = read.der;
     try {
       // Importing once as extractable is the portable way to derive the public half from a private key.
       const tmp = await subtle.importKey(
         'pkcs8',
-        toArrayBuffer(der),
+        toArrayBuffer(pkcs8),
         importParams(algorithm),
         true,
         ['sign'],
