@@ -5,9 +5,8 @@
 import { CertificateMalformed } from '../errors.js';
 import { equalBytes } from '../internal/bytes.js';
 import { bytesOf, Cursor, TAG } from '../internal/der.js';
-import { OID } from '../internal/oids.js';
 import type { Certificate } from '../x509/certificate.js';
-import { decodeAuthorityKeyIdentifier, decodeExtensions } from '../x509/extensions.js';
+import { decodeAuthorityKeyIdentifier } from '../x509/extensions.js';
 import { nameKey } from '../x509/name.js';
 import {
   decodeSigned,
@@ -146,6 +145,10 @@ export function createIssuerIndex(
   }
 }
 
+/** Is `b[start..end)` the content of OID 2.5.29.35 (authorityKeyIdentifier)? */
+const isAkiOid = (b: Uint8Array, start: number, end: number): boolean =>
+  end - start === 3 && b[start] === 0x55 && b[start + 1] === 0x1d && b[start + 2] === 0x23;
+
 /** What verifying a certificate's signature needs: its TBS, algorithm, signature, issuer and AKI. */
 export function lightRead(der: Uint8Array): {
   tbs: Uint8Array;
@@ -176,10 +179,17 @@ export function lightRead(der: Uint8Array): {
   while (!c.done) {
     const t = c.next();
     if (t.tag !== 0xa3) continue;
-    const list = Cursor.of(der, t).next(TAG.SEQUENCE);
-    for (const e of decodeExtensions(der, list))
-      if (e.oid === OID.authorityKeyIdentifier)
-        kid = decodeAuthorityKeyIdentifier(e.value).keyIdentifier;
+    // Only the AKI is wanted: match its OID's bytes rather than decoding every extension (the full
+    // parse that follows checks them all).
+    const list = Cursor.of(der, Cursor.of(der, t).next(TAG.SEQUENCE));
+    while (!list.done) {
+      const ext = Cursor.of(der, list.next(TAG.SEQUENCE));
+      const oid = ext.next(TAG.OID);
+      if (!isAkiOid(der, oid.valueStart, oid.end)) continue;
+      if (ext.peekTag() === TAG.BOOLEAN) ext.next();
+      const value = ext.next(TAG.OCTET_STRING);
+      kid = decodeAuthorityKeyIdentifier(der.subarray(value.valueStart, value.end)).keyIdentifier;
+    }
   }
   return {
     tbs: bytesOf(der, body),
