@@ -322,17 +322,26 @@ export function readTime(b: Uint8Array, t: Tlv, field?: string): Date {
   return date;
 }
 
-const latin1 = (v: Uint8Array): string => {
+/** Bytes as code points 0–255: one call for the short values certificates carry, not a string per byte. */
+function latin1(v: Uint8Array): string {
+  if (v.length <= 1024) return String.fromCharCode.apply(null, v as unknown as number[]);
   let s = '';
   for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
   return s;
-};
+}
+
+function isAscii(v: Uint8Array): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i]! > 0x7f) return false;
+  return true;
+}
 
 /** Directory-string kinds → JS string. Returns undefined for a non-string tag. */
 export function readString(b: Uint8Array, t: Tlv, field?: string): string | undefined {
   const v = valueOf(b, t);
   switch (t.tag) {
     case TAG.UTF8_STRING:
+      // ASCII is valid UTF-8 that decodes byte for byte: skip the decoder's call for it.
+      if (isAscii(v)) return latin1(v);
       try {
         return utf8Decode(v);
       } catch (e) {
