@@ -64,11 +64,11 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => loki.close(() => r())));
 
 /** Runs `certified serve …` until `stop()`; resolves its URL once it listens. */
-async function startServe(extra: string[]) {
+async function startServe(extra: string[], where: string[] = ['https://127.0.0.1:0']) {
   let stop!: (signal: string) => void;
   const stopped = new Promise<string>((r) => (stop = r));
   const t = testIo({ cwd, waitForShutdown: () => stopped });
-  const exit = main(['serve', EXAMPLE, 'https://127.0.0.1:0', '--config', 'svc', ...extra], t.io);
+  const exit = main(['serve', EXAMPLE, ...where, '--config', 'svc', ...extra], t.io);
   for (let i = 0; i < 200 && !/ at https:/.test(t.stdout()); i++)
     await new Promise((r) => setTimeout(r, 25));
   const url = / at (https:\/\/127\.0\.0\.1:\d+) /.exec(t.stdout())?.[1];
@@ -126,6 +126,17 @@ describe.skipIf(curlMissing && !isCI)('certified serve: access log and --loki', 
       remote_user: { commonName: 'Ada Lovelace' },
     });
     expect(String(line?.['user-agent'])).toMatch(/^curl\//);
+  });
+
+  it('without a URL listens on 127.0.0.1:4433 only, never on every interface', async () => {
+    const s = await startServe(['--no-access-log'], []);
+    try {
+      expect(s.url).toBe('https://127.0.0.1:4433');
+      // curl reaches it over loopback (the only address a test may use).
+      expect(JSON.parse(await curlAda(s.url))).toEqual({ hello: 'Ada Lovelace', notes: 0 });
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
   });
 
   it('--no-access-log keeps stdout to the banner', async () => {

@@ -50,7 +50,8 @@ export const serveCommand: Command = {
     {
       name: 'URL',
       required: false,
-      description: 'Where to listen; default https://0.0.0.0:4433 (port 0 picks a free one).',
+      description:
+        'Where to listen; default https://127.0.0.1:4433, this machine only (name an address, e.g. https://0.0.0.0:4433, to serve others; port 0 picks a free one).',
     },
   ],
   options: {
@@ -72,7 +73,8 @@ export const serveCommand: Command = {
   ],
   async run(ctx) {
     const spec = ctx.positionals[0]!;
-    const url = ctx.positionals[1] ?? 'https://0.0.0.0:4433';
+    // Loopback unless the user names an address: a service on every interface by accident is a leak.
+    const url = ctx.positionals[1] ?? 'https://127.0.0.1:4433';
     if (!/^https:\/\//.test(url))
       usage(`URL must be https://host:port; received ${JSON.stringify(url)}.`);
     const me = await loadMe(ctx);
