@@ -896,4 +896,27 @@ describe('bad input leaves the directory exactly as it was', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^ {4}at /m);
   });
+
+  it('global options work before the command as after it (-v, --verbose, --config DIR, --config=DIR)', async () => {
+    const dir = await copyOf(ada);
+    await fs.writeFile(path.join(dir, 'id.key'), 'garbage\n');
+    for (const argv of [
+      ['-v', 'show', '--config', dir],
+      ['--verbose', '--config', dir, 'show'],
+      ['-v', `--config=${dir}`, 'show'],
+    ]) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^certified: ERR_IDENTITY_FILE_INVALID: /m);
+      expect(r.stderr).toMatch(/^ {4}at /m);
+    }
+    const inspect = await run(['-v', 'inspect', 'missing.pem']);
+    expect(inspect.code).toBe(1);
+    expect(inspect.stderr).not.toMatch(/Unknown command/);
+    expect(inspect.stderr).toMatch(/^ {4}at /m);
+    // Global options alone, no command: the overview and exit 2, as with no arguments.
+    const none = await run(['-v']);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toMatch(/^Usage: certified <command>/m);
+  });
 });

@@ -106,7 +106,8 @@ function overview(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
     '',
     'Every command takes --config DIR (default: $CERTIFIED_CONFIG, then $VIRTUAL_ENV/etc/certified, then',
-    'the user config directory), -v for details and stack traces, and -h for help with an example.',
+    'the user config directory), -v for details and stack traces, and -h for help with an example;',
+    '--config and -v may come before the command too.',
     '',
     'Example:',
     "  certified init 'Ada Lovelace' --email ada@example.org",
@@ -116,13 +117,30 @@ function overview(): string {
 }
 
 /**
+ * Global options typed before the command (`certified -v inspect f`, `certified --config d show`)
+ * moved after it, where every command parses them; anything else ends the scan.
+ */
+function withGlobalsAfterCommand(argv: readonly string[]): string[] {
+  const moved: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-v' || a === '--verbose' || a.startsWith('--config=')) moved.push(a);
+    else if (a === '--config' && i + 1 < argv.length) moved.push(a, argv[++i]!);
+    else break;
+  }
+  // Only global options and no command: the overview, as for no arguments at all.
+  return i === argv.length ? [] : [...argv.slice(i), ...moved];
+}
+
+/**
  * Runs `certified ARGV`.
  *
  * @example
  * const code = await main(['show', '--json'], nodeIo());
  */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [first, ...rest] = argv;
+  const [first, ...rest] = withGlobalsAfterCommand(argv);
   if (first === undefined || first === '-h' || first === '--help') {
     io.stdout(overview());
     return first === undefined ? 2 : 0;
