@@ -66,6 +66,36 @@ export function usage(message: string): never {
   throw new CliError('ERR_USAGE', message);
 }
 
+/**
+ * A URL the user typed for `serve` or `message`: https, parseable, a port in range. Anything else
+ * is what was typed, not a failure of the operation, so it is a usage error (exit 2) everywhere.
+ */
+export function typedHttpsUrl(
+  what: string,
+  text: string,
+  options: { portZero?: boolean } = {},
+): URL {
+  const port = /^https:\/\/(?:\[[^\]]*\]|[^/:?#[]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+  const zeroOk = options.portZero === true;
+  if (port !== undefined && (Number(port) > 65535 || (Number(port) === 0 && !zeroOk)))
+    usage(
+      `${what} has port ${port}; ports are 1–65535${zeroOk ? ' (0 picks a free one)' : ''}. Received ${JSON.stringify(text)}.`,
+    );
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return usage(
+      `${what} must be a URL like https://host:port/path; received ${JSON.stringify(text)}.`,
+    );
+  }
+  if (url.protocol !== 'https:')
+    usage(
+      `${what} must start with https:// (certified speaks mutual TLS only); received ${JSON.stringify(text)}.`,
+    );
+  return url;
+}
+
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
   readonly short?: string;

@@ -211,7 +211,14 @@ describe('usage errors exit 2 with one ERR_USAGE line', () => {
     ],
     ['introduce --days 0', ['introduce', 'bob.b64', '--days', '0'], /--days must be a positive/],
     ['check --days x', ['check', '--days', 'x'], /--days must be a number/],
-    ['serve to http', ['serve', 'app.mjs', 'http://127.0.0.1:1'], /URL must be https/],
+    ['serve to http', ['serve', 'app.mjs', 'http://127.0.0.1:1'], /URL must start with https/],
+    ['serve, not a URL', ['serve', 'app.mjs', 'not-a-url'], /URL must be a URL like https:/],
+    [
+      'serve, port 99999',
+      ['serve', 'app.mjs', 'https://127.0.0.1:99999'],
+      /port 99999; ports are 1–65535 \(0 picks/,
+    ],
+    ['serve, an open bracket', ['serve', 'app.mjs', 'https://[::1:8443'], /URL must be a URL like/],
   ];
   it.each(cases)('%s', async (_, argv, sentence) => {
     const config = path.join(work, 'never-created');
@@ -224,6 +231,23 @@ describe('usage errors exit 2 with one ERR_USAGE line', () => {
   it('an unknown command is reported without the --config directory being touched', async () => {
     const r = await run(['add_clientt', '--config', ada]);
     expectOneLineError(r, 'ERR_USAGE', { exitCode: 2 });
+  });
+
+  it.each([
+    [
+      'not a URL',
+      'not-a-url',
+      /URL must be a URL like https:\/\/host:port\/path; received "not-a-url"/,
+    ],
+    ['port 99999', 'https://127.0.0.1:99999/x', /URL has port 99999; ports are 1–65535\./],
+    ['port 0', 'https://127.0.0.1:0/x', /URL has port 0; ports are 1–65535\./],
+    ['ftp', 'ftp://example.org/', /URL must start with https:\/\//],
+    ['an open bracket', 'https://[::1/', /URL must be a URL like/],
+  ])('message with a URL that is %s: exit 2, like serve', async (_, url, sentence) => {
+    const r = await message([url, '--config', ada], opts());
+    expect(expectOneLineError(r, 'ERR_USAGE', { exitCode: 2, program: 'message' })).toMatch(
+      sentence,
+    );
   });
 
   it('message with both a JSON argument and --json', async () => {

@@ -1,7 +1,7 @@
 /** @module commands/message — `message URL [JSON]`: one request to an mTLS API, the server judged by our validator. */
 import { formatName, IdentityError } from '@certified/core';
 import { parse as parseYaml } from 'yaml';
-import { CliError, list, str, usage, type Command } from '../cli.js';
+import { CliError, list, str, typedHttpsUrl, usage, type Command } from '../cli.js';
 import { readText } from './shared.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
@@ -44,6 +44,7 @@ export const messageCommand: Command = {
   ],
   async run(ctx) {
     const [url, inline] = ctx.positionals as [string, string | undefined];
+    typedHttpsUrl('URL', url);
     const jsonFile = str(ctx.values, 'json');
     const yamlFile = str(ctx.values, 'yaml');
     if ([inline, jsonFile, yamlFile].filter((x) => x !== undefined).length > 1)

@@ -4,7 +4,7 @@ import { clientAnchors } from '@certified/identity';
 import { accessLog, type AccessLogSink } from '@certified/access-log';
 import { createLokiSink, type LokiSink } from '@certified/access-log/loki';
 import { Hono } from 'hono';
-import { CliError, usage, type Command, type Context } from '../cli.js';
+import { CliError, typedHttpsUrl, usage, type Command, type Context } from '../cli.js';
 import { loadMe } from './shared.js';
 
 type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
@@ -75,8 +75,7 @@ export const serveCommand: Command = {
     const spec = ctx.positionals[0]!;
     // Loopback unless the user names an address: a service on every interface by accident is a leak.
     const url = ctx.positionals[1] ?? 'https://127.0.0.1:4433';
-    if (!/^https:\/\//.test(url))
-      usage(`URL must be https://host:port; received ${JSON.stringify(url)}.`);
+    typedHttpsUrl('URL', url, { portZero: true });
     const me = await loadMe(ctx);
     const anchors = clientAnchors(me);
     if (anchors.length === 0)
