@@ -96,6 +96,29 @@ export function typedHttpsUrl(
   return url;
 }
 
+/**
+ * node:util parseArgs' messages in our words and on one line: its "Option '-X, --request <value>'"
+ * spelling, and its three-line advice for a value that starts with a dash, are not what was typed.
+ */
+function parseArgsSentence(message: string, options: Record<string, OptionSpec>): string {
+  const longOf = (flag: string): string => {
+    if (flag.startsWith('--')) return flag;
+    const name = Object.entries(options).find(([, o]) => `-${o.short}` === flag)?.[0];
+    return name ? `--${name}` : flag;
+  };
+  const ambiguous = /^Option '([^']+)' argument is ambiguous/.exec(message);
+  if (ambiguous) {
+    const flag = ambiguous[1]!;
+    return `${flag} needs a value; for a value that starts with "-", write ${longOf(flag)}=VALUE.`;
+  }
+  const first = message.split('\n')[0]!.replace(/\. To specify a positional.*$/s, '.');
+  return first
+    .replace(/^Option '(-\w), (--[\w-]+) <value>' argument missing\.?$/, '$1/$2 needs a value.')
+    .replace(/^Option '(--[\w-]+) <value>' argument missing\.?$/, '$1 needs a value.')
+    .replace(/^Option '(-\w), (--[\w-]+)' does not take an argument\.?$/, '$1/$2 takes no value.')
+    .replace(/^Option '(--[\w-]+)' does not take an argument\.?$/, '$1 takes no value.');
+}
+
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
   readonly short?: string;
@@ -176,7 +199,7 @@ export function parseCommandArgs(
       strict: true,
     }) as { values: Values; positionals: string[] };
   } catch (e) {
-    usage(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '.')}`);
+    usage(parseArgsSentence((e as Error).message, options));
   }
   if (parsed.values['help']) return parsed;
   for (const [k, o] of Object.entries(options)) {

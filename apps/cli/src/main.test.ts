@@ -212,6 +212,14 @@ describe('usage errors exit 2 with one ERR_USAGE line', () => {
     ['introduce --days 0', ['introduce', 'bob.b64', '--days', '0'], /--days must be a positive/],
     ['check --days x', ['check', '--days', 'x'], /--days must be a number/],
     ['serve to http', ['serve', 'app.mjs', 'http://127.0.0.1:1'], /URL must start with https/],
+    // parseArgs' own wording is rewritten into one line that names what was typed.
+    [
+      'a value that starts with a dash',
+      ['introduce', 'bob.b64', '--days', '-5'],
+      /^--days needs a value; for a value that starts with "-", write --days=VALUE\.$/,
+    ],
+    ['a flag with no value', ['check', '--days'], /^--days needs a value/],
+    ['a value for a switch', ['show', '--json=3'], /^--json takes no value\.$/],
     ['serve, not a URL', ['serve', 'app.mjs', 'not-a-url'], /URL must be a URL like https:/],
     [
       'serve, port 99999',
@@ -248,6 +256,17 @@ describe('usage errors exit 2 with one ERR_USAGE line', () => {
     expect(expectOneLineError(r, 'ERR_USAGE', { exitCode: 2, program: 'message' })).toMatch(
       sentence,
     );
+  });
+
+  it('message: -X without a value, and the long names curl uses', async () => {
+    const r = await message(['https://notes/x', '-X', '--config', ada], opts());
+    expect(expectOneLineError(r, 'ERR_USAGE', { exitCode: 2, program: 'message' })).toBe(
+      '-X needs a value; for a value that starts with "-", write --request=VALUE.',
+    );
+    const help = await message(['--help'], opts());
+    expect(help.stdout).toMatch(/-X, --request METHOD/);
+    expect(help.stdout).toMatch(/-H, --header 'Name: value'/);
+    expect(help.stdout).not.toMatch(/--X|--H\b/);
   });
 
   it('message with both a JSON argument and --json', async () => {
@@ -579,6 +598,18 @@ describe('bad input leaves the directory exactly as it was', () => {
     expect(check.stdout).toMatch(/^error: ERR_IDENTITY_FILE_INVALID id\.key: /m);
   });
 
+  it('introduce of a text file says what it expected, not what the base64 decoder saw', async () => {
+    const dir = await copyOf(ada);
+    await write('notes.txt', 'hello, this is not a certificate\n');
+    const sentence = await expectUnchanged(
+      dir,
+      () => run(['introduce', 'notes.txt', '--config', dir]),
+      'ERR_INTRO_SUBJECT_INVALID',
+    );
+    expect(sentence).toMatch(/neither PEM, DER, nor the base64-DER that get-ident prints\.$/);
+    expect(sentence).not.toMatch(/padding|length is impossible/);
+  });
+
   it("a letter for someone else's key: ERR_INTRO_KEY_MISMATCH", async () => {
     const dir = await copyOf(ada);
     const sentence = await expectUnchanged(
@@ -704,7 +735,9 @@ describe('bad input leaves the directory exactly as it was', () => {
       () => run(['add-client', 'ada', path.join(bob, 'CA.crt'), '--config', s]),
       'ERR_STORE_EXISTS',
     );
-    expect(sentence).toMatch(/known_clients\/ada\.crt exists; pass overwrite/);
+    expect(sentence).toMatch(
+      /known_clients\/ada\.crt exists; set overwrite to replace it \(--overwrite/,
+    );
     await ok(['add-client', 'ada', path.join(bob, 'CA.crt'), '--overwrite', '--config', s]);
 
     const a = await copyOf(ada);

@@ -173,7 +173,7 @@ export async function initIdentity(
   if (existing.length > 0 && options.overwrite !== true)
     throw new IdentityError(
       'ERR_IDENTITY_EXISTS',
-      `${store.location} already holds ${existing.slice(0, 4).join(', ')}${existing.length > 4 ? ', …' : ''}; pass overwrite to replace the identity.`,
+      `${store.location} already holds ${existing.slice(0, 4).join(', ')}${existing.length > 4 ? ', …' : ''}; to replace the identity, set overwrite (certified init --overwrite).`,
     );
   const now = options.now ?? new Date();
   const crypto = options.crypto === undefined ? {} : { crypto: options.crypto };

@@ -127,9 +127,13 @@ export function createMemoryStore(
         }
         if (next.has(c.path) && c.overwrite !== true)
           return Promise.reject(
-            new StoreError('ERR_STORE_EXISTS', `${c.path} exists; pass overwrite to replace it.`, {
-              field: c.path,
-            }),
+            new StoreError(
+              'ERR_STORE_EXISTS',
+              `${c.path} exists; set overwrite to replace it (--overwrite on the command line).`,
+              {
+                field: c.path,
+              },
+            ),
           );
         if (options.failOn === c.path)
           return Promise.reject(

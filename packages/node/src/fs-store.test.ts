@@ -155,7 +155,7 @@ describe('createFileStore', () => {
       expect(error.code).toBe('ERR_STORE_EXISTS');
       expect(error.field).toBe('id.key');
       expect(error.message).toBe(
-        `${path.join(dir, 'id.key')} exists; pass overwrite to replace it.`,
+        `${path.join(dir, 'id.key')} exists; set overwrite to replace it (--overwrite on the command line).`,
       );
       expect(await snapshot(dir)).toEqual(before);
     });

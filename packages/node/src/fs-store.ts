@@ -336,7 +336,7 @@ async function commitChanges(
     if (exists && c.overwrite !== true)
       throw new StoreError(
         'ERR_STORE_EXISTS',
-        `${abs(c.path)} exists; pass overwrite to replace it.`,
+        `${abs(c.path)} exists; set overwrite to replace it (--overwrite on the command line).`,
         { field: c.path },
       );
     writes.delete(c.path); // re-insert so the final order is the order of the last write

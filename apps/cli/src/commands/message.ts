@@ -16,13 +16,13 @@ export const messageCommand: Command = {
     { name: 'JSON', required: false, description: 'A JSON body, e.g. \'{"message": "hello"}\'.' },
   ],
   options: {
-    X: {
+    request: {
       type: 'string',
       short: 'X',
       placeholder: 'METHOD',
       description: 'HTTP method; default GET, or POST with a body.',
     },
-    H: {
+    header: {
       type: 'string',
       short: 'H',
       multiple: true,
@@ -64,13 +64,15 @@ export const messageCommand: Command = {
         { exitCode: 2 },
       );
     }
-    const method = (str(ctx.values, 'X') ?? (body === undefined ? 'GET' : 'POST')).toUpperCase();
+    const method = (
+      str(ctx.values, 'request') ?? (body === undefined ? 'GET' : 'POST')
+    ).toUpperCase();
     if (!METHODS.includes(method))
       usage(`-X must be one of ${METHODS.join(', ')}; received ${JSON.stringify(method)}.`);
     const headers = new Headers();
     if (body !== undefined) headers.set('content-type', 'application/json');
     headers.set('accept', 'application/json, */*;q=0.5');
-    for (const h of list(ctx.values, 'H')) {
+    for (const h of list(ctx.values, 'header')) {
       const colon = h.indexOf(':');
       if (colon <= 0) usage(`-H ${JSON.stringify(h)} must be "Name: value".`);
       try {
@@ -122,8 +124,12 @@ export const messageCommand: Command = {
       }
     }
     if (res.status < 200 || res.status > 299) {
+      const statusLine = `${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+      // A body that only repeats the status line (Hono's default 404) is not said twice.
+      const said = text.trim().replace(/\s+/g, ' ');
+      const detail = said === statusLine || said === res.statusText ? '' : said;
       ctx.io.stderr(
-        `message: ERR_HTTP_STATUS: ${route.url} answered ${res.status} ${res.statusText}${text ? `: ${text.trim()}` : ''}\n`,
+        `message: ERR_HTTP_STATUS: ${route.url} answered ${statusLine}${detail ? `: ${detail}` : ''}\n`,
       );
       return 1;
     }

@@ -457,8 +457,14 @@ function readSubject(input: Uint8Array | string): SubjectInput {
     return sniffDer(fromBase64Der(text.trim()));
   } catch (e) {
     if (e instanceof IntroSubjectInvalid || !(e instanceof CertifiedError)) throw e;
+    // Base64 internals ("padding bits") mean nothing to someone who passed a text file: say what
+    // was expected instead; the decoder's reason stays in `cause`.
+    const why =
+      e.code === 'ERR_BASE64_MALFORMED'
+        ? 'it is neither PEM, DER, nor the base64-DER that get-ident prints.'
+        : e.message;
     throw new IntroSubjectInvalid(
-      `The subject is not a readable certificate or certification request: ${e.message}`,
+      `The subject is not a readable certificate or certification request: ${why}`,
       { field: 'subject', reason: 'unreadable', cause: e },
     );
   }
