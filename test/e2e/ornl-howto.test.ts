@@ -695,6 +695,32 @@ describe.each(RUNTIMES)('the how-to on $name', (rt) => {
   );
 });
 
+// --- Deno without permissions ---
+
+describe.skipIf(!runnable(byName('deno')))('Deno with too few permissions', () => {
+  // The flags apps/cli/README.md lists, one missing at a time: each refusal is one line naming it.
+  const flags = ['--allow-sys', '--allow-env', '--allow-read', '--allow-write'];
+  it.each(flags.slice(0, 3))('without %s: one line that names it, no stack', (missing) => {
+    const deno = byName('deno');
+    const r = spawnSync(
+      deno.bin,
+      [
+        'run',
+        ...flags.filter((f) => f !== missing),
+        PROGRAMS.certified,
+        'show',
+        '--config',
+        join(work, 'deno-permissions-nowhere'),
+      ],
+      { cwd: work, env, encoding: 'utf8', timeout: PROCESS_TIMEOUT_MS },
+    );
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^certified: ERR_[A-Z_]+: .*${missing}`));
+    expect(r.stderr).not.toMatch(/^ {4}at /m);
+  });
+});
+
 // --- the cold-start bench runs ---
 
 describe('apps/cli/bench/cold-start.mjs', () => {

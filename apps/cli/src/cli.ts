@@ -309,6 +309,14 @@ export function reportError(e: unknown, io: Io, verbose: boolean, program = 'cer
     if (verbose) io.stderr(`${stackOf(e)}\n`);
     return 1;
   }
+  const denied = permissionFlag(e);
+  if (denied) {
+    io.stderr(
+      `${program}: ERR_PERMISSION: ${(e as Error).message.replace(/, run again with the --allow-\w+ flag\.?$/, '')}; run again with ${denied}, or with the flags the README lists for each command.\n`,
+    );
+    if (verbose) io.stderr(`${stackOf(e)}\n`);
+    return 1;
+  }
   if (e instanceof TypeError || e instanceof RangeError) {
     // Our libraries throw these for bad option values that reached them from the command line.
     io.stderr(`${program}: ERR_USAGE: ${e.message}\n`);
@@ -320,6 +328,13 @@ export function reportError(e: unknown, io: Io, verbose: boolean, program = 'cer
   );
   if (verbose) io.stderr(`${stackOf(e)}\n`);
   return 1;
+}
+
+/** The `--allow-…` flag a Deno permission error asks for, if `e` is one. */
+function permissionFlag(e: unknown): string | undefined {
+  const name = (e as Error | undefined)?.name;
+  if (name !== 'NotCapable' && name !== 'PermissionDenied') return undefined;
+  return /--allow-\w+/.exec((e as Error).message)?.[0];
 }
 
 function stackOf(e: unknown): string {

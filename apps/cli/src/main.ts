@@ -168,7 +168,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       false,
     );
   }
-  return runCommand(await entry.load(), rest, io);
+  let command: Command;
+  try {
+    command = await entry.load();
+  } catch (e) {
+    // Loading can fail before any command runs (Deno without a permission that a module needs at
+    // import): still one line, never the runtime's uncaught stack.
+    return reportError(e, io, rest.includes('-v') || rest.includes('--verbose'));
+  }
+  return runCommand(command, rest, io);
 }
 
 /**
@@ -178,6 +186,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
  * const code = await messageMain(['https://notes/items'], nodeIo());
  */
 export async function messageMain(argv: readonly string[], io: Io): Promise<number> {
-  const { messageCommand } = await import('./commands/message.js');
-  return runCommand(messageCommand, argv, io, 'message');
+  let command: Command;
+  try {
+    command = (await import('./commands/message.js')).messageCommand;
+  } catch (e) {
+    return reportError(e, io, argv.includes('-v') || argv.includes('--verbose'), 'message');
+  }
+  return runCommand(command, argv, io, 'message');
 }

@@ -2,6 +2,6 @@
 /** @module bin/certified — the only code that reads argv and exits. */
 import process from 'node:process';
 import { main } from '../main.js';
-import { nodeIo } from '../runtime/node.js';
+import { startIo } from '../runtime/start.js';
 
-process.exit(await main(process.argv.slice(2), nodeIo()));
+process.exit(await main(process.argv.slice(2), await startIo('certified')));

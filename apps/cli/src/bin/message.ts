@@ -2,6 +2,6 @@
 /** @module bin/message — `message URL [JSON]`; the only code that reads argv and exits. */
 import process from 'node:process';
 import { messageMain } from '../main.js';
-import { nodeIo } from '../runtime/node.js';
+import { startIo } from '../runtime/start.js';
 
-process.exit(await messageMain(process.argv.slice(2), nodeIo()));
+process.exit(await messageMain(process.argv.slice(2), await startIo('message')));
