@@ -92,7 +92,10 @@ beforeAll(async () => {
   );
   url = m[1]!;
   expect(m[2]).toContain('Example Org');
-  expect(m[3]).toBe('2'); // self.crt and ada.crt
+  expect(m[3]).toBe('2'); // self.crt and ada.crt, which the banner tells apart
+  expect(server.stdout()).toMatch(
+    /from known_clients\/ \(ada\.crt; self\.crt is this identity's own CA\)\./,
+  );
 
   await fs.writeFile(path.join(work, 'svc-signer.json'), await ok(['get-signer', '--config', svc]));
   await ok(['add-service', 'notes', 'svc-signer.json', '--url', url, '--config', ada]);
@@ -181,8 +184,15 @@ describe('serve and message', () => {
     expect(r.stdout).toBe('');
     const log = await waitFor(() => server.stderr().slice(before), /^\{.*"refused".*\}$/m, serving);
     const event = JSON.parse(log[0]) as Record<string, unknown>;
-    expect(event).toMatchObject({ type: 'refused' });
+    expect(event).toMatchObject({ type: 'refused', subject: 'CN=Eve Stranger' });
     expect(String(event['code'])).toMatch(/^ERR_CHAIN_/);
+    // The server's line names the certificate by its fingerprint, as openssl prints it.
+    expect(event['fingerprint']).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    // And the caller is told the most likely fix, when the server hung up on it.
+    if (line.startsWith('message: ERR_NET_TLS'))
+      expect(line).toContain(
+        `on the server run: certified add-client NAME ${path.join(stranger, 'CA.crt')}`,
+      );
   });
 
   it('a server we do not trust is refused by our validator: exit 1, one line', async () => {
@@ -191,6 +201,13 @@ describe('serve and message', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^message: ERR_CHAIN_[A-Z_]+: .*\n$/);
     expect(r.stderr).not.toMatch(/^ {4}at /m);
+    // ending with the command that would make it trusted
+    const host = new URL(url).host;
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `run: certified add-service ${host.replace(/[.[\]]/g, '\\$&')} signer\\.json\\.\n$`,
+      ),
+    );
   });
 
   it('an alias with no service file: exit 1 with ERR_SERVICE_UNKNOWN, nothing sent', async () => {

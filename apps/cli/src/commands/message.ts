@@ -1,4 +1,5 @@
 /** @module commands/message — `message URL [JSON]`: one request to an mTLS API, the server judged by our validator. */
+import { join } from 'node:path';
 import { formatName, IdentityError } from '@certified/core';
 import { parse as parseYaml } from 'yaml';
 import { CliError, list, str, typedHttpsUrl, usage, type Command } from '../cli.js';
@@ -108,11 +109,16 @@ export const messageCommand: Command = {
       `presenting ${credentials.via}: ${credentials.certificates.map((c) => formatName(c.subject)).join(' <- ')}`,
     );
     ctx.debug(`server must chain to: ${anchors.map((a) => formatName(a.subject)).join('; ')}`);
-    const res = await session.fetch(url, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body }),
-    });
+    let res: Response;
+    try {
+      res = await session.fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
+    } catch (e) {
+      throw withFix(e, fixFor(e, new URL(route.url), service, ctx.configDir().dir));
+    }
     ctx.debug(`HTTP ${res.status} ${res.statusText}`);
     if (ctx.verbose) res.headers.forEach((v, k) => ctx.debug(`  ${k}: ${v}`));
     let text = method === 'HEAD' ? '' : await res.text();
@@ -137,3 +143,33 @@ export const messageCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * The command that most likely fixes a refused connection: our validator refused the server
+ * (ERR_CHAIN_*: we do not trust it yet), or the server hung up after the handshake (ERR_NET_TLS: it
+ * does not know us yet). Undefined for other failures.
+ */
+function fixFor(
+  e: unknown,
+  target: URL,
+  service: { alias: string } | undefined,
+  configDir: string,
+): string | undefined {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string') return undefined;
+  if (code.startsWith('ERR_CHAIN_')) {
+    const add = service
+      ? `certified add-service ${service.alias} signer.json --url ${target.origin} --overwrite`
+      : `certified add-service ${target.host} signer.json`;
+    return `To trust this server, get its signer (on the server: certified get-signer > signer.json) and run: ${add}`;
+  }
+  if (code === 'ERR_NET_TLS' && /may not trust our certificate/.test((e as Error).message))
+    return `If the server does not know you yet, on the server run: certified add-client NAME ${join(configDir, 'CA.crt')} (copied there)`;
+  return undefined;
+}
+
+/** `e` with `fix` appended to its one-line message (same error, code and cause). */
+function withFix(e: unknown, fix: string | undefined): unknown {
+  if (fix && e instanceof Error) e.message = `${e.message.replace(/\.?$/, '.')} ${fix}.`;
+  return e;
+}

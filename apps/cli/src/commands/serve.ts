@@ -125,7 +125,7 @@ export const serveCommand: Command = {
         ),
     });
     ctx.io.stdout(
-      `Serving ${spec} at ${server.url} as ${formatName(me.id.certificate.subject)}; trusting ${anchors.length} client certificate(s) from known_clients/.\n`,
+      `Serving ${spec} at ${server.url} as ${formatName(me.id.certificate.subject)}; trusting ${anchors.length} client certificate(s) from known_clients/ (${trustedFiles(me.knownClients.map((f) => f.file))}).\n`,
     );
     const signal = await ctx.io.waitForShutdown();
     ctx.debug(`${signal}: closing`);
@@ -179,4 +179,12 @@ async function lokiSink(ctx: Context, file: string): Promise<LokiSink> {
         `${JSON.stringify({ time: new Date().toISOString(), type: 'loki-error', code: e.code, message: e.message })}\n`,
       ),
   });
+}
+
+/** known_clients/ files for the banner: `self.crt` is said to be our own CA, which `init` put there. */
+function trustedFiles(files: readonly string[]): string {
+  const names = files.map((f) => f.replace(/^known_clients\//, ''));
+  const others = names.filter((n) => n !== 'self.crt');
+  const self = names.includes('self.crt') ? ["self.crt is this identity's own CA"] : [];
+  return [...(others.length ? [others.join(', ')] : []), ...self].join('; ');
 }

@@ -18,7 +18,7 @@ import {
 } from '@certified/core';
 import { handshakeFailure, judgeClient, limitRefusals, listenOn, safely } from './admission.js';
 import { ConnectionTrust } from './connection-trust.js';
-import { hostPort, subjectOf } from './peer-chain.js';
+import { hostPort, presentedBy } from './peer-chain.js';
 import type { RefusalLimiter } from './refusal-limit.js';
 
 /** A client connection we accepted, refused or revoked, for logs (`onConnection`). */
@@ -46,6 +46,8 @@ export type ConnectionEvent =
       readonly message: string;
       /** The subject of the certificate the client presented, when it presented a readable one. */
       readonly subject: string | undefined;
+      /** That certificate's SHA-256 fingerprint (as `openssl x509 -fingerprint -sha256`), when presented. */
+      readonly fingerprint?: string | undefined;
     }
   | {
       /**
@@ -58,6 +60,7 @@ export type ConnectionEvent =
       readonly code: PathValidationCode | NetworkCode;
       readonly message: string;
       readonly subject: string | undefined;
+      readonly fingerprint?: string | undefined;
     };
 
 /** What a protocol on top of the listener does with admitted connections. */
@@ -182,7 +185,7 @@ export async function createMtlsListener(
         remotePort,
         code,
         message,
-        subject: subjectOf(chain[0]),
+        ...presentedBy(chain[0]),
       });
     };
     const early = protocol.refuseEarly?.(socket);
@@ -240,7 +243,7 @@ export async function createMtlsListener(
           remoteAddress: socket.remoteAddress,
           remotePort: socket.remotePort,
           ...revocation,
-          subject: subjectOf(trust.chain[0]),
+          ...presentedBy(trust.chain[0]),
         });
         protocol.end(socket);
         return 1;

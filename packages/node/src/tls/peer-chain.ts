@@ -9,6 +9,7 @@ import {
   AlgorithmUnsupported,
   encodePem,
   exportPublicKey,
+  fingerprint,
   formatName,
   importPrivateKey,
   KeyMismatch,
@@ -127,6 +128,17 @@ export function subjectOf(der: Uint8Array | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Who a refused client said it was, for one log line: the presented certificate's subject (when
+ * readable) and SHA-256 fingerprint (whenever one was presented, readable or not).
+ */
+export function presentedBy(der: Uint8Array | undefined): {
+  subject: string | undefined;
+  fingerprint: string | undefined;
+} {
+  return { subject: subjectOf(der), fingerprint: der ? fingerprint(der) : undefined };
 }
 
 /** `host:port`, bracketing IPv6 literals. */

@@ -15,6 +15,7 @@ import {
   createSelfSignedCa,
   encodePem,
   exportPrivateKey,
+  fingerprint,
   formatName,
   generateKeyPair,
   issueCaCertificate,
@@ -178,6 +179,10 @@ describe.each(['Ed25519', 'P-256'] as const)('serve (%s)', (algorithm) => {
     const refused = await nextEvent(events, { subject: 'CN=Mallory' });
     expect(refused).toMatchObject({ type: 'refused', code: 'ERR_CHAIN_NO_PATH' });
     expect((refused as { message: string }).message).toMatch(/anchor|path/);
+    // The log line names the certificate: the fingerprint openssl prints for it.
+    expect((refused as { fingerprint?: string }).fingerprint).toBe(
+      fingerprint(f.mallory.certificates[0]!),
+    );
   });
 
   it('refuses an expired client certificate with ERR_CHAIN_EXPIRED', async () => {
