@@ -23,6 +23,8 @@ export interface Io {
   readonly cwd: string;
   /** Reads a file; `-` is standard input. @throws CliError ERR_FILE_READ */
   readFile(path: string): Promise<Uint8Array>;
+  /** Writes a file whole (a temp file renamed into place). @throws CliError ERR_FILE_WRITE */
+  writeFile(path: string, data: Uint8Array): Promise<void>;
   openStore(dir: string): IdentityStore;
   resolveConfigDir(config: string | undefined): { dir: string; source: ConfigDirSource };
   /** Opens a session on an identity (`message`): aliases, per-service credentials, pooled mTLS. */
@@ -40,6 +42,7 @@ export interface Io {
 export type CliCode =
   | 'ERR_USAGE'
   | 'ERR_FILE_READ'
+  | 'ERR_FILE_WRITE'
   | 'ERR_MODULE_LOAD'
   | 'ERR_HTTP_STATUS'
   | 'ERR_BODY_INVALID'

@@ -273,7 +273,7 @@ describe('usage errors exit 2 with one ERR_USAGE line', () => {
     await write('body.json', '{"a": 1}');
     const r = await message(['https://notes/x', '{"b": 2}', '--json', 'body.json'], opts());
     expect(expectOneLineError(r, 'ERR_USAGE', { exitCode: 2, program: 'message' })).toMatch(
-      /only one of a JSON argument, --json FILE or --yaml FILE/,
+      /only one of a JSON argument, -d\/--data, --json FILE or --yaml FILE/,
     );
     expect(r.stderr).toContain('Run `message --help` for usage.');
   });

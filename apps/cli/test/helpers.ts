@@ -60,6 +60,7 @@ export function testIo(options: TestIoOptions): TestIo {
         );
       return base.readFile(p === '-' ? p : path.resolve(cwd, p));
     },
+    writeFile: (p, data) => base.writeFile(path.resolve(cwd, p), data),
     resolveConfigDir: (config) =>
       base.resolveConfigDir(config === undefined ? undefined : path.resolve(cwd, config)),
     importModule: (spec) =>

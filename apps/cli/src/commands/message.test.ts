@@ -145,6 +145,37 @@ describe('serve and message', () => {
     expect((JSON.parse(list.stdout) as unknown[]).length).toBe(3);
   });
 
+  it("curl's -d (inline, @FILE), -i and -o", async () => {
+    await fs.writeFile(path.join(work, 'd.json'), '{"message": "via -d @file"}');
+    const fromFile = await send(['https://notes/notes', '-d', '@d.json'], ada);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({
+      by: 'Ada Lovelace',
+      message: 'via -d @file',
+    });
+    const inline = await send(['https://notes/notes', '--data', '{"message": "via -d"}'], ada);
+    expect(JSON.parse(inline.stdout)).toMatchObject({ message: 'via -d' });
+
+    const head = await send(['https://notes/', '-i'], ada);
+    expect(head.code, head.stderr).toBe(0);
+    const [status, ...rest] = head.stdout.split('\n');
+    expect(status).toBe('HTTP 200 OK');
+    expect(rest).toContain('content-type: application/json');
+    const blank = rest.indexOf('');
+    expect(JSON.parse(rest.slice(blank + 1).join('\n'))).toMatchObject({ hello: 'Ada Lovelace' });
+
+    const out = await send(['https://notes/notes', '-o', 'notes-out.json'], ada);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toBe('');
+    const saved = JSON.parse(await fs.readFile(path.join(work, 'notes-out.json'), 'utf8'));
+    expect(saved).toEqual(expect.arrayContaining([expect.objectContaining({ message: 'via -d' })]));
+
+    const both = await send(['https://notes/notes', '{"a": 1}', '-d', '{"b": 2}'], ada);
+    expect(expectOneLineError(both, 'ERR_USAGE', { exitCode: 2, program: 'message' })).toMatch(
+      /only one of a JSON argument, -d\/--data, --json FILE or --yaml FILE/,
+    );
+  });
+
   it('-v explains the request on stderr, the body still on stdout', async () => {
     const r = await send(['https://notes/', '-v', '-H', 'X-Trace: 1'], ada);
     expect(r.code, r.stderr).toBe(0);

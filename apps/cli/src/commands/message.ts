@@ -37,6 +37,23 @@ export const messageCommand: Command = {
       description: 'Send this YAML file, converted to JSON, as the body.',
     },
     pp: { type: 'boolean', description: 'Pretty-print a JSON response.' },
+    data: {
+      type: 'string',
+      short: 'd',
+      placeholder: 'JSON|@FILE',
+      description: 'The JSON body, as curl takes it: inline, @FILE, or @- for standard input.',
+    },
+    include: {
+      type: 'boolean',
+      short: 'i',
+      description: 'Print the status line and response headers before the body.',
+    },
+    output: {
+      type: 'string',
+      short: 'o',
+      placeholder: 'FILE',
+      description: 'Write the response body to FILE (whole, or not at all) instead of stdout.',
+    },
   },
   examples: [
     'message https://notes/items',
@@ -48,11 +65,16 @@ export const messageCommand: Command = {
     typedHttpsUrl('URL', url);
     const jsonFile = str(ctx.values, 'json');
     const yamlFile = str(ctx.values, 'yaml');
-    if ([inline, jsonFile, yamlFile].filter((x) => x !== undefined).length > 1)
-      usage('Give only one of a JSON argument, --json FILE or --yaml FILE.');
+    const data = str(ctx.values, 'data');
+    if ([inline, jsonFile, yamlFile, data].filter((x) => x !== undefined).length > 1)
+      usage('Give only one of a JSON argument, -d/--data, --json FILE or --yaml FILE.');
     let body: string | undefined;
     try {
       if (inline !== undefined) body = JSON.stringify(JSON.parse(inline));
+      else if (data !== undefined)
+        body = JSON.stringify(
+          JSON.parse(data.startsWith('@') ? await readText(ctx, data.slice(1)) : data),
+        );
       else if (jsonFile !== undefined)
         body = JSON.stringify(JSON.parse(await readText(ctx, jsonFile)));
       else if (yamlFile !== undefined)
@@ -120,6 +142,11 @@ export const messageCommand: Command = {
       throw withFix(e, fixFor(e, new URL(route.url), service, ctx.configDir().dir));
     }
     ctx.debug(`HTTP ${res.status} ${res.statusText}`);
+    if (ctx.values['include'] === true) {
+      const lines = [`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`];
+      res.headers.forEach((v, k) => lines.push(`${k}: ${v}`));
+      ctx.io.stdout(`${lines.join('\n')}\n\n`);
+    }
     if (ctx.verbose) res.headers.forEach((v, k) => ctx.debug(`  ${k}: ${v}`));
     let text = method === 'HEAD' ? '' : await res.text();
     if (ctx.values['pp'] === true && text !== '') {
@@ -139,7 +166,9 @@ export const messageCommand: Command = {
       );
       return 1;
     }
-    if (text !== '') ctx.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+    const output = str(ctx.values, 'output');
+    if (output !== undefined) await ctx.io.writeFile(output, new TextEncoder().encode(text));
+    else if (text !== '') ctx.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
     return 0;
   },
 };

@@ -2,7 +2,7 @@
  * @module runtime/node — the CLI's {@link Io} on the Node APIs that Node, Deno and Bun all provide
  * (node:fs, node:process, node:tls through @certified/node).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import process from 'node:process';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,6 +45,22 @@ export function nodeIo(): Io {
     env: process.env,
     cwd,
     runtime: runtimeName(),
+    async writeFile(path, data) {
+      const target = resolve(cwd, path);
+      const tmp = `${target}.${process.pid}.tmp`;
+      try {
+        await writeFile(tmp, data);
+        await rename(tmp, target);
+      } catch (e) {
+        await rm(tmp, { force: true }).catch(() => undefined);
+        const code = (e as { code?: string }).code ?? '';
+        throw new CliError(
+          'ERR_FILE_WRITE',
+          `Cannot write ${path}: ${READ_REASONS[code] ?? (e as Error).message}.`,
+          { cause: e },
+        );
+      }
+    },
     async readFile(path) {
       try {
         return path === '-'
