@@ -105,6 +105,86 @@ beforeAll(async () => {
 });
 afterAll(removeTempDirs);
 
+describe('--json: every command that prints says the same as one JSON document', () => {
+  const FP = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
+  const cert = {
+    subject: expect.any(String),
+    fingerprint: expect.stringMatching(FP),
+    notAfter: expect.any(String),
+  };
+  it('init, get-ident, add-client, add-service, add-intro, show', async () => {
+    const dir = path.join(work, 'json-shapes');
+    const init = JSON.parse(
+      await ok(['init', 'Jay Son', '--email', 'jay@example.org', '--json', '--config', dir]),
+    ) as Record<string, unknown>;
+    expect(init).toEqual({ location: dir, identity: cert, signer: cert });
+    expect((init['identity'] as { subject: string }).subject).toBe('CN=Jay Son');
+
+    const ident = JSON.parse(await ok(['get-ident', '--json', '--config', dir])) as Record<
+      string,
+      unknown
+    >;
+    expect(ident).toEqual({
+      ident: expect.stringMatching(/^[A-Za-z0-9_-]+=*$/),
+      certificate: cert,
+    });
+
+    const client = JSON.parse(
+      await ok(['add-client', 'ada', path.join(ada, 'CA.crt'), '--json', '--config', dir]),
+    ) as Record<string, unknown>;
+    expect(client).toEqual({
+      file: 'known_clients/ada.crt',
+      trusted: [{ role: 'ca', ...cert, subject: 'pseudonym=Signing Certificate,CN=Ada Lovelace' }],
+    });
+
+    const service = JSON.parse(
+      await ok([
+        'add-service',
+        'notes',
+        'svc-signer.json',
+        '--url',
+        'https://127.0.0.1:8443',
+        '--json',
+        '--config',
+        dir,
+      ]),
+    ) as Record<string, unknown>;
+    expect(service).toEqual({
+      alias: 'notes',
+      url: 'https://127.0.0.1:8443',
+      file: 'known_servers/notes.yaml',
+      auths: [expect.stringMatching(/Example Org/)],
+    });
+
+    const letter = await ok([
+      'introduce',
+      'bob.b64',
+      '--service',
+      'notes=https://127.0.0.1:8443',
+      '--config',
+      svc,
+    ]);
+    await write('bob-letter-json.json', letter);
+    const intro = JSON.parse(
+      await ok(['add-intro', 'bob-letter-json.json', '--json', '--config', await copyOf(bob)]),
+    ) as Record<string, unknown>;
+    expect(intro).toMatchObject({
+      signer: expect.stringMatching(/Example Org/),
+      caFingerprint: expect.stringMatching(FP),
+      removed: [],
+      installed: [
+        { kind: 'signature', path: expect.stringMatching(/^id\//) },
+        {
+          kind: 'service',
+          alias: 'notes',
+          path: 'known_servers/notes.yaml',
+          url: 'https://127.0.0.1:8443',
+        },
+      ],
+    });
+  });
+});
+
 describe('help', () => {
   it('certified --help lists every command', async () => {
     const r = await run(['--help']);
@@ -168,6 +248,7 @@ describe('help', () => {
         CERT  The service's CA (or own) certificate: PEM, base64-DER, or JSON with ca_cert; - for stdin.
 
       Options:
+            --json        Print JSON instead of text (the shape is in the README).
             --auth NAME   RFC 4514 name of another signer whose signature the service accepts. (repeatable)
             --url URL     Where the service really is, e.g. https://127.0.0.1:8443.
             --overwrite   Replace an existing service of that name.
@@ -271,9 +352,9 @@ describe('usage errors exit 2 with one ERR_USAGE line', () => {
 
   it('message with both a JSON argument and --json', async () => {
     await write('body.json', '{"a": 1}');
-    const r = await message(['https://notes/x', '{"b": 2}', '--json', 'body.json'], opts());
+    const r = await message(['https://notes/x', '{"b": 2}', '--json-file', 'body.json'], opts());
     expect(expectOneLineError(r, 'ERR_USAGE', { exitCode: 2, program: 'message' })).toMatch(
-      /only one of a JSON argument, -d\/--data, --json FILE or --yaml FILE/,
+      /only one of a JSON argument, -d\/--data, --json-file FILE or --yaml FILE/,
     );
     expect(r.stderr).toContain('Run `message --help` for usage.');
   });

@@ -2,7 +2,7 @@
 import { fingerprint, formatName, isCa } from '@certified/core';
 import { addClient } from '@certified/identity';
 import type { Command } from '../cli.js';
-import { loadMe } from './shared.js';
+import { certificateJson, JSON_OPTION, loadMe, report } from './shared.js';
 
 export const addClientCommand: Command = {
   name: 'add-client',
@@ -18,6 +18,7 @@ export const addClientCommand: Command = {
     },
   ],
   options: {
+    json: JSON_OPTION,
     ca: {
       type: 'boolean',
       description:
@@ -37,10 +38,20 @@ export const addClientCommand: Command = {
       overwrite: ctx.values['overwrite'] === true,
       ca: ctx.values['ca'] === true,
     });
-    for (const t of r.trusted)
-      ctx.io.stdout(
-        `Trusting ${formatName(t.certificate.subject)} as ${r.written[0]}: ${t.role === 'ca' ? 'CA (everyone it signs may call)' : 'pinned end-entity (only its holder may call)'}, SHA-256 ${t.fingerprint}.\n`,
-      );
+    report(
+      ctx,
+      () => ({
+        file: r.written[0],
+        trusted: r.trusted.map((t) => ({ role: t.role, ...certificateJson(t.certificate) })),
+      }),
+      () =>
+        r.trusted
+          .map(
+            (t) =>
+              `Trusting ${formatName(t.certificate.subject)} as ${r.written[0]}: ${t.role === 'ca' ? 'CA (everyone it signs may call)' : 'pinned end-entity (only its holder may call)'}, SHA-256 ${t.fingerprint}.\n`,
+          )
+          .join(''),
+    );
     if (ctx.values['ca'] !== true)
       for (const c of r.ignored)
         ctx.io.stderr(

@@ -1,7 +1,7 @@
 /** @module commands/add-intro — `certified add-intro` and `set-org`: install an introduction letter. */
 import { addIntro, setOrg, type IntroResult } from '@certified/identity';
-import type { Command, Context } from '../cli.js';
-import { loadMe, readText } from './shared.js';
+import type { Command } from '../cli.js';
+import { JSON_OPTION, loadMe, readText, report } from './shared.js';
 
 export const addIntroCommand: Command = {
   name: 'add-intro',
@@ -17,6 +17,7 @@ export const addIntroCommand: Command = {
     },
   ],
   options: {
+    json: JSON_OPTION,
     overwrite: {
       type: 'boolean',
       description: "Replace this introducer's own signature and service files.",
@@ -28,20 +29,36 @@ export const addIntroCommand: Command = {
     const r = await addIntro(me, await readText(ctx, ctx.positionals[0]!), {
       overwrite: ctx.values['overwrite'] === true,
     });
-    ctx.io.stdout(`Introduced by ${r.letter.signerName} (CA, SHA-256 ${r.caFingerprint}).\n`);
-    printInstalled(ctx, r);
+    report(
+      ctx,
+      () => introJson(r),
+      () =>
+        `Introduced by ${r.letter.signerName} (CA, SHA-256 ${r.caFingerprint}).\n${installedText(r)}`,
+    );
     return 0;
   },
 };
 
 /** One line per file a letter installed: the signature, and where each alias now goes. */
-function printInstalled(ctx: Context, r: IntroResult): void {
-  for (const f of r.installed)
-    ctx.io.stdout(
+function installedText(r: IntroResult): string {
+  return r.installed
+    .map((f) =>
       f.kind === 'signature'
         ? `  ${f.path}: your identity as it signed it\n`
         : `  ${f.path}: https://${f.alias}/… goes to ${f.url}, whose server must chain to that CA\n`,
-    );
+    )
+    .join('');
+}
+
+/** add-intro's and set-org's --json shape. */
+function introJson(r: IntroResult): object {
+  return {
+    signer: r.letter.signerName,
+    caFingerprint: r.caFingerprint,
+    written: r.written,
+    removed: r.removed,
+    installed: r.installed,
+  };
 }
 
 export const setOrgCommand: Command = {
@@ -52,17 +69,22 @@ export const setOrgCommand: Command = {
   positionals: [
     { name: 'LETTER', required: true, description: "The organisation's letter JSON; - for stdin." },
   ],
-  options: { overwrite: { type: 'boolean', description: 'Confirm replacing files (required).' } },
+  options: {
+    json: JSON_OPTION,
+    overwrite: { type: 'boolean', description: 'Confirm replacing files (required).' },
+  },
   examples: ['certified set-org org_letter.json --overwrite'],
   async run(ctx) {
     const me = await loadMe(ctx);
     const r = await setOrg(me, await readText(ctx, ctx.positionals[0]!), {
       overwrite: ctx.values['overwrite'] === true,
     });
-    ctx.io.stdout(
-      `Joined ${r.letter.signerName} (CA, SHA-256 ${r.caFingerprint}); wrote ${r.written.join(', ')}; removed ${r.removed.join(', ')}.\n`,
+    report(
+      ctx,
+      () => introJson(r),
+      () =>
+        `Joined ${r.letter.signerName} (CA, SHA-256 ${r.caFingerprint}); wrote ${r.written.join(', ')}; removed ${r.removed.join(', ')}.\n${installedText(r)}`,
     );
-    printInstalled(ctx, r);
     return 0;
   },
 };

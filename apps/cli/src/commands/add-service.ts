@@ -1,7 +1,7 @@
 /** @module commands/add-service — `certified add-service`: a service we call, in known_servers/ALIAS.yaml. */
 import { addService } from '@certified/identity';
 import { list, str, type Command } from '../cli.js';
-import { loadMe } from './shared.js';
+import { JSON_OPTION, loadMe, report } from './shared.js';
 
 export const addServiceCommand: Command = {
   name: 'add-service',
@@ -19,6 +19,7 @@ export const addServiceCommand: Command = {
     },
   ],
   options: {
+    json: JSON_OPTION,
     auth: {
       type: 'string',
       multiple: true,
@@ -45,8 +46,11 @@ export const addServiceCommand: Command = {
       ...(url ? { url } : {}),
       overwrite: ctx.values['overwrite'] === true,
     });
-    ctx.io.stdout(
-      `Added service ${r.alias} at ${r.url} (${r.written[0]}); it accepts: ${r.auths.join('; ')}.\n`,
+    report(
+      ctx,
+      () => ({ alias: r.alias, url: r.url, file: r.written[0], auths: r.auths }),
+      () =>
+        `Added service ${r.alias} at ${r.url} (${r.written[0]}); it accepts: ${r.auths.join('; ')}.\n`,
     );
     return 0;
   },

@@ -1,16 +1,22 @@
 /** @module commands/get-ident — `certified get-ident` / `get-signer`: our certificates for others. */
 import { getIdent, getSigner } from '@certified/identity';
 import type { Command } from '../cli.js';
-import { loadMe } from './shared.js';
+import { certificateJson, JSON_OPTION, loadMe, report } from './shared.js';
 
 export const getIdentCommand: Command = {
   name: 'get-ident',
   summary: 'Print your identity certificate as base64-DER, for someone to `introduce`.',
   positionals: [],
-  options: {},
+  options: { json: JSON_OPTION },
   examples: ['certified get-ident > my-id.b64'],
   async run(ctx) {
-    ctx.io.stdout(`${getIdent(await loadMe(ctx))}\n`);
+    const me = await loadMe(ctx);
+    const ident = getIdent(me);
+    report(
+      ctx,
+      () => ({ ident, certificate: certificateJson(me.id.certificate) }),
+      () => `${ident}\n`,
+    );
     return 0;
   },
 };

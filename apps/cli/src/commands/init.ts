@@ -11,6 +11,7 @@ import {
 } from '@certified/core';
 import { initIdentity, type IdentityKeyType } from '@certified/identity';
 import { list, str, usage, type Command } from '../cli.js';
+import { certificateJson, JSON_OPTION, report } from './shared.js';
 
 /** `--host` value → SAN: an IP literal, or a DNS name (wildcards allowed; IDNs become punycode). */
 export function hostName(host: string): GeneralName {
@@ -43,6 +44,7 @@ export const init: Command = {
     { name: 'NAME', required: false, description: "A person's name, e.g. 'Timothy T. Tester'." },
   ],
   options: {
+    json: JSON_OPTION,
     org: {
       type: 'string',
       placeholder: 'ORG',
@@ -129,7 +131,15 @@ export const init: Command = {
       keyType: (str(v, 'key-type') ?? 'ed25519') as IdentityKeyType,
       overwrite: v['overwrite'] === true,
     });
-    ctx.io.stdout(`Generated new config for ${formatName(me.id.certificate.subject)} at ${dir}.\n`);
+    report(
+      ctx,
+      () => ({
+        location: dir,
+        identity: certificateJson(me.id.certificate),
+        signer: me.signer ? certificateJson(me.signer.certificate) : null,
+      }),
+      () => `Generated new config for ${formatName(me.id.certificate.subject)} at ${dir}.\n`,
+    );
     return 0;
   },
 };

@@ -130,7 +130,7 @@ describe('serve and message', () => {
     expect(JSON.parse(inline.stdout)).toEqual({ id: 1, by: 'Ada Lovelace', message: 'hello' });
 
     await fs.writeFile(path.join(work, 'note.json'), '{"message": "from a file"}');
-    const file = await send(['https://notes/notes', '--json', 'note.json'], ada);
+    const file = await send(['https://notes/notes', '--json-file', 'note.json'], ada);
     expect(file.code, file.stderr).toBe(0);
     expect(JSON.parse(file.stdout)).toMatchObject({ id: 2, message: 'from a file' });
 
@@ -164,6 +164,14 @@ describe('serve and message', () => {
     const blank = rest.indexOf('');
     expect(JSON.parse(rest.slice(blank + 1).join('\n'))).toMatchObject({ hello: 'Ada Lovelace' });
 
+    const json = await send(['https://notes/', '--json'], ada);
+    expect(JSON.parse(json.stdout)).toEqual({
+      status: 200,
+      statusText: 'OK',
+      headers: expect.objectContaining({ 'content-type': 'application/json' }),
+      body: expect.objectContaining({ hello: 'Ada Lovelace' }),
+    });
+
     const out = await send(['https://notes/notes', '-o', 'notes-out.json'], ada);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toBe('');
@@ -172,7 +180,7 @@ describe('serve and message', () => {
 
     const both = await send(['https://notes/notes', '{"a": 1}', '-d', '{"b": 2}'], ada);
     expect(expectOneLineError(both, 'ERR_USAGE', { exitCode: 2, program: 'message' })).toMatch(
-      /only one of a JSON argument, -d\/--data, --json FILE or --yaml FILE/,
+      /only one of a JSON argument, -d\/--data, --json-file FILE or --yaml FILE/,
     );
   });
 

@@ -30,7 +30,16 @@ export const messageCommand: Command = {
       placeholder: "'Name: value'",
       description: 'A request header, as curl takes it.',
     },
-    json: { type: 'string', placeholder: 'FILE', description: 'Send this JSON file as the body.' },
+    'json-file': {
+      type: 'string',
+      placeholder: 'FILE',
+      description: 'Send this JSON file as the body (was --json FILE).',
+    },
+    json: {
+      type: 'boolean',
+      description:
+        'Print the response as JSON: {"status", "statusText", "headers", "body"} (body parsed when it is JSON).',
+    },
     yaml: {
       type: 'string',
       placeholder: 'FILE',
@@ -63,11 +72,11 @@ export const messageCommand: Command = {
   async run(ctx) {
     const [url, inline] = ctx.positionals as [string, string | undefined];
     typedHttpsUrl('URL', url);
-    const jsonFile = str(ctx.values, 'json');
+    const jsonFile = str(ctx.values, 'json-file');
     const yamlFile = str(ctx.values, 'yaml');
     const data = str(ctx.values, 'data');
     if ([inline, jsonFile, yamlFile, data].filter((x) => x !== undefined).length > 1)
-      usage('Give only one of a JSON argument, -d/--data, --json FILE or --yaml FILE.');
+      usage('Give only one of a JSON argument, -d/--data, --json-file FILE or --yaml FILE.');
     let body: string | undefined;
     try {
       if (inline !== undefined) body = JSON.stringify(JSON.parse(inline));
@@ -165,6 +174,21 @@ export const messageCommand: Command = {
         `message: ERR_HTTP_STATUS: ${route.url} answered ${statusLine}${detail ? `: ${detail}` : ''}\n`,
       );
       return 1;
+    }
+    if (ctx.values['json'] === true) {
+      const headersJson: Record<string, string> = {};
+      res.headers.forEach((v, k) => (headersJson[k] = v));
+      let parsed: unknown = text;
+      try {
+        parsed = text === '' ? null : JSON.parse(text);
+      } catch {
+        // not JSON: the body as text
+      }
+      text = JSON.stringify(
+        { status: res.status, statusText: res.statusText, headers: headersJson, body: parsed },
+        null,
+        2,
+      );
     }
     const output = str(ctx.values, 'output');
     if (output !== undefined) await ctx.io.writeFile(output, new TextEncoder().encode(text));
