@@ -93,6 +93,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Send a JSON message to an mTLS-authenticated HTTPS API and print the response body.',
     load: async () => (await import('./commands/message.js')).messageCommand,
   },
+  {
+    name: 'completion',
+    summary: 'Print a shell completion script for certified and message: bash, zsh or fish.',
+    load: async () => (await import('./commands/completion.js')).completionCommand,
+  },
 ];
 
 function overview(): string {
