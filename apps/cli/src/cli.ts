@@ -36,6 +36,30 @@ export interface Io {
   waitForShutdown(): Promise<string>;
   /** The runtime's name and version, for `--version`. */
   readonly runtime: string;
+  /** Whether each stream may carry colour (a terminal, and NO_COLOR unset); none when absent. */
+  readonly colour?: { readonly stdout: boolean; readonly stderr: boolean };
+}
+
+/**
+ * Whether a stream may carry colour: a terminal, NO_COLOR absent or empty (https://no-color.org),
+ * and TERM not "dumb". Piped or redirected output never does.
+ */
+export function colourFor(
+  isTTY: boolean | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  return isTTY === true && !env['NO_COLOR'] && env['TERM'] !== 'dumb';
+}
+
+/** `text` in red, yellow or bold when `on`; unchanged otherwise. */
+export function paint(
+  on: boolean | undefined,
+  style: 'red' | 'yellow' | 'bold',
+  text: string,
+): string {
+  if (!on) return text;
+  const code = style === 'red' ? 31 : style === 'yellow' ? 33 : 1;
+  return `\x1b[${code}m${text}\x1b[0m`;
 }
 
 /** CLI-level failure codes (beyond @certified/core's). */
@@ -298,8 +322,9 @@ export async function runCommand(
 
 /** One line per error: `program: CODE: message`; the stack only with -v. */
 export function reportError(e: unknown, io: Io, verbose: boolean, program = 'certified'): number {
+  const red = (code: string): string => paint(io.colour?.stderr, 'red', code);
   if (e instanceof CliError) {
-    io.stderr(`${program}: ${e.code}: ${e.message}\n`);
+    io.stderr(`${program}: ${red(e.code)}: ${e.message}\n`);
     if (e.code === 'ERR_USAGE')
       io.stderr(
         `Run \`${program}${program === 'message' ? '' : ' <command>'} --help\` for usage.\n`,
@@ -308,7 +333,7 @@ export function reportError(e: unknown, io: Io, verbose: boolean, program = 'cer
     return e.exitCode;
   }
   if (isCertifiedError(e)) {
-    io.stderr(`${program}: ${e.code}: ${e.message}\n`);
+    io.stderr(`${program}: ${red(e.code)}: ${e.message}\n`);
     if (verbose) io.stderr(`${stackOf(e)}\n`);
     return 1;
   }

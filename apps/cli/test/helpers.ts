@@ -20,6 +20,8 @@ export const isRoot = process.getuid?.() === 0;
 
 /** Overrides for {@link testIo}. */
 export interface TestIoOptions {
+  /** Colour per stream; default none (as when piped). */
+  readonly colour?: { readonly stdout: boolean; readonly stderr: boolean };
   /** The working directory relative paths resolve against. */
   readonly cwd: string;
   /** Replaces `io.openStore` (e.g. `createFileStore(dir, { fs: failing })`). */
@@ -65,6 +67,7 @@ export function testIo(options: TestIoOptions): TestIo {
       base.resolveConfigDir(config === undefined ? undefined : path.resolve(cwd, config)),
     importModule: (spec) =>
       base.importModule(spec.startsWith('.') ? path.resolve(cwd, spec) : spec),
+    colour: options.colour ?? { stdout: false, stderr: false },
     ...(options.openStore ? { openStore: options.openStore } : {}),
     ...(options.waitForShutdown ? { waitForShutdown: options.waitForShutdown } : {}),
   };

@@ -5,7 +5,7 @@ import {
   readIdentityCertificates,
   type CertificateSummary,
 } from '@certified/identity';
-import { usage, type Command } from '../cli.js';
+import { paint, usage, type Command } from '../cli.js';
 import { printJson } from './shared.js';
 
 function line(c: CertificateSummary): string {
@@ -103,7 +103,7 @@ export const checkCommand: Command = {
     else if (problems.length === 0) ctx.io.stdout(`${dir}: no problems found.\n`);
     else
       ctx.io.stdout(
-        `${problems.map((p) => `${p.severity}: ${p.code}${p.file ? ` ${p.file}` : ''}: ${p.message}`).join('\n')}\n${dir}: ${errors} error(s), ${problems.length - errors} warning(s).\n`,
+        `${problems.map((p) => `${paint(ctx.io.colour?.stdout, p.severity === 'error' ? 'red' : 'yellow', p.severity)}: ${p.code}${p.file ? ` ${p.file}` : ''}: ${p.message}`).join('\n')}\n${dir}: ${errors} error(s), ${problems.length - errors} warning(s).\n`,
       );
     return errors > 0 ? 1 : 0;
   },

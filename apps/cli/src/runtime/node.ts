@@ -7,7 +7,7 @@ import process from 'node:process';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createFileStore, resolveConfigDir } from '@certified/node/store';
-import { CliError, type Io } from '../cli.js';
+import { CliError, colourFor, type Io } from '../cli.js';
 
 declare const Deno: { version: { deno: string } } | undefined;
 declare const Bun: { version: string } | undefined;
@@ -45,6 +45,10 @@ export function nodeIo(): Io {
     env: process.env,
     cwd,
     runtime: runtimeName(),
+    colour: {
+      stdout: colourFor(process.stdout.isTTY, process.env),
+      stderr: colourFor(process.stderr.isTTY, process.env),
+    },
     async writeFile(path, data) {
       const target = resolve(cwd, path);
       const tmp = `${target}.${process.pid}.tmp`;
