@@ -48,7 +48,7 @@ describe('colour', () => {
         : spawnSync(process.execPath, [bundle, 'frobnicate'], { env, encoding: 'utf8' });
       return `${r.stdout}${r.stderr}`;
     };
-    const env = { ...process.env, TERM: 'xterm' };
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
     delete env['NO_COLOR'];
     expect(run(env, true)).toContain(`${ESC}31mERR_USAGE`);
     expect(run({ ...env, NO_COLOR: '1' }, true)).not.toContain(ESC);
