@@ -15,7 +15,12 @@ import {
   type ServerUnaryCall,
   type ServerWritableStream,
 } from '@grpc/grpc-js';
-import { createPathValidator, NetworkError, type PathValidator } from '@certified/core';
+import {
+  createPathValidator,
+  fingerprint,
+  NetworkError,
+  type PathValidator,
+} from '@certified/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   count,
@@ -277,6 +282,7 @@ describe('GrpcListener.updateTrust', () => {
         code: 'ERR_CHAIN_NO_PATH',
         message: expect.any(String),
         subject: 'CN=Bob',
+        fingerprint: fingerprint(bob.certificate.der),
       },
     ]);
     const handled = calls.length;
