@@ -518,12 +518,7 @@ async function keyed(
   try {
     pair = await importPrivateKey(keyBytes, options);
   } catch (e) {
-    if (!(e instanceof CertifiedError)) throw e;
-    throw new IdentityError(
-      'ERR_IDENTITY_FILE_INVALID',
-      `${base}.key is not a usable private key: ${e.message}`,
-      { field: `${base}.key`, cause: e },
-    );
+    throw unusableKey(base, e);
   }
   const { certificate, chain } = certificateFile(base, crtBytes);
   const spki = new Uint8Array(
@@ -543,13 +538,18 @@ function keyFileStructure(base: 'id' | 'CA', keyBytes: Uint8Array): void {
   try {
     readPrivateKeyDer(keyBytes);
   } catch (e) {
-    if (!(e instanceof CertifiedError)) throw e;
-    throw new IdentityError(
-      'ERR_IDENTITY_FILE_INVALID',
-      `${base}.key is not a usable private key: ${e.message}`,
-      { field: `${base}.key`, cause: e },
-    );
+    throw unusableKey(base, e);
   }
+}
+
+/** A key file's read or import failure as ERR_IDENTITY_FILE_INVALID; anything else unchanged. */
+function unusableKey(base: 'id' | 'CA', e: unknown): unknown {
+  if (!(e instanceof CertifiedError)) return e;
+  return new IdentityError(
+    'ERR_IDENTITY_FILE_INVALID',
+    `${base}.key is not a usable private key: ${e.message}`,
+    { field: `${base}.key`, cause: e },
+  );
 }
 
 function certificateFile(base: 'id' | 'CA', crtBytes: Uint8Array): CertificateWithChain {

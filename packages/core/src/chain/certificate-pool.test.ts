@@ -29,4 +29,25 @@ describe('CertificatePool', () => {
     expect(back.der).toEqual(ca.der);
     expect(pool.get(ca.der.slice()).der).toEqual(ca.der);
   });
+
+  it('recall answers only exactly the bytes it holds, and keeps what it answers from eviction', async () => {
+    const keyPair = await generateKeyPair({ algorithm: 'Ed25519' });
+    const certs = await Promise.all(
+      ['A', 'B', 'C'].map((o) =>
+        createSelfSignedCa({ subject: organizationName({ organization: o }), keyPair }),
+      ),
+    );
+    const pool = new CertificatePool(2);
+    const a = pool.get(certs[0]!.der.slice());
+    pool.get(certs[1]!.der.slice());
+    const buffer = certs[0]!.der.slice();
+    expect(pool.recall(buffer)).toBe(a);
+    buffer[buffer.length - 1]! ^= 1;
+    expect(pool.recall(buffer)).toBeUndefined(); // rewritten: never its old answer
+    // recall counted as a use of A, so adding C evicts B, not A.
+    pool.get(certs[2]!.der.slice());
+    expect(pool.recall(certs[0]!.der.slice())).toBe(a);
+    expect(pool.peek(certs[1]!.der.slice())).toBeUndefined();
+    expect(new CertificatePool(0).recall(certs[0]!.der)).toBeUndefined();
+  });
 });
