@@ -334,6 +334,41 @@ describe('serve(app, options): revocation', () => {
   });
 });
 
+describe('serve(app, options): reload', () => {
+  it('a known_clients change while reload() reads it is not reported again by the next reload()', async () => {
+    const own = await makeIdentity('org', 'Racing');
+    const eve = await makeIdentity('person', 'EveRacer');
+    await addClient(own.identity, 'eve', pem(eve.identity.signer!.certificate));
+    const inner = own.identity.store;
+    let armed = false;
+    // Eve's file disappears right after a reload lists the directory, before it is read.
+    const store = new Proxy(inner, {
+      get(target, key) {
+        if (key === 'list')
+          return async (dir: string) => {
+            const names = await target.list(dir);
+            if (armed && dir === 'known_clients') {
+              armed = false;
+              rmSync(join(own.dir, 'known_clients', 'eve.crt'));
+            }
+            return names;
+          };
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    await using running = await serve(() => new Response('ok'), {
+      identity: { ...(await loadIdentity(inner)), store },
+      url: 'https://127.0.0.1:0',
+      reloadIntervalMs: 0,
+    });
+    armed = true;
+    expect(await running.reload()).toMatchObject({ ok: true, changed: true });
+    // What is in force is what is on disk now: nothing more to apply.
+    expect(await running.reload()).toMatchObject({ ok: true, changed: false });
+  });
+});
+
 describe('serve(app, options): lifecycle and bad input', () => {
   it('lets a request in progress finish on close, then refuses new connections', async () => {
     const own = await serve(app, {

@@ -169,10 +169,19 @@ export async function serve(app: ServeApp, options: ServeOptions = {}): Promise<
   let running: Promise<ReloadEvent> | undefined;
   const reloadOnce = async (): Promise<ReloadEvent> => {
     try {
-      const now = await snapshot(store);
+      let now = await snapshot(store);
       if (sameSnapshot(now, seen))
         return { ok: true, changed: false, anchors: clientAnchors(identity).length, revoked: 0 };
-      const next = await loadIdentity(store);
+      let next = await loadIdentity(store);
+      // known_clients/ may change while it is read: `seen` must describe what was loaded, or the
+      // next reload reports a change that is already in force. Read again until both reads agree
+      // (a few tries; a directory that never settles is re-read at the next interval anyway).
+      for (let tries = 0; tries < 3; tries++) {
+        const after = await snapshot(store);
+        if (sameSnapshot(after, now)) break;
+        now = after;
+        next = await loadIdentity(store);
+      }
       // The app's view (c.env.trust) and the handshake's switch together.
       trust = trustOf(next);
       identity = next;
