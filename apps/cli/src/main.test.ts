@@ -63,6 +63,10 @@ const read = (file: string) => fs.readFile(path.resolve(work, file), 'utf8');
 const modeOf = async (file: string) => (await fs.stat(file)).mode & 0o777;
 const pemDer = (pem: string) => readDerInput(pem).blocks[0]!.der;
 
+/** The service's letter for Bob, listing itself as "notes" (the shared test fixture's letter). */
+const svcIntroducesBob = (): Promise<string> =>
+  ok(['introduce', 'bob.b64', '--service', 'notes=https://127.0.0.1:8443', '--config', svc]);
+
 /** Runs a failing command and asserts its one error line and that `dir` did not change at all. */
 async function expectUnchanged(
   dir: string,
@@ -156,14 +160,7 @@ describe('--json: every command that prints says the same as one JSON document',
       auths: [expect.stringMatching(/Example Org/)],
     });
 
-    const letter = await ok([
-      'introduce',
-      'bob.b64',
-      '--service',
-      'notes=https://127.0.0.1:8443',
-      '--config',
-      svc,
-    ]);
+    const letter = await svcIntroducesBob();
     await write('bob-letter-json.json', letter);
     const intro = JSON.parse(
       await ok(['add-intro', 'bob-letter-json.json', '--json', '--config', await copyOf(bob)]),
@@ -487,14 +484,7 @@ describe('happy paths', () => {
   });
 
   it('introduce prints a letter with exactly signed_cert, ca_cert, services; add-intro installs it', async () => {
-    const letterText = await ok([
-      'introduce',
-      'bob.b64',
-      '--service',
-      'notes=https://127.0.0.1:8443',
-      '--config',
-      svc,
-    ]);
+    const letterText = await svcIntroducesBob();
     const letter = JSON.parse(letterText) as Record<string, unknown>;
     expect(Object.keys(letter).sort()).toEqual(['ca_cert', 'services', 'signed_cert']);
     expect(letter['services']).toEqual({ notes: 'https://127.0.0.1:8443' });
@@ -952,14 +942,7 @@ describe('bad input leaves the directory exactly as it was', () => {
   });
 
   it('set-org: refused without --overwrite; a full disk mid-way changes nothing; then it joins', async () => {
-    const letter = await ok([
-      'introduce',
-      'bob.b64',
-      '--service',
-      'notes=https://127.0.0.1:8443',
-      '--config',
-      svc,
-    ]);
+    const letter = await svcIntroducesBob();
     await write('org-letter.json', letter);
     const dir = await copyOf(bob);
     await ok(['add-intro', 'bob-letter.json', '--config', dir]);
