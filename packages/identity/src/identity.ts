@@ -620,7 +620,16 @@ export function signerNameOf(cert: Certificate): string {
   return ornlName(cert.subject);
 }
 
-/** base64-DER (either alphabet), PEM or DER → one certificate, or a JSON with `ca_cert` (`get-signer`). */
+/**
+ * Certificates as the CLI takes them: PEM (one or a bundle), DER, base64-DER (either alphabet), or
+ * `get-signer`'s JSON `{ "ca_cert": base64-DER }`.
+ *
+ * @param input - the file's bytes or text.
+ * @param field - what the input is, for the error message ("service certificate").
+ * @throws IdentityError ERR_IDENTITY_INPUT_INVALID when it is none of those.
+ * @example
+ * const [signer] = readCertificateInput(await readFile('signer.json'), 'pinned certificate');
+ */
 export function readCertificateInput(input: Uint8Array | string, field: string): Certificate[] {
   const text =
     typeof input === 'string' ? input : input[0] === 0x30 ? undefined : dec.decode(input);

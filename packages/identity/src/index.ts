@@ -12,6 +12,7 @@ export {
   loadIdentity,
   loadService,
   parseService,
+  readCertificateInput,
   readIdentityCertificates,
   serviceUrlProblem,
   serviceYaml,

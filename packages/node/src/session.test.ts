@@ -134,6 +134,23 @@ describe('createSession', () => {
     expect(err.code).toMatch(/^ERR_NET_(TLS|PROTOCOL)$/);
   });
 
+  it("pin replaces the directory's anchors for every URL: a plain URL trusted, an alias judged by the pin", async () => {
+    const notesCa = (await createSession({ store: world.ada })).route('https://notes/').anchors[0]!;
+    const plain = `${world.notes.server.url}/pinned`;
+    {
+      await using session = await createSession({ store: world.ada });
+      expect((await rejection(session.fetch(plain))).code).toBe('ERR_CHAIN_NO_PATH');
+    }
+    await using pinned = await createSession({ store: world.ada, pin: [notesCa] });
+    expect(await (await pinned.fetch(plain)).text()).toBe('hello Ada');
+    // the alias still resolves, but its service's pin no longer counts: Ada's own CA did not sign notes
+    const adaCa = pinned.identity.signer!.certificate;
+    await using other = await createSession({ store: world.ada, pin: [adaCa] });
+    expect(other.route('https://notes/').url).toBe(`${world.notes.server.url}/`);
+    expect((await rejection(other.fetch('https://notes/'))).code).toBe('ERR_CHAIN_NO_PATH');
+    await expect(createSession({ store: world.ada, pin: [] })).rejects.toThrow(TypeError);
+  });
+
   it('rejects a URL that is not https with ERR_IDENTITY_INPUT_INVALID', async () => {
     await using session = await createSession({ store: world.ada });
     expect((await rejection(session.fetch('http://notes/'))).code).toBe(

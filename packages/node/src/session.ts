@@ -39,6 +39,11 @@ export interface SessionOptions {
   readonly timeoutMs?: number;
   /** Connections per origin, as `createMtlsFetch`'s; default 6. */
   readonly maxSockets?: number;
+  /**
+   * A one-off pin: every server must chain to one of these (CAs, or the server's own certificate)
+   * instead of its service's pinned certificate and `known_servers/*.crt`. Aliases still resolve.
+   */
+  readonly pin?: readonly Certificate[];
   /** How long an idle connection is kept, as `createMtlsFetch`'s; default 4 000 ms. */
   readonly idleTimeoutMs?: number;
 }
@@ -88,6 +93,7 @@ export interface Session {
  * @param options.time - validation clock; default now.
  * @param options.timeoutMs - per request; default 30 000.
  * @param options.maxSockets - connections per origin; default 6.
+ * @param options.pin - judge every server by these certificates instead of the directory's.
  * @param options.idleTimeoutMs - idle connection lifetime; default 4 000.
  * @returns the session. Its `fetch` rejects as `createMtlsFetch`'s does, and with `IdentityError`
  *   ERR_SERVICE_UNKNOWN for an alias (a host name without a dot) that has no service file, or a
@@ -122,6 +128,11 @@ export async function createSession(options: SessionOptions = {}): Promise<Sessi
     throw new TypeError(
       `createSession options.identity must be a loaded Identity (loadIdentity), received ${describeValue(identity)}`,
     );
+  const pin = options.pin;
+  if (pin !== undefined && (!Array.isArray(pin) || pin.length === 0 || !pin.every((c) => c?.der)))
+    throw new TypeError(
+      `createSession options.pin must be a non-empty array of certificates, received ${describeValue(pin)}`,
+    );
   const clients = new Map<string, MtlsFetch>();
   let closed = false;
 
@@ -138,7 +149,7 @@ export async function createSession(options: SessionOptions = {}): Promise<Sessi
         `No service "${host}" in ${identity.location}: add it with \`certified add-service\` or \`add-intro\` (a host name must contain a dot).`,
         { field: `known_servers/${host}.yaml` },
       );
-    const anchors = serverAnchors(identity, service);
+    const anchors = pin ?? serverAnchors(identity, service);
     if (anchors.length === 0)
       throw new IdentityError(
         'ERR_SERVICE_UNKNOWN',

@@ -249,6 +249,25 @@ describe('serve and message', () => {
     );
   });
 
+  it('--pin CERT trusts a server for one call, and writes nothing', async () => {
+    const before = await fs.readdir(path.join(ada, 'known_servers'));
+    const r = await send([`${url}/`, '--pin', 'svc-signer.json'], ada);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Ada Lovelace');
+    expect(await fs.readdir(path.join(ada, 'known_servers'))).toEqual(before);
+    // the pin replaces the alias's own: a service pinned to the right CA, judged by the wrong one
+    const wrong = await send(['https://notes/', '--pin', path.join(stranger, 'CA.crt')], ada);
+    expect(expectOneLineError(wrong, 'ERR_CHAIN_NO_PATH', { program: 'message' })).not.toMatch(
+      /add-service/,
+    );
+    await fs.writeFile(path.join(work, 'notes.txt'), 'not a certificate\n');
+    const junk = await send([`${url}/`, '--pin', 'notes.txt'], ada);
+    expect(expectOneLineError(junk, 'ERR_IDENTITY_INPUT_INVALID', { program: 'message' })).toMatch(
+      /^The --pin notes\.txt is not a readable certificate/,
+    );
+  });
+
   it('an alias with no service file: exit 1 with ERR_SERVICE_UNKNOWN, nothing sent', async () => {
     const r = await send(['https://notez/'], ada);
     expect(expectOneLineError(r, 'ERR_SERVICE_UNKNOWN', { program: 'message' })).toMatch(

@@ -1,6 +1,7 @@
 /** @module commands/message — `message URL [JSON]`: one request to an mTLS API, the server judged by our validator. */
 import { join } from 'node:path';
 import { formatName, IdentityError } from '@certified/core';
+import { readCertificateInput } from '@certified/identity';
 import { parse as parseYaml } from 'yaml';
 import { CliError, list, str, typedHttpsUrl, usage, type Command } from '../cli.js';
 import { readText } from './shared.js';
@@ -57,6 +58,12 @@ export const messageCommand: Command = {
       short: 'i',
       description: 'Print the status line and response headers before the body.',
     },
+    pin: {
+      type: 'string',
+      placeholder: 'CERT',
+      description:
+        'Trust the server only if it chains to CERT (its CA or its own certificate: PEM, base64-DER or get-signer JSON), instead of known_servers/; for one call, nothing is written.',
+    },
     output: {
       type: 'string',
       short: 'o',
@@ -68,6 +75,7 @@ export const messageCommand: Command = {
     'message https://notes/items',
     'message https://notes/items \'{"message": "hello"}\'',
     'message -X DELETE https://127.0.0.1:8443/items/1 -H "X-Trace: 1" -v',
+    'message https://127.0.0.1:8443/items --pin signer.json',
   ],
   async run(ctx) {
     const [url, inline] = ctx.positionals as [string, string | undefined];
@@ -114,8 +122,15 @@ export const messageCommand: Command = {
       }
     }
 
+    const pinFile = str(ctx.values, 'pin');
+    const pin = pinFile
+      ? readCertificateInput(await ctx.io.readFile(pinFile), `--pin ${pinFile}`)
+      : undefined;
     // The session resolves the alias, picks the chain the service accepts and pins its certificate.
-    await using session = await ctx.io.createSession({ store: ctx.store() });
+    await using session = await ctx.io.createSession({
+      store: ctx.store(),
+      ...(pin ? { pin } : {}),
+    });
     let route;
     try {
       route = session.route(url);
@@ -127,7 +142,7 @@ export const messageCommand: Command = {
       )
         throw new CliError(
           'ERR_CHECK_FAILED',
-          `Nothing to judge ${new URL(url).host} by: no service file pins a certificate and known_servers/ has no *.crt.`,
+          `Nothing to judge ${new URL(url).host} by: no service file pins a certificate and known_servers/ has no *.crt; pass --pin CERT to trust a certificate for this call.`,
           { cause: e },
         );
       throw e;
@@ -148,7 +163,7 @@ export const messageCommand: Command = {
         ...(body === undefined ? {} : { body }),
       });
     } catch (e) {
-      throw withFix(e, fixFor(e, new URL(route.url), service, ctx.configDir().dir));
+      throw withFix(e, fixFor(e, new URL(route.url), service, ctx.configDir().dir, !!pin));
     }
     ctx.debug(`HTTP ${res.status} ${res.statusText}`);
     if (ctx.values['include'] === true) {
@@ -207,9 +222,11 @@ function fixFor(
   target: URL,
   service: { alias: string } | undefined,
   configDir: string,
+  pinned: boolean,
 ): string | undefined {
   const code = (e as { code?: unknown })?.code;
   if (typeof code !== 'string') return undefined;
+  if (code.startsWith('ERR_CHAIN_') && pinned) return undefined; // the user chose what to trust
   if (code.startsWith('ERR_CHAIN_')) {
     const add = service
       ? `certified add-service ${service.alias} signer.json --url ${target.origin} --overwrite`
