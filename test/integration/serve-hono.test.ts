@@ -12,7 +12,13 @@ import { emailAddress, encodePem, ipAddress, organizationName, personName } from
 import { addClient, initIdentity, type Identity } from '@certified/identity';
 import { accessLog, type AccessLogRecord } from '@certified/access-log';
 import { requireClientCert } from '@certified/hono';
-import { createFileStore, serve, type CertifiedServer, type ReloadEvent } from '@certified/node';
+import {
+  createFileStore,
+  serve,
+  type CertifiedServer,
+  type ReloadEvent,
+  type ServeEnv,
+} from '@certified/node';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -69,7 +75,7 @@ beforeAll(async () => {
   await identityIn('bob', 'Bob');
   await addClient(notes, 'ada', encodePem('CERTIFICATE', ada.signer!.certificate.der));
 
-  const app = new Hono();
+  const app = new Hono<{ Bindings: ServeEnv }>();
   app.use(accessLog({ sink: (_line, record) => logged.push(record) }));
   // Only Ada may write; everyone trusted may read.
   app.use(
@@ -80,6 +86,16 @@ beforeAll(async () => {
   app.get('/whoami', (c) => {
     const p = c.get('certified');
     return c.json({ commonName: p.commonName, anchor: p.anchor.name, source: p.source });
+  });
+  // One shape for the caller: the middleware's and the server's agree field for field.
+  app.get('/both', (c) => {
+    const { path: _p, certificate: _c, anchor, ...hono } = c.get('certified');
+    const { path: _p2, certificate: _c2, anchor: anchor2, ...env } = c.env.caller!;
+    const bare = ({ certificate: _x, ...a }: typeof anchor) => a;
+    return c.json({
+      hono: { ...hono, anchor: bare(anchor) },
+      env: { ...env, anchor: bare(anchor2) },
+    });
   });
   app.post('/notes', (c) => c.json({ saved: true }, 201));
 
@@ -102,6 +118,13 @@ describe.skipIf(curlMissing && !isCI)('serve() + requireClientCert() + accessLog
       'the access-log line',
     );
     expect(JSON.stringify(line)).toMatch(/Ada/);
+  });
+
+  it("c.get('certified') and c.env.caller are the same CertifiedPeer", async () => {
+    const r = await curl('ada', `${server.url}/both`);
+    const { hono, env } = JSON.parse(r.body);
+    expect(hono).toMatchObject({ subject: 'CN=Ada', anchor: { name: 'ada' }, source: 'tls' });
+    expect(env).toEqual(hono);
   });
 
   it('follows a client added while the server runs (no restart), and authorize gives 403', async () => {

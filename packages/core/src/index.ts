@@ -4,6 +4,13 @@
  */
 export * from './errors.js';
 export { describeValue, VALIDATED_PATH } from './peer.js';
+export { certifiedPeer } from './caller.js';
+export type {
+  CertifiedAltNames,
+  CertifiedAnchor,
+  CertifiedPeer,
+  CertifiedPeerOptions,
+} from './caller.js';
 export {
   decodePem,
   decodePemBundle,

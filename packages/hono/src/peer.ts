@@ -4,14 +4,12 @@
  * let the caller in); and {@link createClientTrust}, the validator and labels of an identity.
  */
 import {
-  commonNameOf,
+  certifiedPeer,
   createPathValidator,
   fingerprint,
-  formatName,
   parseCertificate,
-  type Certificate,
   type CertificateInput,
-  type Name,
+  type CertifiedPeer as CorePeer,
   type PathValidator,
   type PathValidatorOptions,
   type ValidatedPath,
@@ -22,46 +20,14 @@ import type { ForwardedFormat } from './proxy-headers.js';
 /** Where the certificate came from: the TLS connection itself, or a proxy's header. */
 export type CertificateSource = 'tls' | ForwardedFormat;
 
-/** The subjectAltNames of a certificate, by kind, as text (other kinds are left out). */
-export interface CertifiedAltNames {
-  readonly dns: readonly string[];
-  /** Canonical text: dotted IPv4, RFC 5952 IPv6. */
-  readonly ip: readonly string[];
-  readonly email: readonly string[];
-  readonly uri: readonly string[];
-}
-
-/** The trust anchor the caller's path ended at. */
-export interface CertifiedAnchor {
-  /** RFC 4514 subject. */
-  readonly subject: string;
-  readonly commonName: string | undefined;
-  /** SHA-256 of the DER, `AB:CD:…`. */
-  readonly fingerprint: string;
-  /** The label given for this anchor (e.g. the `known_clients` file name), if any. */
-  readonly name: string | undefined;
-  /** True when the anchor is the caller's own certificate (a pinned end-entity certificate). */
-  readonly pinned: boolean;
-  readonly certificate: Certificate;
-}
+export type { CertifiedAltNames, CertifiedAnchor } from '@certified/core';
 
 /**
- * The authenticated caller: `c.get('certified')` after {@link requireClientCert}. Every field comes
- * from a path our validator accepted, never from unvalidated bytes. Frozen.
+ * The authenticated caller: `c.get('certified')` after {@link requireClientCert}. The same shape as
+ * `@certified/node`'s `c.env.caller` and `grpcPeerOf(call)` (`CertifiedPeer` from `@certified/core`),
+ * with `source` naming the proxy format when a proxy forwarded the certificate.
  */
-export interface CertifiedPeer {
-  /** RFC 4514 subject, e.g. `CN=Ada Lovelace`. */
-  readonly subject: string;
-  readonly commonName: string | undefined;
-  readonly altNames: CertifiedAltNames;
-  /** SHA-256 of the certificate DER, `AB:CD:…` (`openssl x509 -fingerprint -sha256`). */
-  readonly fingerprint: string;
-  readonly certificate: Certificate;
-  /** The validated path, peer first, anchor last. */
-  readonly path: ValidatedPath;
-  readonly anchor: CertifiedAnchor;
-  readonly source: CertificateSource;
-}
+export type CertifiedPeer = CorePeer<CertificateSource>;
 
 /** The context variables `requireClientCert` sets, for `new Hono<{ Variables: CertifiedVariables }>()`. */
 export interface CertifiedVariables {
@@ -148,47 +114,5 @@ export function buildPeer(
   source: CertificateSource,
   names: AnchorNames | undefined,
 ): CertifiedPeer {
-  const cert = path.peer.certificate;
-  const alt = {
-    dns: [] as string[],
-    ip: [] as string[],
-    email: [] as string[],
-    uri: [] as string[],
-  };
-  for (const g of path.peer.altNames)
-    if (g.type === 'dns' || g.type === 'ip' || g.type === 'email' || g.type === 'uri')
-      alt[g.type].push(g.value);
-  const anchorFp = fingerprint(path.anchor);
-  const anchor: CertifiedAnchor = Object.freeze({
-    subject: nameText(path.anchor.subject),
-    commonName: commonNameOf(path.anchor.subject),
-    fingerprint: anchorFp,
-    name: names?.get(anchorFp),
-    // A path of one certificate is a peer that is itself an anchor (pinned).
-    pinned: path.path.length === 1,
-    certificate: path.anchor,
-  });
-  return Object.freeze({
-    subject: nameText(path.peer.subject),
-    commonName: path.peer.commonName,
-    altNames: Object.freeze({
-      dns: Object.freeze(alt.dns),
-      ip: Object.freeze(alt.ip),
-      email: Object.freeze(alt.email),
-      uri: Object.freeze(alt.uri),
-    }),
-    fingerprint: fingerprint(cert),
-    certificate: cert,
-    path,
-    anchor,
-    source,
-  });
-}
-
-function nameText(name: Name): string {
-  try {
-    return formatName(name);
-  } catch {
-    return ''; // a validated certificate with an unprintable name: leave it to `certificate`
-  }
+  return certifiedPeer(path, { source, anchorNames: names });
 }

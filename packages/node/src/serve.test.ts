@@ -18,6 +18,7 @@ import {
   ipAddress,
   dnsName,
   emailAddress,
+  fingerprint,
   formatName,
   issueEndEntityCertificate,
   organizationName,
@@ -132,6 +133,15 @@ app.get('/whoami', (c) =>
     commonName: c.env.peer?.peer.commonName,
     anchor: c.env.peer && formatName(c.env.peer.anchor.subject),
     http: c.env.incoming.httpVersion,
+    caller: c.env.caller && {
+      subject: c.env.caller.subject,
+      email: c.env.caller.altNames.email,
+      fingerprint: c.env.caller.fingerprint,
+      anchor: c.env.caller.anchor.name,
+      pinned: c.env.caller.anchor.pinned,
+      source: c.env.caller.source,
+      same: c.env.caller === c.env.caller, // built once
+    },
   }),
 );
 app.get('/slow', async (c) => {
@@ -150,6 +160,7 @@ let serverOnly: CurlIdentity; // Ada's CA, EKU serverAuth only
 let carol: CurlIdentity; // her end-entity certificate is pinned
 let bob: CurlIdentity; // introduced by Partner, whose CA is in known_clients
 let partnerFile: string;
+let adaFingerprint: string;
 
 beforeAll(async () => {
   notes = await makeIdentity('org', 'Notes');
@@ -161,6 +172,7 @@ beforeAll(async () => {
   await addClient(notes.identity, 'ada', pem(a.identity.signer!.certificate));
   const ac = clientCredentials(a.identity);
   ada = writeCurlFiles('ada', ac.certificates, ac.keyPem);
+  adaFingerprint = fingerprint(ac.certificates[0]!);
 
   // Leaves Ada's CA signs that must still be refused.
   const signer = {
@@ -218,6 +230,21 @@ describe.skipIf(curlMissing && !isCI)('serve(app, { configDir }) with real curl'
     const r = await curl(ada, `${server.url}/whoami`, ['--http1.1']);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toMatchObject({ commonName: 'Ada', http: '1.1' });
+  });
+
+  it("names the caller on c.env.caller in core's CertifiedPeer shape, anchor labelled by its known_clients file", async () => {
+    const r = await curl(ada, `${server.url}/whoami`);
+    expect(JSON.parse(r.stdout).caller).toEqual({
+      subject: 'CN=Ada',
+      email: ['ada@example.org'],
+      fingerprint: adaFingerprint,
+      anchor: 'ada',
+      pinned: false,
+      source: 'tls',
+      same: true,
+    });
+    const pinned = JSON.parse((await curl(carol, `${server.url}/whoami`)).stdout).caller;
+    expect(pinned).toMatchObject({ subject: 'CN=Carol', anchor: 'carol', pinned: true });
   });
 
   it('speaks HTTP/2 when the client asks for it (curl --http2)', async () => {

@@ -100,8 +100,8 @@ const DEFAULT_RELOAD_INTERVAL_MS = 1000;
 /**
  * Serves `app` over mutual TLS as a certified identity: the server presents `id.crt` and its chain,
  * and each client's chain is judged by our validator against `known_clients/` during the handshake,
- * before any HTTP byte is read. The caller reaches the app as `c.env.peer` (or via `peerOf`, or
- * `@certified/hono`'s middleware). Results are cached per chain, so a returning client costs no
+ * before any HTTP byte is read. The caller reaches the app as `c.env.caller` (core's `CertifiedPeer`,
+ * as `@certified/hono`'s middleware gives it; the raw path is `c.env.peer`). Results are cached per chain, so a returning client costs no
  * signature checks. Changes to `known_clients/` apply within `reloadIntervalMs` without a restart;
  * a new server certificate or key needs a restart.
  *
@@ -116,7 +116,7 @@ const DEFAULT_RELOAD_INTERVAL_MS = 1000;
  * import { serve } from '@certified/node';
  *
  * const app = new Hono();
- * app.get('/', (c) => c.text(`Hello, ${c.env.peer.peer.commonName}`));
+ * app.get('/', (c) => c.text(`Hello, ${c.env.caller?.commonName}`));
  * const server = await serve(app, { configDir: '/etc/certified/notes', url: 'https://0.0.0.0:8443' });
  * process.on('SIGTERM', () => void server.close());
  */

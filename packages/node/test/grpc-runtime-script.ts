@@ -118,12 +118,12 @@ async function start(algorithm: TlsAlgorithm) {
       call: ServerUnaryCall<HelloRequest, HelloReply>,
       callback: (e: null, r: HelloReply) => void,
     ) {
-      const caller = grpcPeerOf(call)?.peer.commonName ?? null;
+      const caller = grpcPeerOf(call)?.commonName ?? null;
       calls.push(`hello ${caller}`);
       callback(null, { text: `hello ${call.request.name}`, caller });
     },
     async count(call: ServerWritableStream<HelloRequest, HelloReply>) {
-      const caller = grpcPeerOf(call)?.peer.commonName ?? null;
+      const caller = grpcPeerOf(call)?.commonName ?? null;
       calls.push(`count ${caller}`);
       call.write({ text: `${call.request.name} 1`, caller });
       if (call.request.name === 'held') await held;

@@ -89,7 +89,7 @@ async function start(identity: TlsIdentity): Promise<Running> {
       call: ServerUnaryCall<HelloRequest, HelloReply>,
       callback: (e: null, r: HelloReply) => void,
     ) {
-      const caller = grpcPeerOf(call)?.peer.commonName ?? null;
+      const caller = grpcPeerOf(call)?.commonName ?? null;
       calls.push({ caller, auth: call.metadata.get('authorization')[0]?.toString() });
       callback(null, { text: `hello ${call.request.name}`, caller });
     },

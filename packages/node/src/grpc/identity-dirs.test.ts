@@ -77,7 +77,7 @@ beforeAll(async () => {
       call: ServerUnaryCall<HelloRequest, HelloReply>,
       callback: (e: null, r: HelloReply) => void,
     ) {
-      const caller = grpcPeerOf(call)?.peer.commonName ?? null;
+      const caller = grpcPeerOf(call)?.commonName ?? null;
       callers.push(caller ?? '(nobody)');
       callback(null, { text: `hello ${call.request.name}`, caller });
     },

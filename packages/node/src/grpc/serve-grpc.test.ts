@@ -16,10 +16,12 @@ import {
   type ServerWritableStream,
 } from '@grpc/grpc-js';
 import {
+  certifiedPeer,
   createPathValidator,
   fingerprint,
   NetworkError,
   type PathValidator,
+  VALIDATED_PATH,
 } from '@certified/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -88,12 +90,12 @@ async function start(
       call: ServerUnaryCall<HelloRequest, HelloReply>,
       callback: (e: null, r: HelloReply) => void,
     ) {
-      const caller = grpcPeerOf(call)?.peer.commonName ?? null;
+      const caller = grpcPeerOf(call)?.commonName ?? null;
       calls.push({ method: 'hello', caller });
       callback(null, { text: `hello ${call.request.name}`, caller });
     },
     async count(call: ServerWritableStream<HelloRequest, HelloReply>) {
-      const caller = grpcPeerOf(call)?.peer.commonName ?? null;
+      const caller = grpcPeerOf(call)?.commonName ?? null;
       calls.push({ method: 'count', caller });
       call.write({ text: `${call.request.name} 1`, caller });
       await countGate;
@@ -432,6 +434,22 @@ describe('grpcPeerOf', () => {
       ok: true,
       value: { text: 'hello plain', caller: null },
     });
+  });
+
+  it("gives the caller in core's CertifiedPeer shape, built once per path", async () => {
+    const r = await pki.validator().validate({
+      peer: ada.certificates[0]!,
+      chain: ada.certificates.slice(1),
+      purpose: 'clientAuth',
+    });
+    if (!r.ok) throw new Error(r.message);
+    const metadata = new Metadata();
+    (metadata as unknown as Record<symbol, unknown>)[VALIDATED_PATH] = r;
+    const caller = grpcPeerOf({ metadata })!;
+    expect(caller).toEqual(certifiedPeer(r));
+    expect(caller.subject).toBe('CN=Ada');
+    expect(caller.source).toBe('tls');
+    expect(grpcPeerOf(metadata)).toBe(caller);
   });
 
   it('cannot be forged with metadata', () => {

@@ -14,10 +14,12 @@ import { experimental, ServerCredentials, ServerInterceptingCall, status } from 
 import type { ConnectionInjector, Metadata, Server, ServerInterceptor } from '@grpc/grpc-js';
 import {
   VALIDATED_PATH,
+  type CertifiedPeer,
   type PathValidator,
   type ValidatedPath,
   describeValue,
 } from '@certified/core';
+import { callerOf } from '../tls/caller.js';
 import type { ConnectionTrust } from '../tls/connection-trust.js';
 import { chainPem, checkKeyMatches, checkKeyPem } from '../tls/peer-chain.js';
 import { listenAddress, refusalLimiterOf, safely } from '../tls/admission.js';
@@ -110,22 +112,26 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
  * `call.metadata`.
  *
  * @param source - a server call object, or its metadata.
- * @returns the path (read `peer.commonName`, `peer.subject`, `anchor`), or undefined for a call that
- *   did not come through `serveGrpc`.
+ * @returns the caller, in the shape `@certified/hono`'s `c.get('certified')` and `@certified/node`'s
+ *   `c.env.caller` have (`CertifiedPeer`: `subject`, `commonName`, `altNames`, `fingerprint`,
+ *   `anchor`, and the validated `path`), or undefined for a call that did not come through `serveGrpc`.
  * @example
  * server.addService(Greeter, {
  *   hello(call, callback) {
- *     callback(null, { text: `hello ${grpcPeerOf(call)?.peer.commonName}` });
+ *     callback(null, { text: `hello ${grpcPeerOf(call)?.commonName}` });
  *   },
  * });
  */
-export function grpcPeerOf(source: GrpcPeerSource | null | undefined): ValidatedPath | undefined {
+export function grpcPeerOf(
+  source: GrpcPeerSource | null | undefined,
+): CertifiedPeer<'tls'> | undefined {
   if (!source || typeof source !== 'object') return undefined;
   // Not `instanceof Metadata`: the app may load another copy of grpc-js than ours.
   const metadata: unknown = 'metadata' in source ? source.metadata : source;
   if (!metadata || typeof metadata !== 'object') return undefined;
   // A symbol property never comes from the wire: a client cannot forge it with a metadata header.
-  return (metadata as { [VALIDATED_PATH]?: ValidatedPath })[VALIDATED_PATH];
+  const path = (metadata as { [VALIDATED_PATH]?: ValidatedPath })[VALIDATED_PATH];
+  return path && callerOf(path);
 }
 
 /**
@@ -155,7 +161,7 @@ export function grpcPeerOf(source: GrpcPeerSource | null | undefined): Validated
  *   `server` that is not a grpc-js `Server`, `RangeError` for a bad handshakeTimeoutMs.
  * @example
  * const server = new grpc.Server();
- * server.addService(Greeter, { hello: (call, cb) => cb(null, { to: grpcPeerOf(call)?.peer.commonName }) });
+ * server.addService(Greeter, { hello: (call, cb) => cb(null, { to: grpcPeerOf(call)?.commonName }) });
  * const listener = await serveGrpc(server, { key, certificates: [cert.der, ca.der], validator });
  * console.log(`gRPC on ${listener.target}`);
  */

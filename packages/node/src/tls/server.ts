@@ -17,9 +17,11 @@ import {
   VALIDATED_PATH,
   type Certificate,
   type PathValidator,
+  type CertifiedPeer,
   type ValidatedPath,
   describeValue,
 } from '@certified/core';
+import { callerOf } from './caller.js';
 import { chainPem, checkKeyMatches, checkKeyPem } from './peer-chain.js';
 import { listenAddress, refusalLimiterOf, safely } from './admission.js';
 import type { RefusalLimitOptions } from './refusal-limit.js';
@@ -43,6 +45,13 @@ export interface ServeEnv {
    * `peer.subject`, `anchor`). Always set for requests it hands over; read it as `c.env.peer` in Hono.
    */
   readonly peer: ValidatedPath | undefined;
+  /**
+   * Who is calling, in the one shape every certified transport uses (`CertifiedPeer`, as
+   * `@certified/hono`'s `c.get('certified')` and `grpcPeerOf(call)`): `subject` and `commonName` as
+   * text, `altNames`, `fingerprint`, `anchor` (with `name`, the `known_clients` file, under `serve`).
+   * Built on first read, once per connection.
+   */
+  readonly caller: CertifiedPeer<'tls'> | undefined;
   /**
    * The trust in force, set by `serve` (not by `createMtlsServer`): the validator judging
    * clients now, and a label (the `known_clients` file name) for each anchor. `@certified/hono`'s
@@ -230,13 +239,23 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
 
   const trustOf = options.trust;
   const requestListener = getRequestListener(
-    (request, env) => {
-      const { incoming, outgoing } = env as { incoming: IncomingMessage; outgoing: ServerResponse };
+    (request, bindings) => {
+      const { incoming, outgoing } = bindings as {
+        incoming: IncomingMessage;
+        outgoing: ServerResponse;
+      };
       const peer = peerOf(incoming);
-      return fetch(
-        request,
-        trustOf ? { incoming, outgoing, peer, trust: trustOf() } : { incoming, outgoing, peer },
-      );
+      const trust = trustOf?.();
+      const env: ServeEnv = {
+        incoming,
+        outgoing,
+        peer,
+        ...(trust ? { trust } : {}),
+        get caller() {
+          return peer && callerOf(peer, trust);
+        },
+      };
+      return fetch(request, env);
     },
     {
       overrideGlobalObjects: options.overrideGlobalObjects ?? false,
