@@ -441,7 +441,7 @@ describe('happy paths', () => {
     const dir = await copyOf(svc);
     const out = await ok(['add-client', 'ada', path.join(ada, 'CA.crt'), '--config', dir]);
     expect(out).toBe(
-      `Trusting pseudonym=Signing Certificate,CN=Ada Lovelace as known_clients/ada.crt: CA (everyone it signs may call), SHA-256 ${fingerprint(pemDer(await read(path.join(ada, 'CA.crt'))))}.\n`,
+      `Trusting P=Signing Certificate,CN=Ada Lovelace as known_clients/ada.crt: CA (everyone it signs may call), SHA-256 ${fingerprint(pemDer(await read(path.join(ada, 'CA.crt'))))}.\n`,
     );
     expect(pemDer(await read(path.join(dir, 'known_clients/ada.crt')))).toEqual(
       pemDer(await read(path.join(ada, 'CA.crt'))),

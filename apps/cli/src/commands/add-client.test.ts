@@ -8,7 +8,7 @@
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPathValidator, fingerprint, formatName, readDerInput } from '@certified/core';
+import { createPathValidator, fingerprint, ornlName, readDerInput } from '@certified/core';
 import { clientAnchors, loadIdentity } from '@certified/identity';
 import { createFileStore } from '@certified/node';
 import {
@@ -101,7 +101,7 @@ describe('add-client NAME FILE, FILE holding a person and their organisation', (
     )!.certificates;
     expect(caCert.map((c) => c.der)).toEqual([orgCa]);
     expect(out).toBe(
-      `Trusting ${formatName(caCert[0]!.subject)} as known_clients/example-org.crt: CA (everyone it signs may call), SHA-256 ${fingerprint(orgCa!)}.\n`,
+      `Trusting ${ornlName(caCert[0]!.subject)} as known_clients/example-org.crt: CA (everyone it signs may call), SHA-256 ${fingerprint(orgCa!)}.\n`,
     );
     expect(await admits(api, path.join(dir('carol'), 'id.crt'))).toBe(true);
     expect(await admits(api, path.join(dir('bob'), 'id.crt'))).toBe(true);

@@ -1,5 +1,5 @@
 /** @module commands/add-client — `certified add-client`: trust one certificate (a pinned client, or a CA with --ca). */
-import { fingerprint, formatName, isCa } from '@certified/core';
+import { fingerprint, ornlName, isCa } from '@certified/core';
 import { addClient } from '@certified/identity';
 import type { Command } from '../cli.js';
 import { certificateJson, JSON_OPTION, loadMe, report } from './shared.js';
@@ -48,14 +48,14 @@ export const addClientCommand: Command = {
         r.trusted
           .map(
             (t) =>
-              `Trusting ${formatName(t.certificate.subject)} as ${r.written[0]}: ${t.role === 'ca' ? 'CA (everyone it signs may call)' : 'pinned end-entity (only its holder may call)'}, SHA-256 ${t.fingerprint}.\n`,
+              `Trusting ${ornlName(t.certificate.subject)} as ${r.written[0]}: ${t.role === 'ca' ? 'CA (everyone it signs may call)' : 'pinned end-entity (only its holder may call)'}, SHA-256 ${t.fingerprint}.\n`,
           )
           .join(''),
     );
     if (ctx.values['ca'] !== true)
       for (const c of r.ignored)
         ctx.io.stderr(
-          `Not trusting ${formatName(c.subject)} (${isCa(c) ? 'a CA' : 'end-entity'}, SHA-256 ${fingerprint(c)}), also in ${file}${isCa(c) ? ': pass --ca to trust everyone it signs instead' : ''}.\n`,
+          `Not trusting ${ornlName(c.subject)} (${isCa(c) ? 'a CA' : 'end-entity'}, SHA-256 ${fingerprint(c)}), also in ${file}${isCa(c) ? ': pass --ca to trust everyone it signs instead' : ''}.\n`,
         );
     return 0;
   },

@@ -2,7 +2,7 @@
 import {
   dnsName,
   emailAddress,
-  formatName,
+  ornlName,
   ipAddress,
   organizationName,
   personName,
@@ -138,7 +138,7 @@ export const init: Command = {
         identity: certificateJson(me.id.certificate),
         signer: me.signer ? certificateJson(me.signer.certificate) : null,
       }),
-      () => `Generated new config for ${formatName(me.id.certificate.subject)} at ${dir}.\n`,
+      () => `Generated new config for ${ornlName(me.id.certificate.subject)} at ${dir}.\n`,
     );
     return 0;
   },

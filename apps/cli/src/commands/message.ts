@@ -1,6 +1,6 @@
 /** @module commands/message — `message URL [JSON]`: one request to an mTLS API, the server judged by our validator. */
 import { join } from 'node:path';
-import { formatName, IdentityError } from '@certified/core';
+import { ornlName, IdentityError } from '@certified/core';
 import { readCertificateInput } from '@certified/identity';
 import { parse as parseYaml } from 'yaml';
 import { CliError, list, str, typedHttpsUrl, usage, type Command } from '../cli.js';
@@ -152,9 +152,9 @@ export const messageCommand: Command = {
       `${method} ${route.url}${service ? ` (service ${service.alias}, ${service.file})` : ''}`,
     );
     ctx.debug(
-      `presenting ${credentials.via}: ${credentials.certificates.map((c) => formatName(c.subject)).join(' <- ')}`,
+      `presenting ${credentials.via}: ${credentials.certificates.map((c) => ornlName(c.subject)).join(' <- ')}`,
     );
-    ctx.debug(`server must chain to: ${anchors.map((a) => formatName(a.subject)).join('; ')}`);
+    ctx.debug(`server must chain to: ${anchors.map((a) => ornlName(a.subject)).join('; ')}`);
     let res: Response;
     try {
       res = await session.fetch(url, {

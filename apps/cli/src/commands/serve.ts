@@ -1,5 +1,5 @@
 /** @module commands/serve — `certified serve MODULE[:export] [URL]`: an app over mTLS with this identity. */
-import { formatName } from '@certified/core';
+import { ornlName } from '@certified/core';
 import { clientAnchors } from '@certified/identity';
 import { accessLog, type AccessLogSink } from '@certified/access-log';
 import { createLokiSink, type LokiSink } from '@certified/access-log/loki';
@@ -125,7 +125,7 @@ export const serveCommand: Command = {
         ),
     });
     ctx.io.stdout(
-      `Serving ${spec} at ${server.url} as ${formatName(me.id.certificate.subject)}; trusting ${anchors.length} client certificate(s) from known_clients/ (${trustedFiles(me.knownClients.map((f) => f.file))}).\n`,
+      `Serving ${spec} at ${server.url} as ${ornlName(me.id.certificate.subject)}; trusting ${anchors.length} client certificate(s) from known_clients/ (${trustedFiles(me.knownClients.map((f) => f.file))}).\n`,
     );
     const signal = await ctx.io.waitForShutdown();
     ctx.debug(`${signal}: closing`);
