@@ -681,6 +681,21 @@ describe('bad input leaves the directory exactly as it was', () => {
     expect(sentence).not.toMatch(/padding|length is impossible/);
   });
 
+  it('a text file of base64-looking words is not taken for base64-DER', async () => {
+    const dir = await copyOf(ada);
+    await write('words.txt', 'hello world this is text\n');
+    for (const argv of [
+      ['add-client', 'x', 'words.txt'],
+      ['add-service', 's', 'words.txt'],
+      ['introduce', 'words.txt'],
+    ]) {
+      const r = await run([...argv, '--config', dir]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^certified: ERR_[A-Z_]+: .*neither .*PEM.*\n$/);
+      expect(r.stderr).not.toMatch(/length field|padding/);
+    }
+  });
+
   it("a letter for someone else's key: ERR_INTRO_KEY_MISMATCH", async () => {
     const dir = await copyOf(ada);
     const sentence = await expectUnchanged(

@@ -236,5 +236,11 @@ export function readDerInput(
       reason: 'unrecognised encoding',
     });
   }
-  return { encoding: 'base64', blocks: [{ label: '', der: fromBase64(fromUrlAlphabet(trimmed)) }] };
+  const der = fromBase64(fromUrlAlphabet(trimmed));
+  // Plain words are valid base64 too; what we read is always a DER SEQUENCE.
+  if (der[0] !== 0x30)
+    throw new PemMalformed('The input is neither DER, PEM nor base64-DER.', {
+      reason: 'unrecognised encoding',
+    });
+  return { encoding: 'base64', blocks: [{ label: '', der }] };
 }

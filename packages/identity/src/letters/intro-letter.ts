@@ -454,7 +454,14 @@ function readSubject(input: Uint8Array | string): SubjectInput {
         : { kind: 'csr', csr: decodeCsr(der) };
     }
     // base64-DER as `certified get-ident` prints it (ORNL's alphabet), or the standard one.
-    return sniffDer(fromBase64Der(text.trim()));
+    const der = fromBase64Der(text.trim());
+    // Plain words decode as base64 too; a certificate or CSR is always a DER SEQUENCE.
+    if (der[0] !== 0x30)
+      throw new IntroSubjectInvalid(
+        'The subject is not a readable certificate or certification request: it is neither PEM, DER, nor the base64-DER that get-ident prints.',
+        { field: 'subject', reason: 'unreadable' },
+      );
+    return sniffDer(der);
   } catch (e) {
     if (e instanceof IntroSubjectInvalid || !(e instanceof CertifiedError)) throw e;
     // Base64 internals ("padding bits") mean nothing to someone who passed a text file: say what
