@@ -65,6 +65,8 @@ export interface ServeOptions {
   readonly time?: () => Date;
   /** Handshake and request-headers deadline, in ms; default 30 000. */
   readonly idleTimeoutMs?: number;
+  /** Answer refused clients with a 495 JSON explanation; see {@link MtlsServerOptions.explainRefusals}. */
+  readonly explainRefusals?: boolean;
   /**
    * Refused clients an address may cause before its connections are dropped before the TLS
    * handshake; default 10 ordinary refusals at once, one more per 2 s, a ~100 KB chain spending
@@ -163,6 +165,7 @@ export async function serve(app: ServeApp, options: ServeOptions = {}): Promise<
       'idleTimeoutMs',
       'http2',
       'refusalLimit',
+      'explainRefusals',
     ]),
   });
 

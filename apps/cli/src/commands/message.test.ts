@@ -268,6 +268,31 @@ describe('serve and message', () => {
     );
   });
 
+  it('serve --explain-refusals: a stranger is told why (495) and how to fix it', async () => {
+    let stopIt!: (signal: string) => void;
+    const stop = new Promise<string>((resolve) => (stopIt = resolve));
+    const io = testIo({ cwd: work, waitForShutdown: () => stop });
+    const running = main(
+      ['serve', EXAMPLE, 'https://127.0.0.1:0', '--explain-refusals', '--config', svc],
+      io.io,
+    );
+    try {
+      const at = (
+        await waitFor(io.stdout, /^Serving .* at (https:\/\/127\.0\.0\.1:\d+)/m, running)
+      )[1]!;
+      const r = await send([`${at}/`, '--pin', 'svc-signer.json'], stranger);
+      expect(expectOneLineError(r, 'ERR_HTTP_STATUS', { program: 'message' })).toMatch(
+        /answered 495 SSL Certificate Error: \{"error":\{"code":"ERR_CHAIN_NO_PATH",.*on the server run: certified add-client NAME .*CA\.crt/,
+      );
+      // Ada, whom the service trusts, is served as usual.
+      const ok = await send([`${at}/`, '--pin', 'svc-signer.json'], ada);
+      expect(ok.code, ok.stderr).toBe(0);
+    } finally {
+      stopIt('SIGTERM');
+      expect(await running).toBe(0);
+    }
+  });
+
   it('an alias with no service file: exit 1 with ERR_SERVICE_UNKNOWN, nothing sent', async () => {
     const r = await send(['https://notez/'], ada);
     expect(expectOneLineError(r, 'ERR_SERVICE_UNKNOWN', { program: 'message' })).toMatch(

@@ -185,8 +185,13 @@ export const messageCommand: Command = {
       // A body that only repeats the status line (Hono's default 404) is not said twice.
       const said = text.trim().replace(/\s+/g, ' ');
       const detail = said === statusLine || said === res.statusText ? '' : said;
+      // 495: the server refused our certificate and said why (certified serve --explain-refusals).
+      const fix =
+        res.status === 495
+          ? ` If the server does not know you yet, on the server run: certified add-client NAME ${join(ctx.configDir().dir, 'CA.crt')} (copied there).`
+          : '';
       ctx.io.stderr(
-        `message: ERR_HTTP_STATUS: ${route.url} answered ${statusLine}${detail ? `: ${detail}` : ''}\n`,
+        `message: ERR_HTTP_STATUS: ${route.url} answered ${statusLine}${detail ? `: ${detail}` : ''}${fix}\n`,
       );
       return 1;
     }

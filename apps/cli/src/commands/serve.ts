@@ -65,6 +65,11 @@ export const serveCommand: Command = {
       type: 'boolean',
       description: 'Do not write the JSON access log (one line per request) to stdout.',
     },
+    'explain-refusals': {
+      type: 'boolean',
+      description:
+        'Answer a refused client with HTTP 495 and a JSON {"error": {"code", "message"}} saying why, instead of closing the connection (it tells strangers why; for development).',
+    },
   },
   examples: [
     'certified serve ./notes-api.mjs https://127.0.0.1:8443',
@@ -108,6 +113,7 @@ export const serveCommand: Command = {
     const server = await ctx.io.serve(handler, {
       identity: me,
       url,
+      ...(ctx.values['explain-refusals'] === true ? { explainRefusals: true } : {}),
       onConnection: (event) => {
         if (event.type !== 'accepted' || ctx.verbose) {
           const { path: _path, ...rest } = event as typeof event & { path?: unknown };

@@ -70,6 +70,11 @@ export interface ListenerProtocol {
   /** A reason to refuse a socket before judging its chain (e.g. gRPC without h2). */
   refuseEarly?(socket: TLSSocket): string | undefined;
   /**
+   * Takes a refused socket to tell its client why (HTTP's `explainRefusals`); false, or absent, and
+   * the socket is destroyed at once. It must never reach the app.
+   */
+  explain?(socket: TLSSocket, reason: { code: string; message: string }): boolean;
+  /**
    * Takes an admitted socket. Call `announce()` right before the first byte can reach the app (the
    * `accepted` event is reported then); return false when it could not be taken (it is destroyed).
    */
@@ -177,7 +182,13 @@ export async function createMtlsListener(
     const { remoteAddress, remotePort } = socket;
     let chain: Uint8Array[] = [];
     const refuse = (code: PathValidationCode | NetworkCode, message: string): void => {
-      socket.destroy();
+      let explained = false;
+      try {
+        explained = protocol.explain?.(socket, { code, message }) ?? false;
+      } catch (e) {
+        safely(onError, e);
+      }
+      if (!explained) socket.destroy();
       guard.refused(remoteAddress, chain);
       report({
         type: 'refused',

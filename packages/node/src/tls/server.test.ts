@@ -688,3 +688,90 @@ describe.skipIf(curlMissing && !isCI).each(['Ed25519', 'P-256'] as const)(
     });
   },
 );
+
+describe.skipIf(curlMissing && !isCI)('explainRefusals: a refused client gets 495 and why', () => {
+  let f: Fixture;
+  let server: MtlsServer;
+  let dir: string;
+  let appCalls = 0;
+  const events: ConnectionEvent[] = [];
+  const file = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const pemChain = (id: TlsIdentity): string =>
+    id.certificates.map((d) => encodePem('CERTIFICATE', d)).join('');
+
+  beforeAll(async () => {
+    f = await fixture('P-256');
+    dir = mkdtempSync(join(tmpdir(), 'certified-tls-495-'));
+    server = await createMtlsServer({
+      url: 'https://127.0.0.1:0',
+      key: f.server.key,
+      certificates: f.server.certificates,
+      validator: f.pki.validator(),
+      fetch: (req, env) => {
+        appCalls++;
+        return app().fetch(req, env);
+      },
+      onConnection: (e) => events.push(e),
+      explainRefusals: true,
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ca = () => file('ca.pem', encodePem('CERTIFICATE', f.pki.ca.der));
+  const mallory = () => [
+    '--cert',
+    file('mallory.pem', pemChain(f.mallory)),
+    '--key',
+    file('mallory.key', f.mallory.key),
+  ];
+
+  it.each([['--http1.1'], ['--http2']])(
+    'a stranger (%s): 495 with the validator code, the app never called',
+    async (version) => {
+      const r = await curl([
+        version,
+        ...mallory(),
+        '--cacert',
+        ca(),
+        '-X',
+        'POST',
+        '-d',
+        'secret',
+        '-w',
+        '\n%{http_code}',
+        `${server.url}/hello`,
+      ]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const [body, status] = r.stdout.split('\n');
+      expect(status).toBe('495');
+      expect(JSON.parse(body!)).toMatchObject({ error: { code: 'ERR_CHAIN_NO_PATH' } });
+      expect(appCalls).toBe(0);
+    },
+  );
+
+  it('no certificate: 495 ERR_NET_TLS; a trusted client is served as usual', async () => {
+    const none = await curl(['--cacert', ca(), '-w', '\n%{http_code}', `${server.url}/hello`]);
+    const [body, status] = none.stdout.split('\n');
+    expect(status).toBe('495');
+    expect(JSON.parse(body!).error).toMatchObject({ code: 'ERR_NET_TLS' });
+    expect(JSON.parse(body!).error.message).toMatch(/no certificate/);
+    const ok = await curl([
+      '--cert',
+      file('ada.pem', pemChain(f.ada)),
+      '--key',
+      file('ada.key', f.ada.key),
+      '--cacert',
+      ca(),
+      `${server.url}/hello`,
+    ]);
+    expect(ok.stdout).toBe('hello Ada');
+    expect(appCalls).toBe(1);
+    expect(events.filter((e) => e.type === 'refused').length).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -22,6 +22,7 @@ import {
   describeValue,
 } from '@certified/core';
 import { callerOf } from './caller.js';
+import { createRefusalAnswer } from './refusal-answer.js';
 import { chainPem, checkKeyMatches, checkKeyPem } from './peer-chain.js';
 import { listenAddress, refusalLimiterOf, safely } from './admission.js';
 import type { RefusalLimitOptions } from './refusal-limit.js';
@@ -113,6 +114,14 @@ export interface MtlsServerOptions {
    * the process as `@hono/node-server`'s own `serve` does.
    */
   readonly overrideGlobalObjects?: boolean;
+  /**
+   * Answer a client our validator refused with `495 SSL Certificate Error` and a JSON body
+   * `{"error": {"code", "message"}}` saying why (on its first request, HTTP/1.1 or HTTP/2), instead
+   * of closing right after the handshake; default false. It tells a stranger why it was refused —
+   * turn it on where that helps more than it reveals (development, an internal network). The app
+   * never sees such a connection; it is closed after the answer or 10 s.
+   */
+  readonly explainRefusals?: boolean;
   /** What `env.trust` reports to the app on each request; `serve` sets it. Default none. */
   readonly trust?: () => ServeTrust;
 }
@@ -286,6 +295,9 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   // node:http enforces its own headersTimeout only on servers that listen themselves, and ours
   // never does (connections are handed to it), so slow or silent clients are timed here.
   const idleSince = new Map<TLSSocket, number>();
+  const refusals = options.explainRefusals
+    ? createRefusalAnswer(offerHttp2, Math.min(idleTimeoutMs, 10_000))
+    : undefined;
   const sweep = setInterval(
     () => {
       const deadline = Date.now() - idleTimeoutMs;
@@ -412,7 +424,11 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
       end(socket) {
         if (sessions.has(socket) || !busy.has(socket)) endSocket(socket);
       },
-      stop: () => clearInterval(sweep),
+      ...(refusals ? { explain: (socket, reason) => refusals.answer(socket, reason) } : {}),
+      stop: () => {
+        clearInterval(sweep);
+        refusals?.stop();
+      },
     },
   );
 
