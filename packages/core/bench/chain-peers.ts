@@ -213,6 +213,23 @@ export async function rawVerify(f: ChainFixture): Promise<() => Promise<boolean>
   };
 }
 
+/**
+ * One raw WebCrypto import of the intermediate's public key, as the validator imports it (the raw
+ * point for ECDSA and Ed25519, the SPKI for RSA): a cold validation cannot avoid one, so it belongs
+ * in the floor beside the two verifications.
+ */
+export async function rawImport(f: ChainFixture): Promise<() => Promise<CryptoKey>> {
+  const subtle = globalThis.crypto.subtle;
+  const key = decodeCertificate(f.intermediate).publicKey;
+  const params = RAW_PARAMS[key.algorithm];
+  if (!params) throw new RangeError(`rawImport: unsupported key type ${key.algorithm}`);
+  const rsa = key.algorithm.startsWith('RSA');
+  const data = buf(rsa ? key.spki : key.publicKey);
+  return function importOnce() {
+    return subtle.importKey(rsa ? 'spki' : 'raw', data, params.key, false, ['verify']);
+  };
+}
+
 // --- internal ---
 
 const ANCHOR_NAME = organizationName({ organization: 'Bench', unit: 'Root CA' });
