@@ -602,6 +602,23 @@ function curl(args: readonly string[]): Promise<CurlResult> {
   );
 }
 
+/** curl's arguments for an identity (`--cert CHAIN --key KEY`) and a CA (`--cacert`), as files in `dir()`. */
+function curlFiles(dir: () => string) {
+  const file = (name: string, text: string): string => {
+    writeFileSync(join(dir(), name), text);
+    return join(dir(), name);
+  };
+  return {
+    cert: (name: string, id: TlsIdentity): string[] => [
+      '--cert',
+      file(`${name}.pem`, id.certificates.map((d) => encodePem('CERTIFICATE', d)).join('')),
+      '--key',
+      file(`${name}.key`, id.key),
+    ],
+    ca: (der: Uint8Array): string[] => ['--cacert', file('ca.pem', encodePem('CERTIFICATE', der))],
+  };
+}
+
 describe.skipIf(curlMissing && !isCI).each(['Ed25519', 'P-256'] as const)(
   'serve with real curl (%s)',
   (algorithm) => {
@@ -609,12 +626,7 @@ describe.skipIf(curlMissing && !isCI).each(['Ed25519', 'P-256'] as const)(
     let server: MtlsServer;
     let dir: string;
     const events: ConnectionEvent[] = [];
-    const file = (name: string, text: string): string => {
-      writeFileSync(join(dir, name), text);
-      return join(dir, name);
-    };
-    const pemChain = (id: TlsIdentity): string =>
-      id.certificates.map((d) => encodePem('CERTIFICATE', d)).join('');
+    const files = curlFiles(() => dir);
 
     beforeAll(async () => {
       f = await fixture(algorithm);
@@ -635,12 +647,8 @@ describe.skipIf(curlMissing && !isCI).each(['Ed25519', 'P-256'] as const)(
 
     it('serves a trusted client (curl --cert chain --key --cacert)', async () => {
       const r = await curl([
-        '--cert',
-        file('ada.pem', pemChain(f.ada)),
-        '--key',
-        file('ada.key', f.ada.key),
-        '--cacert',
-        file('ca.pem', encodePem('CERTIFICATE', f.pki.ca.der)),
+        ...files.cert('ada', f.ada),
+        ...files.ca(f.pki.ca.der),
         '-w',
         '\n%{http_code}',
         `${server.url}/hello`,
@@ -653,12 +661,8 @@ describe.skipIf(curlMissing && !isCI).each(['Ed25519', 'P-256'] as const)(
     it('refuses curl with a stranger certificate: no HTTP response', async () => {
       events.length = 0;
       const r = await curl([
-        '--cert',
-        file('mallory.pem', pemChain(f.mallory)),
-        '--key',
-        file('mallory.key', f.mallory.key),
-        '--cacert',
-        file('ca.pem', encodePem('CERTIFICATE', f.pki.ca.der)),
+        ...files.cert('mallory', f.mallory),
+        ...files.ca(f.pki.ca.der),
         '-w',
         '%{http_code}',
         `${server.url}/hello`,
@@ -674,8 +678,7 @@ describe.skipIf(curlMissing && !isCI).each(['Ed25519', 'P-256'] as const)(
     it('refuses curl without a certificate: no HTTP response', async () => {
       events.length = 0;
       const r = await curl([
-        '--cacert',
-        file('ca.pem', encodePem('CERTIFICATE', f.pki.ca.der)),
+        ...files.ca(f.pki.ca.der),
         '-w',
         '%{http_code}',
         `${server.url}/hello`,
@@ -695,12 +698,7 @@ describe.skipIf(curlMissing && !isCI)('explainRefusals: a refused client gets 49
   let dir: string;
   let appCalls = 0;
   const events: ConnectionEvent[] = [];
-  const file = (name: string, text: string): string => {
-    writeFileSync(join(dir, name), text);
-    return join(dir, name);
-  };
-  const pemChain = (id: TlsIdentity): string =>
-    id.certificates.map((d) => encodePem('CERTIFICATE', d)).join('');
+  const files = curlFiles(() => dir);
 
   beforeAll(async () => {
     f = await fixture('P-256');
@@ -723,22 +721,15 @@ describe.skipIf(curlMissing && !isCI)('explainRefusals: a refused client gets 49
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const ca = () => file('ca.pem', encodePem('CERTIFICATE', f.pki.ca.der));
-  const mallory = () => [
-    '--cert',
-    file('mallory.pem', pemChain(f.mallory)),
-    '--key',
-    file('mallory.key', f.mallory.key),
-  ];
+  const ca = () => files.ca(f.pki.ca.der);
 
   it.each([['--http1.1'], ['--http2']])(
     'a stranger (%s): 495 with the validator code, the app never called',
     async (version) => {
       const r = await curl([
         version,
-        ...mallory(),
-        '--cacert',
-        ca(),
+        ...files.cert('mallory', f.mallory),
+        ...ca(),
         '-X',
         'POST',
         '-d',
@@ -756,20 +747,12 @@ describe.skipIf(curlMissing && !isCI)('explainRefusals: a refused client gets 49
   );
 
   it('no certificate: 495 ERR_NET_TLS; a trusted client is served as usual', async () => {
-    const none = await curl(['--cacert', ca(), '-w', '\n%{http_code}', `${server.url}/hello`]);
+    const none = await curl([...ca(), '-w', '\n%{http_code}', `${server.url}/hello`]);
     const [body, status] = none.stdout.split('\n');
     expect(status).toBe('495');
     expect(JSON.parse(body!).error).toMatchObject({ code: 'ERR_NET_TLS' });
     expect(JSON.parse(body!).error.message).toMatch(/no certificate/);
-    const ok = await curl([
-      '--cert',
-      file('ada.pem', pemChain(f.ada)),
-      '--key',
-      file('ada.key', f.ada.key),
-      '--cacert',
-      ca(),
-      `${server.url}/hello`,
-    ]);
+    const ok = await curl([...files.cert('ada', f.ada), ...ca(), `${server.url}/hello`]);
     expect(ok.stdout).toBe('hello Ada');
     expect(appCalls).toBe(1);
     expect(events.filter((e) => e.type === 'refused').length).toBeGreaterThanOrEqual(3);
