@@ -105,7 +105,10 @@ export function createCaApp(ca: Ca, options: CaAppOptions = {}): Hono<{ Bindings
     peerChain: c.env?.peerChain,
   });
   const requireCsr = async (b: Record<string, unknown>, ra: string, endpoint: string, c: C) => {
-    const csr = text(b['csr']);
+    const v = b['csr'];
+    // curl -F csr=@file sends a file part; -F 'csr=<file' (Anchor's example) a plain field.
+    const csr =
+      typeof v === 'object' && v !== null && 'text' in v ? await (v as Blob).text() : text(v);
     if (csr) return csr;
     const error = new CaError('ERR_CA_REQUEST_INVALID', 'The request has no csr field.', {
       field: 'csr',
