@@ -18,6 +18,8 @@ import { createTestCa, SECRET, type TestCa } from '../test/fixture.js';
 
 let t: TestCa;
 let jwtKey: CryptoKey;
+// The CA's clock: the real time unless a test moves it.
+let clock: Date | undefined;
 
 beforeAll(async () => {
   const pair = await joseKeyPair('ES256');
@@ -26,6 +28,7 @@ beforeAll(async () => {
   t = await createTestCa(
     {
       authentication: {
+        certs: { backend: 'mtls' },
         idp: {
           backend: 'jwt',
           jwks_file: 'jwks.json',
@@ -46,6 +49,7 @@ beforeAll(async () => {
           profile: { extended_key_usages: ['clientAuth'] },
           fixups: { enforce_alternative_names: {}, drop_extensions: {}, profile_ekus: {} },
         },
+        holders: { signing_ca: 'main', authentication: 'certs' },
         strict: {
           signing_ca: 'main',
           authentication: 'ops',
@@ -54,6 +58,7 @@ beforeAll(async () => {
       },
     },
     { 'jwks.json': JSON.stringify(jwks) },
+    () => clock ?? new Date(),
   );
 });
 afterAll(() => t.close());
@@ -296,7 +301,24 @@ describe('passive revocation and renewal', () => {
     const again = await t.sign('default', form(first.csrPem));
     expect((await json(again))['code']).toBe('ERR_CA_REVOKED');
 
-    for (const id of ids) expect(await t.ca.store.lift(id, new Date())).toBe(true);
+    for (const id of ids) {
+      const lift = await t.post('/v1/revoke/lift', {
+        ra: 'default',
+        id,
+        user: 'ops',
+        secret: SECRET,
+      });
+      expect(lift.status, await lift.clone().text()).toBe(200);
+    }
+    const twice = await t.post('/v1/revoke/lift', {
+      ra: 'default',
+      id: ids[0],
+      user: 'ops',
+      secret: SECRET,
+    });
+    expect((await json(twice))['code']).toBe('ERR_CA_NOT_FOUND');
+    const [rec2] = await t.ca.store.audit({ limit: 1 });
+    expect(rec2).toMatchObject({ endpoint: 'lift', decision: 'refused', code: 'ERR_CA_NOT_FOUND' });
     const lifted = await t.post(
       '/v1/renew',
       { ra: 'default', csr: await csr('/CN=holder.example.com') },
@@ -382,5 +404,56 @@ describe('GET endpoints', () => {
       /^certified_ca_requests_failed_total\{endpoint="sign",ra="default",code="ERR_CA_AUTH_FAILED"\} 2$/m,
     );
     expect(text).toMatch(/^certified_ca_issuance_seconds_count\{ra="default"\} \d+$/m);
+  });
+});
+
+describe('client certificates', () => {
+  async function holder(cn: string) {
+    const res = await t.sign('default', form(await csr(`/CN=${cn}`)));
+    return parseCertificate(await res.text());
+  }
+
+  it('an mtls RA issues to a holder of a certificate from its CA, recording who', async () => {
+    const cert = await holder('member.example.com');
+    const env = { remoteAddress: '127.0.0.1', peerChain: [cert.der] };
+    const res = await t.post(
+      '/v1/certificates',
+      { ra: 'holders', csr: await csr('/CN=svc.example.com') },
+      env,
+    );
+    expect(res.status, await res.clone().text()).toBe(201);
+    const [rec] = await t.ca.store.audit({ ra: 'holders', limit: 1 });
+    expect(rec).toMatchObject({
+      auth_method: 'mtls',
+      requester: 'CN=member.example.com',
+      decision: 'issued',
+    });
+    const none = await t.post('/v1/certificates', { ra: 'holders', csr: await csr() });
+    expect((await json(none))['code']).toBe('ERR_CA_AUTH_REQUIRED');
+  });
+
+  it('refuses renewal with an expired certificate with ERR_CA_AUTH_FAILED, audited', async () => {
+    const cert = await holder('late.example.com');
+    clock = new Date(cert.notAfter.getTime() + 3_600_000);
+    try {
+      const res = await t.post(
+        '/v1/renew',
+        { ra: 'default', csr: await csr('/CN=late.example.com') },
+        { peerChain: [cert.der] },
+      );
+      expect(await json(res)).toMatchObject({
+        code: 'ERR_CA_AUTH_FAILED',
+        value: 'ERR_CHAIN_EXPIRED',
+      });
+      expect(res.status).toBe(401);
+      const [rec] = await t.ca.store.audit({ limit: 1 });
+      expect(rec).toMatchObject({
+        endpoint: 'renew',
+        decision: 'refused',
+        code: 'ERR_CA_AUTH_FAILED',
+      });
+    } finally {
+      clock = undefined;
+    }
   });
 });

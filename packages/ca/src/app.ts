@@ -206,6 +206,33 @@ export function createCaApp(ca: Ca, options: CaAppOptions = {}): Hono<{ Bindings
     }
   });
 
+  app.post('/v1/revoke/lift', limit, async (c) => {
+    let ra = '';
+    try {
+      const b = await body(c, 'lift', 'json');
+      ra = text(b['ra']) ?? '';
+      metrics.received('lift', ra);
+      const id = b['id'];
+      if (typeof id !== 'number' || !Number.isInteger(id)) {
+        const error = new CaError(
+          'ERR_CA_REQUEST_INVALID',
+          'A lift needs the revocation id (a number).',
+          {
+            field: 'id',
+          },
+        );
+        await ca.refuse({ ra, endpoint: 'lift', source: source(c) ?? null }, error);
+        throw error;
+      }
+      await ca.lift({ ra, id, credentials: credentials(c, b), source: source(c) });
+      metrics.succeeded('lift', ra);
+      return c.json({ lifted: id }, 200);
+    } catch (e) {
+      if (ra === '') metrics.received('lift', ra);
+      return fail(c, 'lift', ra, e);
+    }
+  });
+
   app.get('/v1/ca', (c) =>
     c.json({
       ras: Object.fromEntries(

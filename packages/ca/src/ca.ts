@@ -65,6 +65,14 @@ export interface RevokeRequest {
   readonly source: string | undefined;
 }
 
+/** Lifting a revocation. */
+export interface LiftRequest {
+  readonly ra: string;
+  readonly id: number;
+  readonly credentials: Credentials;
+  readonly source: string | undefined;
+}
+
 /** Options for {@link createCa}. */
 export interface CaOptions {
   readonly ras: ReadonlyMap<string, RegistrationAuthority>;
@@ -85,6 +93,8 @@ export interface Ca {
   renew(request: IssueRequest): Promise<Issued>;
   /** Revokes passively; resolves to the revocation ids. @throws CaError */
   revoke(request: RevokeRequest): Promise<number[]>;
+  /** Lifts a revocation by id (from `revoke`'s answer). @throws CaError (ERR_CA_NOT_FOUND when none is in force) */
+  lift(request: LiftRequest): Promise<void>;
   /** Records a refusal that happened before the pipeline (bad body, unknown route). */
   refuse(
     base: Partial<AuditEntry> & { ra: string; endpoint: string },
@@ -221,6 +231,39 @@ export function createCa(options: CaOptions): Ca {
     issue: (r) => pipeline(r, false),
     renew: (r) => pipeline(r, true),
     refuse,
+    async lift(r) {
+      const time = now();
+      const audit = { time, ra: r.ra, endpoint: 'lift', source: r.source ?? null };
+      try {
+        const ra = raOf(r.ra);
+        const principal = await ra.authenticator.authenticate(r.credentials, time);
+        Object.assign(audit, { auth_method: principal.method, requester: principal.user });
+        if (!(await store.lift(r.id, time)))
+          throw new CaError('ERR_CA_NOT_FOUND', `No revocation ${r.id} is in force.`, {
+            field: 'id',
+            value: String(r.id),
+          });
+        await store.record({
+          ...audit,
+          auth_method: principal.method,
+          requester: principal.user,
+          subject: null,
+          sans: null,
+          spki_sha256: null,
+          decision: 'lifted',
+          code: null,
+          reason: `lifted revocation ${r.id}`,
+          serial: null,
+          not_before: null,
+          not_after: null,
+          expires_at: time,
+          certificate: null,
+        });
+      } catch (e) {
+        if (e instanceof CaError && e.code !== 'ERR_CA_STORE_FAILED') await refuse(audit, e);
+        throw e;
+      }
+    },
     async revoke(r) {
       const time = now();
       const audit = { time, ra: r.ra, endpoint: 'revoke', source: r.source ?? null };

@@ -35,6 +35,7 @@ export type {
   CaOptions,
   IssueRequest,
   Issued,
+  LiftRequest,
   RegistrationAuthority,
   RevokeRequest,
 } from './ca.js';

@@ -46,6 +46,7 @@ export const SECRET = 'correct horse battery staple';
 export async function createTestCa(
   extra: Record<string, unknown> = {},
   files: Record<string, string> = {},
+  now?: () => Date,
 ): Promise<TestCa> {
   const keys = await generateKeyPair({ algorithm: 'P-256', extractable: true });
   const caCert = await createSelfSignedCa({
@@ -90,6 +91,7 @@ export async function createTestCa(
       return t;
     },
     openStore: () => createPgliteStore(),
+    ...(now ? { now } : {}),
   });
   const app = createCaApp(ca, { maxBodyBytes: 16_384 });
   const local: CaEnv = { remoteAddress: '127.0.0.1' };

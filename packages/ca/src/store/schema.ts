@@ -16,7 +16,7 @@ export interface AuditTable {
   /** JSON list of SANs as text (`DNS:a.example`, `IP:10.0.0.1`). */
   sans: string | null;
   spki_sha256: string | null;
-  decision: 'issued' | 'refused' | 'revoked';
+  decision: 'issued' | 'refused' | 'revoked' | 'lifted';
   code: string | null;
   reason: string | null;
   /** Unique across replicas: the constraint that makes a duplicate serial impossible. */
