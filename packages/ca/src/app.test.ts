@@ -60,7 +60,7 @@ beforeAll(async () => {
     { 'jwks.json': JSON.stringify(jwks) },
     () => clock ?? new Date(),
   );
-});
+}, 60_000); // PGlite runs initdb at start: seconds on a loaded machine
 afterAll(() => t.close());
 
 const csr = async (subject = '/CN=web.example.com', addext: string[] = []) =>
@@ -385,7 +385,7 @@ describe('no_store', () => {
     } finally {
       await n.close();
     }
-  });
+  }, 60_000);
 });
 
 describe('GET endpoints', () => {

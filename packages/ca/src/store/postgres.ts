@@ -13,6 +13,11 @@ export interface PostgresStoreOptions {
   readonly url: string;
   /** Connections per replica; default 10. */
   readonly poolSize?: number;
+  /**
+   * Called when an idle connection fails (the server restarted, a failover, an admin shutdown); the
+   * pool drops it and connects again on demand. Default: ignored.
+   */
+  readonly onIdleError?: (error: Error) => void;
 }
 
 /**
@@ -24,6 +29,8 @@ export interface PostgresStoreOptions {
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<CaStore> {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // Without a listener, an idle client's error (e.g. the database restarting) would crash the process.
+  pool.on('error', (e) => options.onIdleError?.(e));
   const db = new Kysely<CaDatabase>({ dialect: new PostgresDialect({ pool }) });
   try {
     return await createKyselyStore(db);

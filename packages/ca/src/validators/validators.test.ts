@@ -121,7 +121,7 @@ beforeAll(async () => {
       ]),
     ),
   });
-});
+}, 60_000);
 afterAll(() => t.close());
 
 async function send(ra: string, r: Req): Promise<Response> {
