@@ -3,6 +3,8 @@
  * 4xx, nothing issued, audited), fixups, passive revocation, renewal with the current certificate,
  * no_store, /v1/ca, /health and /metrics.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import {
@@ -21,14 +23,30 @@ let jwtKey: CryptoKey;
 // The CA's clock: the real time unless a test moves it.
 let clock: Date | undefined;
 
+// An identity provider's JWKS endpoint on 127.0.0.1, for `jwks_url`.
+let idp: Server | undefined;
+let jwksFetches = 0;
+
 beforeAll(async () => {
   const pair = await joseKeyPair('ES256');
   jwtKey = pair.privateKey;
   const jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' }] };
+  idp = createServer((_req, res) => {
+    jwksFetches++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+  });
+  await new Promise<void>((r) => idp!.listen(0, '127.0.0.1', r));
+  const idpPort = (idp.address() as AddressInfo).port;
   t = await createTestCa(
     {
       authentication: {
         certs: { backend: 'mtls' },
+        remote: {
+          backend: 'jwt',
+          jwks_url: `http://127.0.0.1:${idpPort}/jwks.json`,
+          issuer: 'https://idp.test',
+          audience: 'certified-ca',
+        },
         idp: {
           backend: 'jwt',
           jwks_file: 'jwks.json',
@@ -50,6 +68,7 @@ beforeAll(async () => {
           fixups: { enforce_alternative_names: {}, drop_extensions: {}, profile_ekus: {} },
         },
         holders: { signing_ca: 'main', authentication: 'certs' },
+        remote: { signing_ca: 'main', authentication: 'remote' },
         strict: {
           signing_ca: 'main',
           authentication: 'ops',
@@ -61,7 +80,10 @@ beforeAll(async () => {
     () => clock ?? new Date(),
   );
 }, 60_000); // PGlite runs initdb at start: seconds on a loaded machine
-afterAll(() => t.close());
+afterAll(async () => {
+  await t?.close();
+  await new Promise((r) => idp?.close(r));
+});
 
 const csr = async (subject = '/CN=web.example.com', addext: string[] = []) =>
   (await opensslCsr({ subject, addext })).csrPem;
@@ -204,6 +226,18 @@ describe('jwt authentication', () => {
     expect(body['chain']).toEqual([t.caPem]);
     const [rec] = await t.ca.store.audit({ ra: 'jwt', limit: 1 });
     expect(rec).toMatchObject({ auth_method: 'jwt', requester: 'alice', decision: 'issued' });
+  });
+
+  it('verifies against a JWKS URL (fetched from the identity provider)', async () => {
+    const res = await t.post('/v1/certificates', { ra: 'remote', csr: await csr() }, undefined, {
+      authorization: `Bearer ${await token()}`,
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(jwksFetches).toBeGreaterThan(0);
+    const forged = await t.post('/v1/certificates', { ra: 'remote', csr: await csr() }, undefined, {
+      authorization: `Bearer ${(await token()).slice(0, -4)}AAAA`,
+    });
+    expect((await json(forged))['code']).toBe('ERR_CA_AUTH_FAILED');
   });
 
   it('refuses a token for another audience with ERR_CA_AUTH_FAILED', async () => {
