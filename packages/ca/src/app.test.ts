@@ -17,6 +17,7 @@ import {
 } from '@certified/core';
 import { opensslCsr } from '@certified/testing/openssl-csr';
 import { createTestCa, SECRET, type TestCa } from '../test/fixture.js';
+import { createCaApp } from './app.js';
 
 let t: TestCa;
 let jwtKey: CryptoKey;
@@ -420,6 +421,51 @@ describe('no_store', () => {
       await n.close();
     }
   }, 60_000);
+});
+
+describe('a store that is down', () => {
+  it('answers 503 ERR_CA_STORE_FAILED and issues nothing; /health says unavailable', async () => {
+    const down = await createTestCa();
+    await down.close();
+    const errors: unknown[] = [];
+    const app = createCaApp(down.ca, { maxBodyBytes: 1024, onError: (e) => errors.push(e) });
+    const env = { remoteAddress: '127.0.0.1' };
+    const sign = await down.sign('default', form(await csr()));
+    expect(sign.status).toBe(503);
+    expect((await json(sign))['code']).toBe('ERR_CA_STORE_FAILED');
+    const health = await app.request('/health');
+    expect(health.status).toBe(503);
+    expect(await json(health)).toEqual({ status: 'unavailable', code: 'ERR_CA_STORE_FAILED' });
+    // Refusing an oversized body cannot be audited either: a coded 500, reported, no crash.
+    const big = await app.request(
+      '/v1/sign/default',
+      { method: 'POST', body: new URLSearchParams({ csr: 'x'.repeat(4096) }) },
+      env,
+    );
+    expect(big.status).toBe(500);
+    expect((await json(big))['code']).toBe('ERR_CA_INTERNAL');
+    expect(errors).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('unknown routes', () => {
+  it('answer a coded JSON 404, and a POST to one is audited', async () => {
+    const res = await t.app.request(
+      '/v1/sign',
+      { method: 'POST', body: 'x' },
+      { remoteAddress: '127.0.0.1' },
+    );
+    expect(res.status).toBe(404);
+    expect((await json(res))['code']).toBe('ERR_CA_ROUTE_UNKNOWN');
+    const [rec] = await t.ca.store.audit({ limit: 1 });
+    expect(rec).toMatchObject({
+      endpoint: 'unknown',
+      decision: 'refused',
+      code: 'ERR_CA_ROUTE_UNKNOWN',
+    });
+    const get = await t.app.request('/v1/sign/default');
+    expect((await json(get))['code']).toBe('ERR_CA_ROUTE_UNKNOWN');
+  });
 });
 
 describe('GET endpoints', () => {

@@ -26,6 +26,8 @@ export interface CaAppOptions {
   readonly metrics?: CaMetrics;
   /** Largest request body in bytes; default 65 536. */
   readonly maxBodyBytes?: number;
+  /** Called with unexpected errors (answered 500 `ERR_CA_INTERNAL`); default `console.error`. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -253,6 +255,21 @@ export function createCaApp(ca: Ca, options: CaAppOptions = {}): Hono<{ Bindings
     } catch (e) {
       return c.json({ status: 'unavailable', code: (e as CaError).code }, 503);
     }
+  });
+  // Anything else is a coded JSON 404 too; a request that sent something (not GET/HEAD) is audited.
+  app.notFound(async (c) => {
+    const error = new CaError(
+      'ERR_CA_ROUTE_UNKNOWN',
+      `No route ${c.req.method} ${new URL(c.req.url).pathname} in the CA's API.`,
+    );
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD')
+      await ca.refuse({ ra: '', endpoint: 'unknown', source: source(c) ?? null }, error);
+    return c.json(error.toJSON(), 404);
+  });
+  app.onError((e, c) => {
+    (options.onError ?? console.error)(e);
+    const error = new CaError('ERR_CA_INTERNAL', 'The CA failed unexpectedly; nothing was issued.');
+    return c.json(error.toJSON(), 500);
   });
   app.get('/metrics', (c) =>
     c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),

@@ -32,7 +32,11 @@ export type CaErrorCode =
   /** The store failed; `cause` carries the driver's error. */
   | 'ERR_CA_STORE_FAILED'
   /** A revocation names nothing the store knows. */
-  | 'ERR_CA_NOT_FOUND';
+  | 'ERR_CA_NOT_FOUND'
+  /** No such route (or method) in the CA's API. */
+  | 'ERR_CA_ROUTE_UNKNOWN'
+  /** A bug or an unexpected failure; the message says no more, the server's log does. */
+  | 'ERR_CA_INTERNAL';
 
 const STATUS: Record<CaErrorCode, number> = {
   ERR_CA_CONFIG_INVALID: 500,
@@ -49,6 +53,8 @@ const STATUS: Record<CaErrorCode, number> = {
   ERR_CA_ISSUE_FAILED: 400,
   ERR_CA_STORE_FAILED: 503,
   ERR_CA_NOT_FOUND: 404,
+  ERR_CA_ROUTE_UNKNOWN: 404,
+  ERR_CA_INTERNAL: 500,
 };
 
 /** Details a {@link CaError} may carry. */
