@@ -108,6 +108,7 @@ export default defineConfig(
       'packages/node/src/**/*.ts',
       'packages/hono/src/**/*.ts',
       'packages/access-log/src/**/*.ts',
+      'packages/ca/src/**/*.ts',
       'apps/cli/src/**/*.ts',
     ],
     ignores: ['**/*.test.ts'],

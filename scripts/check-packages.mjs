@@ -26,6 +26,7 @@ const libraries = [
   'packages/node',
   'packages/hono',
   'packages/access-log',
+  'packages/ca',
 ];
 const apps = ['apps/cli'];
 

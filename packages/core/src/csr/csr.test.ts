@@ -289,6 +289,30 @@ describe('issueCertificateFromCsr', () => {
     await verifyCertificateSignature(cert, root.certificate);
   });
 
+  it('grants the profile’s altNames and extendedKeyUsages instead of the requested ones', async () => {
+    const csr = await request({
+      altNames: [dnsName('asked.example')],
+      extendedKeyUsages: ['codeSigning'],
+    });
+    const cert = await issueCertificateFromCsr({
+      issuer: root,
+      csr,
+      profile: { altNames: [dnsName('granted.example')], extendedKeyUsages: ['clientAuth'] },
+      now: NOW,
+    });
+    expect(cert.subjectAltNames).toEqual([{ type: 'dns', value: 'granted.example' }]);
+    expect(cert.extKeyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
+    const refused = await rejected(
+      issueCertificateFromCsr({
+        issuer: root,
+        csr,
+        profile: { altNames: [ipAddress('10.0.0.1')], allowedAltNameTypes: ['dns'] },
+        now: NOW,
+      }),
+    );
+    expect(refused.code).toBe('ERR_ISSUE_PROFILE_VIOLATION');
+  });
+
   it('honours the profile lifetime', async () => {
     const cert = await issueCertificateFromCsr({
       issuer: root,

@@ -307,6 +307,10 @@ export interface IssuanceProfile {
   requireAltNames?: boolean;
   /** Replace the requested subject with this name. */
   subject?: Name;
+  /** Grant these subject alternative names instead of the requested ones (a CA's fixups decide them). */
+  altNames?: readonly GeneralName[];
+  /** Grant exactly these EKUs; the request's own EKUs are then ignored, not checked. */
+  extendedKeyUsages?: readonly ExtendedKeyUsage[];
 }
 
 /** Options for {@link issueCertificateFromCsr}. */
@@ -363,7 +367,7 @@ export async function issueCertificateFromCsr(options: IssueFromCsrOptions): Pro
       { field: 'basicConstraints' },
     );
   const allowedEkus = new Set((profile.allowedExtendedKeyUsages ?? DEFAULT_LEAF_EKUS).map(ekuOid));
-  for (const e of csr.extKeyUsage ?? []) {
+  for (const e of profile.extendedKeyUsages ? [] : (csr.extKeyUsage ?? [])) {
     if (!allowedEkus.has(e)) {
       throw new ProfileViolation(
         `The request asks for extended key usage ${EKU_NAMES[e] ?? e}, which this profile does not allow.`,
@@ -372,14 +376,15 @@ export async function issueCertificateFromCsr(options: IssueFromCsrOptions): Pro
     }
   }
   const allowedSan = new Set(profile.allowedAltNameTypes ?? ['dns', 'ip', 'email', 'uri']);
-  for (const n of csr.subjectAltNames ?? []) {
+  const altNames = profile.altNames ?? csr.subjectAltNames;
+  for (const n of altNames ?? []) {
     if (!allowedSan.has(n.type))
       throw new ProfileViolation(
         `The request asks for a ${n.type} subject alternative name, which this profile does not allow.`,
         { field: 'subjectAltName' },
       );
   }
-  if (profile.requireAltNames && !csr.subjectAltNames?.length) {
+  if (profile.requireAltNames && !altNames?.length) {
     throw new ProfileViolation(
       'This profile requires subject alternative names, and the request has none.',
       { field: 'subjectAltName' },
@@ -413,12 +418,14 @@ export async function issueCertificateFromCsr(options: IssueFromCsrOptions): Pro
           value: basicConstraintsValue({ ca: true, pathLength }),
         },
         { oid: OID.keyUsage, critical: true, value: keyUsageValue(CA_KEY_USAGE) },
-        ...identifierExtensions(csr.publicKey, issuer, subject, csr.subjectAltNames),
+        ...identifierExtensions(csr.publicKey, issuer, subject, altNames),
       ];
     } else {
       extensions = leafExtensions(csr.publicKey, issuer, subject, {
-        altNames: csr.subjectAltNames,
-        extendedKeyUsages: csr.extKeyUsage?.length ? csr.extKeyUsage : [...allowedEkus],
+        altNames,
+        extendedKeyUsages:
+          profile.extendedKeyUsages ??
+          (csr.extKeyUsage?.length ? csr.extKeyUsage : [...allowedEkus]),
       });
     }
     encoded = encodeTbs(

@@ -1,0 +1,184 @@
+/**
+ * @module server — the CA on Node: HTTPS on 127.0.0.1 with the CA's own serving certificate, a client
+ * certificate asked for but not required (renewal and `mtls` RAs judge it with core's validator, in
+ * the app, not OpenSSL), the caller's chain and address handed to the app as Hono's env, and GC on a
+ * lease. Uses only `node:https`, so it runs on Node, Deno and Bun.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { randomUUID } from 'node:crypto';
+import { getRequestListener } from '@hono/node-server';
+import {
+  dnsName,
+  encodePem,
+  exportPrivateKey,
+  generateKeyPair,
+  ipAddress,
+  issueEndEntityCertificate,
+  organizationName,
+  type Certificate,
+} from '@certified/core';
+import { createCaApp, type Ca, type CaEnv } from '@certified/ca';
+import { loadCaFile } from './files.js';
+
+/** Options for {@link startCaServer}. */
+export interface CaServerOptions {
+  /** The config file. */
+  readonly config: string;
+  /** Default `https://127.0.0.1:8443`; port 0 picks a free one. */
+  readonly listen?: string;
+  /** How often GC runs (and how long its lease lasts); default one hour. 0 turns the timer off. */
+  readonly gcIntervalMs?: number;
+}
+
+/** A running CA server. */
+export interface CaServer {
+  readonly url: string;
+  readonly port: number;
+  readonly ca: Ca;
+  /** The serving chain's CA certificate (PEM), for clients' `--cacert`. */
+  readonly caPem: string;
+  /** Runs GC now (on a lease shared with the other replicas). */
+  gc(now?: Date): Promise<{ readonly ran: boolean; readonly deleted: number }>;
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Loads the config and serves the CA.
+ *
+ * @throws ERR_CA_CONFIG_INVALID, ERR_CA_STORE_FAILED; listen errors (EADDRINUSE) as Node's.
+ * @example
+ * const server = await startCaServer({ config: 'ca.yaml', listen: 'https://127.0.0.1:0' });
+ */
+export async function startCaServer(options: CaServerOptions): Promise<CaServer> {
+  const { ca, config } = await loadCaFile(options.config);
+  const app = createCaApp(ca, { maxBodyBytes: config.max_body_bytes });
+  const listen = new URL(options.listen ?? 'https://127.0.0.1:8443');
+  const host = listen.hostname.replace(/^\[|\]$/g, '');
+  const signer = [...ca.ras.values()][0]!.signer;
+  const serving = await servingCredentials(signer.issuer, host);
+  const server: Server = createServer(
+    { ...serving.tls, requestCert: true, rejectUnauthorized: false },
+    getRequestListener((request, env) => {
+      const { incoming } = env as { incoming: IncomingMessage };
+      const socket = incoming.socket as TLSSocket;
+      const caEnv: CaEnv = {
+        peerChain: peerChainOf(socket),
+        ...(socket.remoteAddress ? { remoteAddress: unmapped(socket.remoteAddress) } : {}),
+      };
+      return app.fetch(request, caEnv);
+    }),
+  );
+  // The serving certificate lives a day like everything this CA issues: renew it at half-life.
+  const renew = setInterval(async () => {
+    try {
+      server.setSecureContext((await servingCredentials(signer.issuer, host)).tls);
+    } catch (e) {
+      console.error('ca-server: renewing the serving certificate failed:', e);
+    }
+  }, 12 * HOUR);
+  renew.unref();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(listen.port || 8443), host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  const holder = randomUUID();
+  const interval = options.gcIntervalMs ?? HOUR;
+  const gc = (now = new Date()) =>
+    ca.store.gc({
+      now,
+      retentionMs: config.store.retention_hours * HOUR,
+      holder,
+      leaseMs: interval || HOUR,
+    });
+  const timer =
+    interval > 0
+      ? setInterval(() => gc().catch((e) => console.error('ca-server: gc failed:', e)), interval)
+      : undefined;
+  timer?.unref();
+  let closed: Promise<void> | undefined;
+  return {
+    url: `https://${listen.hostname}:${port}`,
+    port,
+    ca,
+    caPem: encodePem('CERTIFICATE', signer.issuer.certificate.der),
+    gc,
+    close() {
+      closed ??= (async () => {
+        clearInterval(renew);
+        if (timer) clearInterval(timer);
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+        await ca.store.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+// --- internal ---
+
+async function servingCredentials(
+  issuer: { certificate: Certificate; privateKey: CryptoKey },
+  host: string,
+): Promise<{ tls: { key: string; cert: string } }> {
+  const keys = await generateKeyPair({ algorithm: 'P-256', extractable: true });
+  const cert = await issueEndEntityCertificate({
+    issuer,
+    subject: organizationName({ organization: 'certified CA service' }),
+    publicKey: keys.publicKey,
+    altNames: [
+      ipAddress('127.0.0.1'),
+      ipAddress('::1'),
+      dnsName('localhost'),
+      ...(host === '127.0.0.1' || host === '::1' || host === 'localhost' ? [] : [asName(host)]),
+    ],
+    extendedKeyUsages: ['serverAuth'],
+    lifetimeSeconds: 24 * 3600,
+  });
+  return {
+    tls: {
+      key: await exportPrivateKey(keys.privateKey),
+      cert: encodePem('CERTIFICATE', cert.der) + encodePem('CERTIFICATE', issuer.certificate.der),
+    },
+  };
+}
+
+function asName(host: string) {
+  return /^[\d.]+$|:/.test(host) ? ipAddress(host) : dnsName(host);
+}
+
+// getPeerCertificate(true) rebuilds the whole chain as objects on every call (a tenth of the CPU per
+// request in the bench); the chain cannot change on a connection, so read it once per socket.
+const chains = new WeakMap<TLSSocket, Uint8Array[]>();
+
+/** The chain the client presented, peer first; empty without a client certificate. */
+function peerChainOf(socket: TLSSocket): Uint8Array[] {
+  let chain = chains.get(socket);
+  if (!chain) chains.set(socket, (chain = readPeerChain(socket)));
+  return chain;
+}
+
+function readPeerChain(socket: TLSSocket): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let c = socket.getPeerCertificate?.(true) as
+    { raw?: Uint8Array; issuerCertificate?: unknown } | undefined;
+  // Node links the chain through issuerCertificate and points a self-signed root at itself.
+  while (c?.raw && out.length < 16) {
+    out.push(new Uint8Array(c.raw));
+    const next = c.issuerCertificate as typeof c;
+    if (!next || next === c) break;
+    c = next;
+  }
+  return out;
+}
+
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
