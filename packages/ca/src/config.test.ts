@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { thrown } from '@certified/testing';
 import { parseCaConfig } from './config.js';
@@ -32,6 +33,31 @@ describe('parseCaConfig', () => {
     expect(ra.fixups.map((f) => f.name)).toEqual(['enforce_alternative_names']);
     expect(c.store).toEqual({ backend: 'pglite', no_store: false, retention_hours: 720 });
     expect(c.max_body_bytes).toBe(65_536);
+  });
+
+  it("parses the README's configuration reference as written (every validator, fixup and auth mode)", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+    // The reference elides the hash; a well-formed one stands in for it.
+    const c = parseCaConfig(block.replace("'pbkdf2-sha256$100000$…'", `'${HASH}'`));
+    const ra = c.registration_authority['default']!;
+    expect(ra.validators.map((v) => v.name).sort()).toEqual([
+      'alternative_names',
+      'alternative_names_ip',
+      'blacklist_names',
+      'ca_status',
+      'common_name',
+      'extensions',
+      'key_usage',
+      'server_group',
+      'source_cidrs',
+    ]);
+    expect(ra.fixups).toHaveLength(3);
+    expect(
+      Object.values(c.authentication)
+        .map((a) => a.backend)
+        .sort(),
+    ).toEqual(['jwt', 'mtls', 'static']);
   });
 
   it('reads the same from YAML', () => {
