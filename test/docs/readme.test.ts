@@ -21,10 +21,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '@certified/testing/net';
 import { matchesTranscript, readBlocks, valueImports, type Block } from './blocks.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -73,17 +73,6 @@ describe('README blocks are all accounted for', () => {
 });
 
 // --- running them ---
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-}
 
 type RuntimeName = 'node' | 'deno' | 'bun';
 const has = (bin: string): boolean => spawnSync(bin, ['--version']).status === 0;

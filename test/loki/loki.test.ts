@@ -11,11 +11,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@certified/testing/net';
 import { formatName } from '@certified/core';
 import { accessLog, type AccessLogRecord } from '@certified/access-log';
 import { createLokiSink } from '@certified/access-log/loki';
@@ -70,17 +70,6 @@ if (!('bin' in found))
   );
 
 // --- running it ---
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The smallest single-binary setup: everything in-process, chunks and index on local disk. */
 function lokiConfig(dir: string, httpPort: number, grpcPort: number, version: string): string {

@@ -26,7 +26,8 @@ import {
   personName,
   signingName,
 } from '@certified/core';
-import { freePort, startPostgres } from '@certified/testing/postgres';
+import { freePort } from '@certified/testing/net';
+import { startPostgres } from '@certified/testing/postgres';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const WARMUP_MS = 2000;
