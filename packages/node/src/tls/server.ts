@@ -67,6 +67,23 @@ export interface ServeTrust {
   readonly anchors: readonly { readonly name: string; readonly certificate: Certificate }[];
 }
 
+/** A request's {@link ServeEnv}: `caller` is a prototype getter, built only when read. */
+class RequestEnv implements ServeEnv {
+  // Declared only: a server without `trust` hands over an env without the key.
+  declare readonly trust?: ServeTrust;
+  constructor(
+    readonly incoming: IncomingMessage,
+    readonly outgoing: ServerResponse,
+    readonly peer: ValidatedPath | undefined,
+    trust: ServeTrust | undefined,
+  ) {
+    if (trust) this.trust = trust;
+  }
+  get caller(): CertifiedPeer<'tls'> | undefined {
+    return this.peer && callerOf(this.peer, this.trust);
+  }
+}
+
 /** A fetch handler: a Hono app's `app.fetch`, or any `(Request) => Response`. */
 export type ServeFetch = (request: Request, env: ServeEnv) => Response | Promise<Response>;
 
@@ -254,17 +271,7 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
         outgoing: ServerResponse;
       };
       const peer = peerOf(incoming);
-      const trust = trustOf?.();
-      const env: ServeEnv = {
-        incoming,
-        outgoing,
-        peer,
-        ...(trust ? { trust } : {}),
-        get caller() {
-          return peer && callerOf(peer, trust);
-        },
-      };
-      return fetch(request, env);
+      return fetch(request, new RequestEnv(incoming, outgoing, peer, trustOf?.()));
     },
     {
       overrideGlobalObjects: options.overrideGlobalObjects ?? false,
