@@ -110,6 +110,14 @@ store: { backend: postgres, url: "postgres://127.0.0.1/ca", no_store: true }
       'authentication.ops',
     ],
     [
+      'a jwt without an audience',
+      JSON.stringify({
+        ...GOOD,
+        authentication: { ops: { backend: 'jwt', jwks_url: 'https://127.0.0.1:1/jwks.json' } },
+      }),
+      'authentication.ops.audience',
+    ],
+    [
       'an unknown auth backend',
       JSON.stringify({ ...GOOD, authentication: { ops: { backend: 'ldap' } } }),
       'authentication.ops.backend',

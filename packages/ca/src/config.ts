@@ -233,6 +233,10 @@ function authOf(v: unknown, f: string): AuthenticationConfig {
       }
       if ((out['jwks_file'] === undefined) === (out['jwks_url'] === undefined))
         throw bad(f, `${f} needs exactly one of jwks_file and jwks_url.`);
+      // Without an audience, a token the same identity provider issued for any other service
+      // would be accepted here (RFC 8725, section 3.9).
+      if (out['audience'] === undefined)
+        throw bad(`${f}.audience`, `${f}.audience is required: the "aud" this CA's tokens carry.`);
       return { backend: 'jwt', ...out };
     }
     case 'mtls':

@@ -113,7 +113,7 @@ async function authFactory(
         auth = createJwtAuthenticator({
           ...(jwks ? { jwks } : { jwksUrl: a.jwks_url! }),
           ...(a.issuer ? { issuer: a.issuer } : {}),
-          ...(a.audience ? { audience: a.audience } : {}),
+          audience: a.audience!, // parseCaConfig requires it
           ...(a.user_claim ? { userClaim: a.user_claim } : {}),
           ...(a.groups_claim ? { groupsClaim: a.groups_claim } : {}),
         });

@@ -13,7 +13,8 @@ export interface JwtAuthenticatorOptions {
   /** … a JWKS URL, fetched and cached by jose. */
   readonly jwksUrl?: string;
   readonly issuer?: string;
-  readonly audience?: string;
+  /** Required: the `aud` tokens for this CA carry; a token for another service is refused. */
+  readonly audience: string;
   /** Default `sub`. */
   readonly userClaim?: string;
   /** Default `groups`. */
@@ -23,13 +24,15 @@ export interface JwtAuthenticatorOptions {
 /**
  * The `jwt` authenticator.
  *
- * @throws TypeError when neither or both of `jwks` and `jwksUrl` are given.
+ * @throws TypeError when neither or both of `jwks` and `jwksUrl` are given, or no `audience`.
  * @example
  * const auth = createJwtAuthenticator({ jwks, issuer: 'https://idp.example', audience: 'ca' });
  */
 export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
   if ((options.jwks === undefined) === (options.jwksUrl === undefined))
     throw new TypeError('createJwtAuthenticator needs exactly one of jwks and jwksUrl');
+  if (typeof options.audience !== 'string' || options.audience === '')
+    throw new TypeError('createJwtAuthenticator needs an audience');
   const keys = options.jwks
     ? createLocalJWKSet(options.jwks)
     : createRemoteJWKSet(new URL(options.jwksUrl!));
@@ -46,7 +49,7 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
       try {
         ({ payload } = await jwtVerify(c.bearer, keys, {
           ...(options.issuer ? { issuer: options.issuer } : {}),
-          ...(options.audience ? { audience: options.audience } : {}),
+          audience: options.audience,
           currentDate: now,
         }));
       } catch (e) {
