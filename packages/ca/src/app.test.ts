@@ -307,6 +307,19 @@ describe('passive revocation and renewal', () => {
       env,
     );
     expect((await json(other))['code']).toBe('ERR_CA_RENEW_MISMATCH');
+    // Same subject, but a name the current certificate does not carry: not a renewal.
+    const wider = await t.post(
+      '/v1/renew',
+      {
+        ra: 'default',
+        csr: await csr('/CN=holder.example.com', ['subjectAltName=DNS:other.example.com']),
+      },
+      env,
+    );
+    expect(await json(wider)).toMatchObject({
+      code: 'ERR_CA_RENEW_MISMATCH',
+      value: 'DNS:other.example.com',
+    });
 
     const none = await t.post('/v1/renew', {
       ra: 'default',

@@ -15,6 +15,7 @@ import {
   encodePem,
   type Certificate,
   type CertificationRequest,
+  type GeneralName,
 } from '@certified/core';
 import { CaError } from './errors.js';
 import type { Authenticator, Credentials, Principal } from './auth/types.js';
@@ -195,6 +196,7 @@ export function createCa(options: CaOptions): Ca {
       for (const v of ra.validators) v.check({ csr, principal, source: req.source });
       let draft: Draft = { csr, altNames: csr.subjectAltNames ?? [] };
       for (const f of ra.fixups) draft = f.apply(draft, ra.extendedKeyUsages);
+      if (renewal) noWidening(principal.certificate!, draft.altNames);
       // A 128-bit random serial never collides in practice; the unique constraint makes sure.
       for (let attempt = 0; attempt < 3; attempt++) {
         const certificate = await sign(ra, draft, time);
@@ -345,6 +347,21 @@ function renewalKeys(principal: Principal, csr: CertificationRequest): Revocatio
     { kind: 'serial', value: current.serialNumberHex },
     { kind: 'subject', value: formatName(current.subject) },
   ];
+}
+
+/**
+ * A renewal proves only that its caller holds the current certificate, so it may ask for no name that
+ * certificate does not carry: else a holder of `a.example.com` could renew into `b.example.com`.
+ */
+function noWidening(current: Certificate, altNames: readonly GeneralName[]): void {
+  const held = new Set((current.subjectAltNames ?? []).map(formatGeneralName));
+  const extra = altNames.map(formatGeneralName).filter((n) => !held.has(n));
+  if (extra.length > 0)
+    throw new CaError(
+      'ERR_CA_RENEW_MISMATCH',
+      `A renewal may not add names the current certificate does not have: ${extra.join(', ')}.`,
+      { field: 'csr', value: extra.join(', ') },
+    );
 }
 
 async function sign(ra: RegistrationAuthority, d: Draft, time: Date): Promise<Certificate> {
