@@ -525,6 +525,36 @@ describe('client certificates', () => {
     expect((await json(none))['code']).toBe('ERR_CA_AUTH_REQUIRED');
   });
 
+  it('a certificate holder may revoke itself, not others, and may not lift', async () => {
+    const cert = await holder('member2.example.com');
+    const env = { remoteAddress: '127.0.0.1', peerChain: [cert.der] };
+    const other = await t.post(
+      '/v1/revoke',
+      { ra: 'holders', subject: 'CN=victim.example.com' },
+      env,
+    );
+    expect(other.status).toBe(403);
+    expect(await json(other)).toMatchObject({
+      code: 'ERR_CA_FORBIDDEN',
+      value: 'CN=victim.example.com',
+    });
+    expect(await t.ca.store.revoked([{ kind: 'subject', value: 'CN=victim.example.com' }])).toBe(
+      undefined,
+    );
+    const self = await t.post(
+      '/v1/revoke',
+      { ra: 'holders', subject: 'CN=member2.example.com', reason: 'key lost' },
+      env,
+    );
+    expect(self.status, await self.clone().text()).toBe(200);
+    const [id] = (await json(self))['revoked'] as number[];
+    const lift = await t.post('/v1/revoke/lift', { ra: 'holders', id }, env);
+    expect(lift.status).toBe(403);
+    expect((await json(lift))['code']).toBe('ERR_CA_FORBIDDEN');
+    const [rec] = await t.ca.store.audit({ ra: 'holders', limit: 1 });
+    expect(rec).toMatchObject({ endpoint: 'lift', decision: 'refused', code: 'ERR_CA_FORBIDDEN' });
+  });
+
   it('refuses renewal with an expired certificate with ERR_CA_AUTH_FAILED, audited', async () => {
     const cert = await holder('late.example.com');
     clock = new Date(cert.notAfter.getTime() + 3_600_000);

@@ -240,6 +240,11 @@ export function createCa(options: CaOptions): Ca {
         const ra = raOf(r.ra);
         const principal = await ra.authenticator.authenticate(r.credentials, time);
         Object.assign(audit, { auth_method: principal.method, requester: principal.user });
+        if (principal.certificate)
+          throw new CaError(
+            'ERR_CA_FORBIDDEN',
+            'Lifting a revocation needs the RA operator (user and secret, or a token), not a certificate holder.',
+          );
         if (!(await store.lift(r.id, time)))
           throw new CaError('ERR_CA_NOT_FOUND', `No revocation ${r.id} is in force.`, {
             field: 'id',
@@ -290,6 +295,7 @@ export function createCa(options: CaOptions): Ca {
           if (rec.spki_sha256) keys.push({ kind: 'key', value: rec.spki_sha256 });
         }
         if (r.subject) keys.push({ kind: 'subject', value: r.subject });
+        if (principal.certificate) onlyItself(principal.certificate, keys);
         if (keys.length === 0)
           throw new CaError('ERR_CA_REQUEST_INVALID', 'A revocation needs a serial or a subject.', {
             field: 'serial',
@@ -347,6 +353,25 @@ function renewalKeys(principal: Principal, csr: CertificationRequest): Revocatio
     { kind: 'serial', value: current.serialNumberHex },
     { kind: 'subject', value: formatName(current.subject) },
   ];
+}
+
+/**
+ * A caller authenticated by its certificate (an `mtls` RA) may revoke itself — its serial, key or
+ * subject — and nothing else: any holder could otherwise revoke every other holder.
+ */
+function onlyItself(own: Certificate, keys: readonly RevocationKey[]): void {
+  const mine: Record<RevocationKey['kind'], string> = {
+    serial: own.serialNumberHex,
+    subject: formatName(own.subject),
+    key: fingerprint(own.publicKey.spki),
+  };
+  const other = keys.find((k) => mine[k.kind] !== k.value);
+  if (other)
+    throw new CaError(
+      'ERR_CA_FORBIDDEN',
+      `A certificate holder may revoke only its own certificate; ${other.kind} ${other.value} is not ${formatName(own.subject)}'s.`,
+      { field: other.kind, value: other.value },
+    );
 }
 
 /**

@@ -33,6 +33,8 @@ export type CaErrorCode =
   | 'ERR_CA_STORE_FAILED'
   /** A revocation names nothing the store knows. */
   | 'ERR_CA_NOT_FOUND'
+  /** Authenticated, but not allowed this: a certificate holder revoking another, or lifting. */
+  | 'ERR_CA_FORBIDDEN'
   /** No such route (or method) in the CA's API. */
   | 'ERR_CA_ROUTE_UNKNOWN'
   /** A bug or an unexpected failure; the message says no more, the server's log does. */
@@ -53,6 +55,7 @@ const STATUS: Record<CaErrorCode, number> = {
   ERR_CA_ISSUE_FAILED: 400,
   ERR_CA_STORE_FAILED: 503,
   ERR_CA_NOT_FOUND: 404,
+  ERR_CA_FORBIDDEN: 403,
   ERR_CA_ROUTE_UNKNOWN: 404,
   ERR_CA_INTERNAL: 500,
 };
