@@ -144,6 +144,29 @@ describe('ca-server over HTTPS', () => {
       requester: 'CN=holder.example.com',
     });
 
+    // The attack: the holder renews into a name it was never given (the RA's validators would allow it).
+    const wider = await opensslCsr({
+      subject: '/CN=holder.example.com',
+      addext: ['subjectAltName=DNS:payments.example.com'],
+    });
+    await writeFile(join(dir, 'wider.json'), JSON.stringify({ ra: 'default', csr: wider.csrPem }));
+    const widened = await curl([
+      `${server.url}/v1/renew`,
+      '--cert',
+      join(dir, 'holder.crt'),
+      '--key',
+      join(dir, 'holder.key'),
+      '-H',
+      'content-type: application/json',
+      '--data-binary',
+      `@${join(dir, 'wider.json')}`,
+    ]);
+    expect(widened.status, widened.body).toBe(400);
+    expect(JSON.parse(widened.body)).toMatchObject({
+      code: 'ERR_CA_RENEW_MISMATCH',
+      value: 'DNS:payments.example.com',
+    });
+
     // Without the client certificate the same request is refused.
     const anonymous = await https(`${server.url}/v1/renew`, {
       ca: server.caPem,
