@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isCaError } from '@certified/ca';
-import { startCaServer } from './server.js';
+import { startCaServer } from '@certified/ca/node';
 
 let values: { config?: string; listen?: string };
 try {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslCsr } from '@certified/testing/openssl-csr';
 import { startPrometheus, type TestPrometheus } from '@certified/testing/prometheus';
-import { startCaServer, type CaServer } from './server.js';
+import { startCaServer, type CaServer } from '@certified/ca/node';
 import { caDir, https, SECRET } from '../test/harness.js';
 
 let server: CaServer;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '@certified/core';
 import { opensslCsr } from '@certified/testing/openssl-csr';
 import { startPostgres, type TestPostgres } from '@certified/testing/postgres';
-import { startCaServer, type CaServer } from './server.js';
+import { startCaServer, type CaServer } from '@certified/ca/node';
 import { caDir, https, SECRET } from '../test/harness.js';
 
 let pg: TestPostgres | undefined;

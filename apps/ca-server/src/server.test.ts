@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '@certified/core';
 import { opensslCsr } from '@certified/testing/openssl-csr';
 import { rejected } from '@certified/testing';
-import { loadCaFile, initCaFiles } from './files.js';
-import { startCaServer, type CaServer } from './server.js';
+import { initCaFiles, loadCaFile, startCaServer, type CaServer } from '@certified/ca/node';
 import { caDir, https, run, SECRET } from '../test/harness.js';
 
 let dir: string;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hashSecret } from '@certified/ca';
-import { initCaFiles } from '../src/files.js';
+import { initCaFiles } from '@certified/ca/node';
 
 export const run = promisify(execFile);
 export const SECRET = 'simplepassword';

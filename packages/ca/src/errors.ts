@@ -31,6 +31,8 @@ export type CaErrorCode =
   | 'ERR_CA_ISSUE_FAILED'
   /** The store failed; `cause` carries the driver's error. */
   | 'ERR_CA_STORE_FAILED'
+  /** The embedded store's data directory is open in another process (PGlite has one writer). */
+  | 'ERR_CA_STORE_BUSY'
   /** A revocation names nothing the store knows. */
   | 'ERR_CA_NOT_FOUND'
   /** Authenticated, but not allowed this: a certificate holder revoking another, or lifting. */
@@ -54,6 +56,7 @@ const STATUS: Record<CaErrorCode, number> = {
   ERR_CA_RENEW_MISMATCH: 400,
   ERR_CA_ISSUE_FAILED: 400,
   ERR_CA_STORE_FAILED: 503,
+  ERR_CA_STORE_BUSY: 503,
   ERR_CA_NOT_FOUND: 404,
   ERR_CA_FORBIDDEN: 403,
   ERR_CA_ROUTE_UNKNOWN: 404,

@@ -1,5 +1,6 @@
+/// <reference types="node" />
 /**
- * @module server — the CA on Node: HTTPS on 127.0.0.1 with the CA's own serving certificate, a client
+ * @module node/server — the CA on Node: HTTPS on 127.0.0.1 with the CA's own serving certificate, a client
  * certificate asked for but not required (renewal and `mtls` RAs judge it with core's validator, in
  * the app, not OpenSSL), the caller's chain and address handed to the app as Hono's env, and GC on a
  * lease. Uses only `node:https`, so it runs on Node, Deno and Bun.
@@ -19,7 +20,8 @@ import {
   organizationName,
   type Certificate,
 } from '@certified/core';
-import { createCaApp, type Ca, type CaEnv } from '@certified/ca';
+import { createCaApp, type CaEnv } from '../app.js';
+import type { Ca } from '../ca.js';
 import { loadCaFile } from './files.js';
 
 /** Options for {@link startCaServer}. */
@@ -81,10 +83,16 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
     }
   }, 12 * HOUR);
   renew.unref();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(listen.port || 8443), host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(Number(listen.port || 8443), host, () => resolve());
+    });
+  } catch (e) {
+    clearInterval(renew);
+    await ca.store.close(); // releases the embedded store's lock
+    throw e;
+  }
   const port = (server.address() as { port: number }).port;
   const holder = randomUUID();
   const interval = options.gcIntervalMs ?? HOUR;

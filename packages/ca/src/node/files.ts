@@ -1,5 +1,6 @@
+/// <reference types="node" />
 /**
- * @module files — the CA's files on disk: loading the config (paths relative to it, key files that
+ * @module node/files — the CA's files on disk: loading the config (paths relative to it, key files that
  * others can read refused) and writing a new CA (key 0600, created exclusively, renamed into place so
  * nothing is ever half-written).
  */
@@ -14,9 +15,14 @@ import {
   organizationName,
   signingName,
 } from '@certified/core';
-import { CaError, loadCa, parseCaConfig, type Ca, type CaConfig } from '@certified/ca';
-import { createPgliteStore } from '@certified/ca/pglite';
-import { createPostgresStore } from '@certified/ca/postgres';
+import { CaError } from '../errors.js';
+import { parseCaConfig, type CaConfig } from '../config.js';
+import { loadCa } from '../load.js';
+import type { Ca } from '../ca.js';
+import type { CaStore } from '../store/store.js';
+import { createPgliteStore } from '../store/pglite.js';
+import { createPostgresStore } from '../store/postgres.js';
+import { lockDirectory } from './lock.js';
 
 /** A loaded CA and its parsed config. */
 export interface LoadedCa {
@@ -57,12 +63,41 @@ export async function loadCaFile(path: string): Promise<LoadedCa> {
       }
       return readFile(full, 'utf8');
     },
-    openStore: (s) =>
-      s.backend === 'postgres'
-        ? createPostgresStore({ url: s.url! })
-        : createPgliteStore(s.path === undefined ? {} : { path: resolve(dir, s.path) }),
+    openStore: (s) => openConfiguredStore(s, dir),
   });
   return { ca, config };
+}
+
+/**
+ * Opens the store a config names; an embedded data directory is locked for this process until the
+ * store is closed (PGlite has no lock of its own).
+ *
+ * @param dir - what relative paths are read from (the config file's directory).
+ * @throws ERR_CA_STORE_BUSY when another process has the embedded store open; ERR_CA_STORE_FAILED.
+ * @example
+ * const store = await openConfiguredStore(config.store, dirname(configPath));
+ */
+export async function openConfiguredStore(s: CaConfig['store'], dir: string): Promise<CaStore> {
+  if (s.backend === 'postgres') return createPostgresStore({ url: s.url! });
+  if (s.path === undefined) return createPgliteStore();
+  const path = resolve(dir, s.path);
+  const lock = await lockDirectory(path);
+  try {
+    const store = await createPgliteStore({ path });
+    return {
+      ...store,
+      async close() {
+        try {
+          await store.close();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
 }
 
 /**

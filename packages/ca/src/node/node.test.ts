@@ -1,0 +1,79 @@
+/**
+ * The CA's files on Node: `initCa` makes a directory the server loads as written, never replaces a
+ * file, and keeps the key and secret 0600; the embedded store is one process at a time.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createCsr, dnsName, encodePem, generateKeyPair, personName } from '@certified/core';
+import { rejected } from '@certified/testing';
+import { initCa, loadCaFile, lockDirectory, openConfiguredStore } from './index.js';
+
+const tmp = () => mkdtemp(join(tmpdir(), 'certified-ca-node-'));
+
+describe('initCa', () => {
+  it('writes a CA whose config loads and whose example RA issues for its domains only', async () => {
+    const dir = await tmp();
+    const r = await initCa({ dir, organization: 'Example', domains: ['.example.test'] });
+    expect((await stat(r.key)).mode & 0o777).toBe(0o600);
+    expect((await stat(r.secretFile)).mode & 0o777).toBe(0o600);
+    const secret = (await readFile(r.secretFile, 'utf8')).trim();
+    expect(await readFile(r.config, 'utf8')).not.toContain(secret);
+    const { ca } = await loadCaFile(r.config);
+    try {
+      const keyPair = await generateKeyPair({ algorithm: 'P-256' });
+      const ask = async (cn: string) =>
+        ca.issue({
+          ra: 'default',
+          endpoint: 'certificates',
+          credentials: { user: 'admin', secret },
+          source: '127.0.0.1',
+          csr: encodePem(
+            'CERTIFICATE REQUEST',
+            (await createCsr({ subject: personName({ commonName: cn }), keyPair })).der,
+          ),
+        });
+      const issued = await ask('web.example.test');
+      expect(issued.certificate.subjectAltNames).toEqual([dnsName('web.example.test')]);
+      const refused = await rejected(ask('web.example.org'));
+      expect(refused).toMatchObject({ code: 'ERR_CA_VALIDATION_FAILED', validator: 'common_name' });
+    } finally {
+      await ca.store.close();
+    }
+  });
+
+  it('replaces nothing: a second init in the same directory fails and leaves the first intact', async () => {
+    const dir = await tmp();
+    const first = await initCa({ dir, organization: 'Example', domains: ['.example.test'] });
+    const before = await readFile(first.config, 'utf8');
+    const e = await rejected(initCa({ dir, organization: 'Other', domains: ['.other.test'] }));
+    expect((e as NodeJS.ErrnoException).code).toBe('EEXIST');
+    expect(await readFile(first.config, 'utf8')).toBe(before);
+  });
+});
+
+describe('the embedded store lock', () => {
+  it('refuses a second opener while the first holds it, and frees it on close', async () => {
+    const dir = await tmp();
+    const store = { backend: 'pglite' as const, path: 'data', no_store: false, retention_hours: 1 };
+    const first = await openConfiguredStore(store, dir);
+    const e = await rejected(openConfiguredStore(store, dir));
+    expect(e).toMatchObject({ code: 'ERR_CA_STORE_BUSY', status: 503 });
+    expect((e as Error).message).toContain(String(process.pid));
+    await first.close();
+    const again = await openConfiguredStore(store, dir);
+    await again.close();
+  });
+
+  it('takes over a lock whose process is gone', async () => {
+    const dir = await tmp();
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((r) => gone.on('exit', r));
+    await writeFile(join(dir, 'data.lock'), `${gone.pid}\nsomething that crashed\n`);
+    const lock = await lockDirectory(join(dir, 'data'));
+    expect(await readFile(lock.path, 'utf8')).toContain(String(process.pid));
+    await lock.release();
+  });
+});
