@@ -29,6 +29,9 @@ const result = await esbuild.build({
   target: 'es2022',
   conditions: ['@certified/source'],
   alias: { yaml: yamlEsm },
+  // The CA's stores load at run time from node_modules: PGlite finds its WebAssembly next to its own
+  // module, and pg is CommonJS; both are dependencies, and only `certified ca` imports them.
+  external: ['@electric-sql/pglite', 'pg'],
   legalComments: 'none',
   // Less to parse at every start; names kept so error classes and -v stack traces still read.
   minify: true,

@@ -207,7 +207,12 @@ export function parseCommandArgs(
   command: Command,
   argv: readonly string[],
 ): { values: Values; positionals: string[] } {
-  const options: Record<string, OptionSpec> = { ...command.options, ...COMMON_OPTIONS };
+  // A command may redefine a common option (the CA commands' --config names a file).
+  const options: Record<string, OptionSpec> = {
+    ...command.options,
+    ...COMMON_OPTIONS,
+    ...command.options,
+  };
   let parsed: { values: Values; positionals: string[] };
   try {
     parsed = parseArgs({
@@ -263,7 +268,7 @@ export function renderHelp(command: Command, program = 'certified'): string {
     const w = Math.max(...command.positionals.map((p) => p.name.length));
     for (const p of command.positionals) lines.push(`  ${p.name.padEnd(w)}  ${p.description}`);
   }
-  const all = { ...command.options, ...COMMON_OPTIONS };
+  const all = { ...command.options, ...COMMON_OPTIONS, ...command.options };
   const flags = Object.entries(all).map(([k, o]) => {
     const name = `${o.short ? `-${o.short}, ` : '    '}--${k}${o.type === 'string' ? ` ${o.placeholder ?? 'VALUE'}` : ''}`;
     const more = [o.multiple ? '(repeatable)' : '', o.choices ? `(${o.choices.join('|')})` : '']
@@ -350,6 +355,12 @@ export function reportError(e: unknown, io: Io, verbose: boolean, program = 'cer
     io.stderr(`${program}: ERR_USAGE: ${e.message}\n`);
     if (verbose) io.stderr(`${stackOf(e)}\n`);
     return 2;
+  }
+  if (e instanceof Error && /^ERR_[A-Z0-9_]+$/.test(String((e as { code?: unknown }).code))) {
+    // Another package's typed error (the CA's ERR_CA_…): its code and sentence, as ours.
+    io.stderr(`${program}: ${red(String((e as { code?: unknown }).code))}: ${e.message}\n`);
+    if (verbose) io.stderr(`${stackOf(e)}\n`);
+    return 1;
   }
   io.stderr(
     `${program}: ERR_INTERNAL: ${(e as Error)?.message ?? String(e)}${verbose ? '' : ' (run with -v for details)'}\n`,

@@ -32,7 +32,7 @@ import {
   type RunResult,
   type TestIoOptions,
 } from '../test/helpers.js';
-import { COMMANDS } from './main.js';
+import { CA_COMMANDS, COMMANDS } from './main.js';
 
 let work: string; // the working directory of every run
 let ada: string; // a person
@@ -213,16 +213,30 @@ describe('help', () => {
     expect(version.stdout).toMatch(/^certified \d+\.\d+\.\d+ \(Node v?\d+/);
   });
 
-  it.each(COMMANDS.map((c) => c.name))('%s --help has Usage and Examples', async (name) => {
-    const r = await run([name, '--help']);
+  const leaves = [
+    ...COMMANDS.filter((c) => c.name !== 'ca').map((c) => c.name),
+    ...CA_COMMANDS.map((c) => `ca ${c.name}`),
+  ];
+  it.each(leaves)('%s --help has Usage and Examples', async (name) => {
+    const r = await run([...name.split(' '), '--help']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('Usage:');
+    expect(r.stdout).toContain(`Usage: certified ${name}`);
     expect(r.stdout).toContain('Examples:');
-    expect(r.stdout).toContain('--config DIR');
+    // The CA's own commands name a config file; the rest an identity directory.
+    expect(r.stdout).toMatch(/--config (DIR|FILE)/);
     // -h and ORNL's underscore spelling work too
-    expect((await run([name.replace(/-/g, '_'), '-h'])).stdout).toBe(r.stdout);
+    expect((await run([...name.replace(/-/g, '_').split(' '), '-h'])).stdout).toBe(r.stdout);
   });
+
+  it.each(CA_COMMANDS.map((c) => [c.name, c] as const))(
+    'the ca %s entry names and summarises its own command',
+    async (name, entry) => {
+      const command = await entry.load();
+      expect(command.name).toBe(`ca ${name}`);
+      expect(command.summary).toBe(entry.summary);
+    },
+  );
 
   it('message --help is the message program', async () => {
     const r = await message(['--help'], opts());

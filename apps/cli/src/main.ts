@@ -94,11 +94,104 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/message.js')).messageCommand,
   },
   {
+    name: 'ca',
+    summary:
+      'Run or use a CSR-signing CA service: ca init, ca serve, ca request, ca revoke, ca log (certified ca --help).',
+    load: async () => caGroup,
+  },
+  {
     name: 'completion',
     summary: 'Print a shell completion script for certified and message: bash, zsh or fish.',
     load: async () => (await import('./commands/completion.js')).completionCommand,
   },
 ];
+
+/** `certified ca <sub>`: each subcommand a command of its own (its options, help and examples). */
+export const CA_COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'init',
+    summary:
+      'Create a CA service directory: ca.key, ca.crt, ca.yaml with one example RA, a secret.',
+    load: async () => (await import('./commands/ca.js')).caInitCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'Serve the CA over HTTPS: sign, renew (mTLS), revoke, /metrics, /health.',
+    load: async () => (await import('./commands/ca.js')).caServeCommand,
+  },
+  {
+    name: 'request',
+    summary:
+      "Get a certificate for this identity's key from a CA service and install it as id/<CA>.crt.",
+    load: async () => (await import('./commands/ca-client.js')).caRequestCommand,
+  },
+  {
+    name: 'revoke',
+    summary: 'Revoke a serial or subject at a CA service: it is never renewed or re-issued again.',
+    load: async () => (await import('./commands/ca-client.js')).caRevokeCommand,
+  },
+  {
+    name: 'log',
+    summary: "Show the CA's audit log: every request, issued or refused, newest first.",
+    load: async () => (await import('./commands/ca.js')).caLogCommand,
+  },
+];
+
+function caOverview(): string {
+  const w = Math.max(...CA_COMMANDS.map((c) => c.name.length));
+  return [
+    "certified ca — a CSR-signing CA service: registration authorities with OpenStack Anchor's validators,",
+    'short-lived certificates (24 h), passive revocation and an audit log.',
+    '',
+    'Usage: certified ca <command> [arguments] [options]',
+    '',
+    'Commands:',
+    ...CA_COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    '',
+    'Example:',
+    '  certified ca init --domain .localhost',
+    '  certified ca serve --config certified-ca/ca.yaml',
+    '',
+  ].join('\n');
+}
+
+/** The `ca` entry: dispatches to a subcommand (`run` gets everything after `ca`). */
+const caGroup: Command & { group: true } = {
+  group: true,
+  name: 'ca',
+  summary:
+    'Run or use a CSR-signing CA service: ca init, ca serve, ca request, ca revoke, ca log (certified ca --help).',
+  positionals: [],
+  options: {},
+  examples: [],
+  run: () => Promise.resolve(2),
+};
+
+async function runCa(argv: readonly string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    const entry = CA_COMMANDS.find((c) => c.name === rest[0]);
+    io.stdout(entry && first === 'help' ? renderHelp(await entry.load()) : caOverview());
+    return first === undefined ? 2 : 0;
+  }
+  const entry = CA_COMMANDS.find((c) => c.name === first);
+  if (!entry)
+    return reportError(
+      new CliError(
+        'ERR_USAGE',
+        `Unknown command "ca ${first}"; the CA commands are ${CA_COMMANDS.map((c) => c.name).join(', ')}.`,
+      ),
+      io,
+      false,
+    );
+  let command: Command;
+  try {
+    command = await entry.load();
+  } catch (e) {
+    return reportError(e, io, rest.includes('-v') || rest.includes('--verbose'));
+  }
+  return runCommand(command, rest, io);
+}
 
 function overview(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -156,6 +249,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
   if (first === 'help') {
     const entry = COMMANDS.find((c) => c.name === rest[0]);
+    if (entry?.name === 'ca') return runCa(['help', ...rest.slice(1)], io);
     io.stdout(entry ? renderHelp(await entry.load()) : overview());
     return entry || rest[0] === undefined ? 0 : 2;
   }
@@ -173,6 +267,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       false,
     );
   }
+  if (entry.name === 'ca') return runCa(rest, io);
   let command: Command;
   try {
     command = await entry.load();

@@ -5,7 +5,7 @@
  * is created exclusively, and a failure removes what this call wrote.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashSecret } from '../auth/static.js';
 import { parseCaConfig } from '../config.js';
@@ -48,6 +48,9 @@ export async function initCa(options: InitCaOptions): Promise<InitCaResult> {
   await mkdir(options.dir, { recursive: true });
   const config = join(options.dir, 'ca.yaml');
   const secretFile = join(options.dir, `${user}.secret`);
+  for (const p of [config, secretFile, join(options.dir, 'ca.key'), join(options.dir, 'ca.crt')])
+    if (await exists(p))
+      throw Object.assign(new Error(`${p} exists; refusing to replace a CA`), { code: 'EEXIST' });
   const secret = randomBytes(24).toString('base64url');
   const text = configText({ ...options, user, secretHash: await hashSecret(secret) });
   parseCaConfig(text); // the template must always be a valid config
@@ -93,3 +96,9 @@ store:
   retention_hours: 720
 `;
 }
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );

@@ -1,0 +1,318 @@
+/**
+ * @module commands/ca-client — `certified ca request` and `ca revoke`: this identity as a client of a
+ * running CA. The CA's server is judged by our validator against `--cacert`; the request is signed
+ * with the identity's own key (`id.key`), so the issued certificate joins the identity as
+ * `id/<CA name>.crt`, next to the introductions' signatures, usable wherever those are.
+ */
+import { isIP } from 'node:net';
+import {
+  createCsr,
+  createPathValidator,
+  dnsName,
+  encodePem,
+  equalBytes,
+  formatName,
+  importPrivateKey,
+  ipAddress,
+  ornlName,
+  parseCertificates,
+  personName,
+  verifyCertificateSignature,
+  type Certificate,
+  type GeneralName,
+} from '@certified/core';
+import { readCertificateInput, type Identity } from '@certified/identity';
+import { createMtlsFetch } from '@certified/node';
+import {
+  CliError,
+  list,
+  str,
+  typedHttpsUrl,
+  usage,
+  type Command,
+  type Context,
+  type OptionSpec,
+} from '../cli.js';
+import { certificateJson, JSON_OPTION, loadMe, readText, report } from './shared.js';
+
+/** An error answer from the CA, with the CA's own code. */
+export class CaAnswerError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, message: string, status: number) {
+    super(message);
+    this.name = 'CaAnswerError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+const CLIENT_OPTIONS: Record<string, OptionSpec> = {
+  url: {
+    type: 'string',
+    placeholder: 'URL',
+    description: "The CA's base URL, e.g. https://127.0.0.1:8443.",
+  },
+  cacert: {
+    type: 'string',
+    placeholder: 'FILE',
+    description:
+      "The CA's certificate (its ca.crt: PEM, base64-DER or get-signer JSON); the server must chain to it.",
+  },
+  ra: {
+    type: 'string',
+    placeholder: 'NAME',
+    description: 'The registration authority; default "default".',
+  },
+  user: { type: 'string', placeholder: 'NAME', description: 'User, for a static RA.' },
+  'secret-file': {
+    type: 'string',
+    placeholder: 'FILE',
+    description: "The user's secret (default: $CERTIFIED_CA_SECRET).",
+  },
+  'token-file': {
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'A bearer token (JWT), for a jwt RA.',
+  },
+};
+
+interface CaClient {
+  readonly me: Identity;
+  readonly ca: Certificate;
+  readonly base: URL;
+  readonly ra: string;
+  /** `id/<CA name>.crt`. */
+  readonly file: string;
+  /** What that file holds now (certificate first), if anything. */
+  readonly current: Certificate[] | undefined;
+  /** Posts JSON with the RA's credentials, presenting `certificates` (default: what we hold). */
+  post(path: string, body: Record<string, unknown>, present?: Certificate[]): Promise<unknown>;
+}
+
+async function caClient(ctx: Context): Promise<CaClient> {
+  const url = str(ctx.values, 'url') ?? usage('Name the CA with --url https://host:port.');
+  const base = typedHttpsUrl('--url', url);
+  const cacert =
+    str(ctx.values, 'cacert') ?? usage("Give the CA's certificate with --cacert FILE.");
+  const ca = readCertificateInput(await ctx.io.readFile(cacert), 'cacert')[0]!;
+  const me = await loadMe(ctx);
+  const file = `id/${ornlName(ca.subject)}.crt`;
+  const bytes = await me.store.read(file);
+  const current = bytes ? parseCertificates(bytes) : undefined;
+  const secretFile = str(ctx.values, 'secret-file');
+  const secret = secretFile
+    ? (await readText(ctx, secretFile)).trim()
+    : ctx.io.env['CERTIFIED_CA_SECRET'];
+  const tokenFile = str(ctx.values, 'token-file');
+  const token = tokenFile ? (await readText(ctx, tokenFile)).trim() : undefined;
+  const user = str(ctx.values, 'user');
+  if (user && !secret) usage('--user needs a secret: --secret-file FILE or $CERTIFIED_CA_SECRET.');
+  const validator = createPathValidator({ anchors: [ca] });
+  return {
+    me,
+    ca,
+    base,
+    ra: str(ctx.values, 'ra') ?? 'default',
+    file,
+    current,
+    async post(path, body, present) {
+      const chain = present ?? (current ? current : [me.id.certificate, ...me.id.chain]);
+      const fetch = createMtlsFetch({
+        key: me.id.keyPem,
+        certificates: chain.map((c) => c.der),
+        validator,
+        keepAlive: false,
+      });
+      try {
+        const r = await fetch(new URL(path, base), {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify({ ...body, ...(user ? { user, secret } : {}) }),
+        });
+        const text = await r.text();
+        let json: Record<string, unknown> | undefined;
+        try {
+          json = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          // not JSON: reported below
+        }
+        if (!r.ok) {
+          const code = typeof json?.['code'] === 'string' ? json['code'] : 'ERR_HTTP_STATUS';
+          const message =
+            typeof json?.['message'] === 'string'
+              ? json['message']
+              : `The CA answered ${r.status} ${r.statusText}.`;
+          throw new CaAnswerError(code, `${message} (HTTP ${r.status})`, r.status);
+        }
+        if (!json)
+          throw new CliError('ERR_BODY_INVALID', `The CA answered ${r.status} without JSON.`);
+        return json;
+      } finally {
+        await fetch.close();
+      }
+    },
+  };
+}
+
+function sanOf(text: string): GeneralName {
+  return isIP(text) ? ipAddress(text) : dnsName(text);
+}
+
+export const caRequestCommand: Command = {
+  name: 'ca request',
+  summary:
+    "Get a certificate for this identity's key from a CA service and install it as id/<CA>.crt.",
+  description:
+    'Makes a CSR signed with id.key (the key never leaves this directory), sends it to the RA, checks the answer (our key, signed by --cacert) and installs it as id/<CA name>.crt with the CA after it, replacing an earlier one from the same CA. With --renew the request goes to /v1/renew over mutual TLS with the installed certificate, for the same subject and names; a revoked subject or key is refused. Certificates are short-lived (24 hours unless the RA says otherwise): renew before they expire.',
+  positionals: [
+    {
+      name: 'NAME',
+      required: false,
+      description:
+        "The certificate's common name, e.g. web.example.com (added as a DNS name by the RA's fixups). Not with --renew.",
+    },
+  ],
+  options: {
+    ...CLIENT_OPTIONS,
+    san: {
+      type: 'string',
+      multiple: true,
+      placeholder: 'NAME|IP',
+      description: 'A subject alternative name to ask for.',
+    },
+    renew: {
+      type: 'boolean',
+      description: 'Renew the installed certificate over mTLS (same subject and names).',
+    },
+    json: JSON_OPTION,
+  },
+  examples: [
+    'certified ca request web.localhost --url https://127.0.0.1:8443 --cacert ca.crt --user admin --secret-file admin.secret',
+    'certified ca request --renew --url https://127.0.0.1:8443 --cacert ca.crt',
+  ],
+  async run(ctx) {
+    const renew = ctx.values['renew'] === true;
+    const name = ctx.positionals[0];
+    if (renew && name) usage("--renew keeps the installed certificate's subject; drop NAME.");
+    if (!renew && !name) usage('ca request needs NAME, the common name to certify.');
+    const client = await caClient(ctx);
+    const { me, ca } = client;
+    if (renew && !client.current)
+      throw new CliError(
+        'ERR_FILE_READ',
+        `Nothing to renew: ${client.file} does not exist. Request one first (without --renew).`,
+      );
+    const keyPair = await importPrivateKey(me.id.keyPem);
+    const current = client.current?.[0];
+    const sans = list(ctx.values, 'san').map(sanOf);
+    const csr = await createCsr({
+      subject: renew ? current!.subject : personName({ commonName: name! }),
+      keyPair,
+      altNames: renew ? (current!.subjectAltNames ?? []) : sans,
+    });
+    const answer = (await client.post(renew ? '/v1/renew' : '/v1/certificates', {
+      ra: client.ra,
+      csr: encodePem('CERTIFICATE REQUEST', csr.der),
+    })) as { certificate?: unknown; chain?: unknown };
+    const issued = checkIssued(answer, ca, me);
+    const pem = [issued, ca].map((c) => encodePem('CERTIFICATE', c.der)).join('');
+    if (client.current && !(await issuedBy(client.current[0]!, ca)))
+      throw new CliError(
+        'ERR_FILE_WRITE',
+        `${client.file} holds a certificate another CA of the same name signed; not replaced.`,
+      );
+    await me.store.commit([
+      { op: 'write', path: client.file, data: new TextEncoder().encode(pem), overwrite: true },
+    ]);
+    report(
+      ctx,
+      () => ({
+        installed: client.file,
+        serial: issued.serialNumberHex,
+        ...certificateJson(issued),
+        issuer: formatName(ca.subject),
+      }),
+      () =>
+        `Installed ${client.file}: ${ornlName(issued.subject)}, serial ${issued.serialNumberHex}, valid until ${issued.notAfter.toISOString()}.\n` +
+        `Renew before then: certified ca request --renew --url ${client.base.origin} --cacert ${str(ctx.values, 'cacert')}\n`,
+    );
+    return 0;
+  },
+};
+
+/** The CA's answer: a certificate for our key, signed by the CA we trust. */
+function checkIssued(
+  answer: { certificate?: unknown },
+  ca: Certificate,
+  me: Identity,
+): Certificate {
+  let issued: Certificate | undefined;
+  try {
+    if (typeof answer.certificate === 'string') issued = parseCertificates(answer.certificate)[0];
+  } catch {
+    // reported below
+  }
+  if (!issued) throw new CliError('ERR_BODY_INVALID', 'The CA answered without a certificate.');
+  if (!equalBytes(issued.publicKey.spki, me.id.certificate.publicKey.spki))
+    throw new CliError('ERR_BODY_INVALID', 'The CA answered with a certificate for another key.');
+  return issued;
+}
+
+async function issuedBy(cert: Certificate, ca: Certificate): Promise<boolean> {
+  return verifyCertificateSignature(cert, ca).then(
+    () => true,
+    () => false,
+  );
+}
+
+export const caRevokeCommand: Command = {
+  name: 'ca revoke',
+  summary: 'Revoke a serial or subject at a CA service: it is never renewed or re-issued again.',
+  description:
+    "Revocation is passive: the certificate itself stays valid until it expires (hours), but the CA refuses to renew or re-issue for the revoked serial's key, or for the subject, until the revocation is lifted. An RA's own users may revoke anything it issued; a certificate holder (mtls RA) only itself, presenting the installed id/<CA>.crt.",
+  positionals: [],
+  options: {
+    ...CLIENT_OPTIONS,
+    serial: {
+      type: 'string',
+      placeholder: 'HEX',
+      description: 'The serial to revoke (and its key).',
+    },
+    subject: {
+      type: 'string',
+      placeholder: 'DN',
+      description:
+        'The subject to revoke, as `ca log` prints it (RFC 4514, e.g. CN=web.localhost).',
+    },
+    reason: { type: 'string', placeholder: 'TEXT', description: 'Why, for the audit log.' },
+    json: JSON_OPTION,
+  },
+  examples: [
+    'certified ca revoke --serial 5f3a… --url https://127.0.0.1:8443 --cacert ca.crt --user admin --secret-file admin.secret',
+  ],
+  async run(ctx) {
+    const serial = str(ctx.values, 'serial');
+    const subject = str(ctx.values, 'subject');
+    if (!serial && !subject) usage('Say what to revoke: --serial HEX or --subject DN.');
+    const client = await caClient(ctx);
+    const reason = str(ctx.values, 'reason');
+    const answer = (await client.post('/v1/revoke', {
+      ra: client.ra,
+      ...(serial ? { serial } : {}),
+      ...(subject ? { subject } : {}),
+      ...(reason ? { reason } : {}),
+    })) as { revoked?: unknown };
+    const ids = Array.isArray(answer.revoked) ? answer.revoked : [];
+    report(
+      ctx,
+      () => answer,
+      () =>
+        `Revoked ${[serial && `serial ${serial}`, subject && `subject ${subject}`].filter(Boolean).join(' and ')} (revocation ${ids.join(', ')}): no renewal or re-issue until lifted.\n`,
+    );
+    return 0;
+  },
+};

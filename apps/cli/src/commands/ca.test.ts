@@ -1,0 +1,143 @@
+/**
+ * @module commands/ca.test — `certified ca init | serve | request | revoke | log` through `main(argv, io)`:
+ * a CA made by `ca init`, served on 127.0.0.1, an identity that requests, renews over mTLS, is revoked
+ * and refused; the installed certificate checked by the real `openssl verify`; the audit log read back.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+import { certified, expectOneLineError, testIo, type RunResult } from '../../test/helpers.js';
+
+const run = promisify(execFile);
+const cwd = mkdtempSync(path.join(tmpdir(), 'certified-cli-ca-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+const CONFIG = 'certified-ca/ca.yaml';
+const INSTALLED = path.join(cwd, 'web', 'id', 'P=Signing Certificate,O=Example CA.crt');
+
+let url: string;
+let stop: () => void;
+let served: Promise<number>;
+const client = (argv: string[]): Promise<RunResult> =>
+  certified(['ca', ...argv, '--url', url, '--cacert', 'certified-ca/ca.crt', '--config', 'web'], {
+    cwd,
+  });
+const admin = ['--user', 'admin', '--secret-file', 'certified-ca/admin.secret'];
+
+beforeAll(async () => {
+  const init = await certified(['ca', 'init', '--org', 'Example CA'], { cwd });
+  expect(init.code, init.stderr).toBe(0);
+  const id = await certified(['init', 'Web', '--host', 'web.localhost', '--config', 'web'], {
+    cwd,
+  });
+  expect(id.code, id.stderr).toBe(0);
+  const stopped = new Promise<string>((r) => (stop = () => r('SIGTERM')));
+  const t = testIo({ cwd, waitForShutdown: () => stopped });
+  served = main(['ca', 'serve', '--config', CONFIG, 'https://127.0.0.1:0'], t.io);
+  for (let i = 0; i < 300 && !/listening on https:/.test(t.stdout()); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  url = /listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(t.stdout())?.[1] ?? '';
+  if (!url) throw new Error(`ca serve did not start:\n${t.stdout()}\n${t.stderr()}`);
+}, 60_000);
+
+describe('certified ca', () => {
+  it('init wrote the key and the secret 0600 and refuses to replace them', async () => {
+    for (const f of ['ca.key', 'admin.secret'])
+      expect(statSync(path.join(cwd, 'certified-ca', f)).mode & 0o777).toBe(0o600);
+    const before = readFileSync(path.join(cwd, CONFIG), 'utf8');
+    const again = await certified(['ca', 'init'], { cwd });
+    expect(expectOneLineError(again, 'ERR_FILE_WRITE')).toContain('already holds a CA');
+    expect(readFileSync(path.join(cwd, CONFIG), 'utf8')).toBe(before);
+  });
+
+  it('request installs a certificate for our key that openssl verifies against ca.crt', async () => {
+    const r = await client(['request', 'web.localhost', ...admin, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const answer = JSON.parse(r.stdout) as { installed: string; subject: string };
+    expect(answer.subject).toBe('CN=web.localhost');
+    const { stdout } = await run('openssl', [
+      'verify',
+      '-CAfile',
+      path.join(cwd, 'certified-ca/ca.crt'),
+      INSTALLED,
+    ]);
+    expect(stdout).toContain(': OK');
+    const text = (await run('openssl', ['x509', '-in', INSTALLED, '-noout', '-text'])).stdout;
+    expect(text).toContain('DNS:web.localhost');
+  });
+
+  it('refusals are one coded line each and install nothing', async () => {
+    const before = readFileSync(INSTALLED, 'utf8');
+    const foreign = await client(['request', 'web.example.org', ...admin]);
+    expect(expectOneLineError(foreign, 'ERR_CA_VALIDATION_FAILED')).toContain('common_name');
+    writeFileSync(path.join(cwd, 'wrong.secret'), 'not the secret\n');
+    const wrong = await client([
+      'request',
+      'web.localhost',
+      '--user',
+      'admin',
+      '--secret-file',
+      'wrong.secret',
+    ]);
+    expectOneLineError(wrong, 'ERR_CA_AUTH_FAILED');
+    const noSecret = await client(['request', 'web.localhost']);
+    expectOneLineError(noSecret, 'ERR_CA_AUTH_REQUIRED');
+    expect(readFileSync(INSTALLED, 'utf8')).toBe(before);
+    expectOneLineError(await client(['request', 'x.localhost', '--renew']), 'ERR_USAGE', {
+      exitCode: 2,
+    });
+  });
+
+  it('renews over mTLS; after revoke the renewal is refused', async () => {
+    const first = readFileSync(INSTALLED, 'utf8');
+    const renewed = await client(['request', '--renew', '--json']);
+    expect(renewed.code, renewed.stderr).toBe(0);
+    const { serial } = JSON.parse(renewed.stdout) as { serial: string };
+    expect(readFileSync(INSTALLED, 'utf8')).not.toBe(first);
+    const revoked = await client(['revoke', '--serial', serial, ...admin, '--reason', 'test']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toContain(`serial ${serial}`);
+    expectOneLineError(await client(['request', '--renew']), 'ERR_CA_REVOKED');
+  });
+
+  it('log refuses the embedded store while serve holds it, and reads it after', async () => {
+    expectOneLineError(
+      await certified(['ca', 'log', '--config', CONFIG], { cwd }),
+      'ERR_CA_STORE_BUSY',
+    );
+    stop();
+    expect(await served).toBe(0);
+    const log = await certified(['ca', 'log', '--config', CONFIG, '--json'], { cwd });
+    expect(log.code, log.stderr).toBe(0);
+    const records = JSON.parse(log.stdout) as {
+      decision: string;
+      endpoint: string;
+      code: string;
+    }[];
+    expect(records.map((r) => `${r.endpoint} ${r.decision}`)).toEqual(
+      expect.arrayContaining([
+        'certificates issued',
+        'renew issued',
+        'revoke revoked',
+        'renew refused',
+        'certificates refused',
+      ]),
+    );
+    expect(records.find((r) => r.decision === 'refused')?.code).toMatch(/^ERR_CA_/);
+    const text = await certified(['ca', 'log', '--config', CONFIG, '--limit', '2'], { cwd });
+    expect(text.stdout.trim().split('\n')).toHaveLength(2);
+    expect(text.stdout).toContain('renew refused CN=web.localhost by mtls:CN=web.localhost');
+  });
+
+  it('ca alone prints its commands; an unknown one is a usage error', async () => {
+    const r = await certified(['ca'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^ {2}request +Get a certificate/m);
+    expectOneLineError(await certified(['ca', 'sign'], { cwd }), 'ERR_USAGE', { exitCode: 2 });
+    const help = await certified(['help', 'ca', 'request'], { cwd });
+    expect(help.stdout).toContain('Usage: certified ca request [NAME] [options]');
+  });
+});
