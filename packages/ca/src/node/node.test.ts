@@ -13,36 +13,46 @@ import { initCa, loadCaFile, lockDirectory, openConfiguredStore } from './index.
 
 const tmp = () => mkdtemp(join(tmpdir(), 'certified-ca-node-'));
 
+// PGlite takes seconds to start on a busy 2-core machine.
+const SLOW = { timeout: 60_000 };
+
 describe('initCa', () => {
-  it('writes a CA whose config loads and whose example RA issues for its domains only', async () => {
-    const dir = await tmp();
-    const r = await initCa({ dir, organization: 'Example', domains: ['.example.test'] });
-    expect((await stat(r.key)).mode & 0o777).toBe(0o600);
-    expect((await stat(r.secretFile)).mode & 0o777).toBe(0o600);
-    const secret = (await readFile(r.secretFile, 'utf8')).trim();
-    expect(await readFile(r.config, 'utf8')).not.toContain(secret);
-    const { ca } = await loadCaFile(r.config);
-    try {
-      const keyPair = await generateKeyPair({ algorithm: 'P-256' });
-      const ask = async (cn: string) =>
-        ca.issue({
-          ra: 'default',
-          endpoint: 'certificates',
-          credentials: { user: 'admin', secret },
-          source: '127.0.0.1',
-          csr: encodePem(
-            'CERTIFICATE REQUEST',
-            (await createCsr({ subject: personName({ commonName: cn }), keyPair })).der,
-          ),
+  it(
+    'writes a CA whose config loads and whose example RA issues for its domains only',
+    SLOW,
+    async () => {
+      const dir = await tmp();
+      const r = await initCa({ dir, organization: 'Example', domains: ['.example.test'] });
+      expect((await stat(r.key)).mode & 0o777).toBe(0o600);
+      expect((await stat(r.secretFile)).mode & 0o777).toBe(0o600);
+      const secret = (await readFile(r.secretFile, 'utf8')).trim();
+      expect(await readFile(r.config, 'utf8')).not.toContain(secret);
+      const { ca } = await loadCaFile(r.config);
+      try {
+        const keyPair = await generateKeyPair({ algorithm: 'P-256' });
+        const ask = async (cn: string) =>
+          ca.issue({
+            ra: 'default',
+            endpoint: 'certificates',
+            credentials: { user: 'admin', secret },
+            source: '127.0.0.1',
+            csr: encodePem(
+              'CERTIFICATE REQUEST',
+              (await createCsr({ subject: personName({ commonName: cn }), keyPair })).der,
+            ),
+          });
+        const issued = await ask('web.example.test');
+        expect(issued.certificate.subjectAltNames).toEqual([dnsName('web.example.test')]);
+        const refused = await rejected(ask('web.example.org'));
+        expect(refused).toMatchObject({
+          code: 'ERR_CA_VALIDATION_FAILED',
+          validator: 'common_name',
         });
-      const issued = await ask('web.example.test');
-      expect(issued.certificate.subjectAltNames).toEqual([dnsName('web.example.test')]);
-      const refused = await rejected(ask('web.example.org'));
-      expect(refused).toMatchObject({ code: 'ERR_CA_VALIDATION_FAILED', validator: 'common_name' });
-    } finally {
-      await ca.store.close();
-    }
-  });
+      } finally {
+        await ca.store.close();
+      }
+    },
+  );
 
   it('replaces nothing: a second init in the same directory fails and leaves the first intact', async () => {
     const dir = await tmp();
@@ -55,7 +65,7 @@ describe('initCa', () => {
 });
 
 describe('the embedded store lock', () => {
-  it('refuses a second opener while the first holds it, and frees it on close', async () => {
+  it('refuses a second opener while the first holds it, and frees it on close', SLOW, async () => {
     const dir = await tmp();
     const store = { backend: 'pglite' as const, path: 'data', no_store: false, retention_hours: 1 };
     const first = await openConfiguredStore(store, dir);

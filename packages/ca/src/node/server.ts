@@ -3,11 +3,11 @@
  * @module node/server — the CA on Node: HTTPS on 127.0.0.1 with the CA's own serving certificate, a client
  * certificate asked for but not required (renewal and `mtls` RAs judge it with core's validator, in
  * the app, not OpenSSL), the caller's chain and address handed to the app as Hono's env, and GC on a
- * lease. Uses only `node:https`, so it runs on Node, Deno and Bun.
+ * lease. TLS is `node:tls` handing sockets to `node:http`, as @certified/node's server does: Bun's
+ * `node:https` server gives the app no way to read a client certificate, its `node:tls` sockets do.
  */
-import { createServer, type Server } from 'node:https';
-import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import { getRequestListener } from '@hono/node-server';
 import {
@@ -62,8 +62,7 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
   const host = listen.hostname.replace(/^\[|\]$/g, '');
   const signer = [...ca.ras.values()][0]!.signer;
   const serving = await servingCredentials(signer.issuer, host);
-  const server: Server = createServer(
-    { ...serving.tls, requestCert: true, rejectUnauthorized: false },
+  const http = createHttpServer(
     getRequestListener((request, env) => {
       const { incoming } = env as { incoming: IncomingMessage };
       const socket = incoming.socket as TLSSocket;
@@ -74,6 +73,18 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
       return app.fetch(request, caEnv);
     }),
   );
+  const open = new Set<TLSSocket>();
+  // A client certificate is asked for, never required, and never judged by OpenSSL: the app does.
+  const server = createTlsServer(
+    { ...serving.tls, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+    (socket) => {
+      socket.on('error', () => undefined); // a client's reset must not become an uncaught error
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+      http.emit('connection', socket);
+    },
+  );
+  server.on('tlsClientError', (_e, socket) => socket?.destroy());
   // The serving certificate lives a day like everything this CA issues: renew it at half-life.
   const renew = setInterval(async () => {
     try {
@@ -121,7 +132,8 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
         if (timer) clearInterval(timer);
         await new Promise<void>((r) => {
           server.close(() => r());
-          server.closeAllConnections();
+          http.closeIdleConnections();
+          for (const socket of open) socket.destroy();
         });
         await ca.store.close();
       })();
