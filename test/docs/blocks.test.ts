@@ -17,6 +17,7 @@ describe('docs blocks', () => {
         '```text\n$ certified show\nCN=…\n```',
         '```nginx\nserver {}\n```',
         '<!-- docs-test: run by .ci/run -->\n```sh\nnpm ci && npm test\n```',
+        '<!-- docs-test: exits 1 -->\n```text\n$ certified show\ncertified: ERR_…\n```',
       ].join('\n\n'),
     );
     const blocks = readBlocks(md);
@@ -28,10 +29,13 @@ describe('docs blocks', () => {
       'transcript',
       'unmarked',
       'covered',
+      'transcript',
     ]);
     expect(blocks[1]!.backgroundUntil).toBe('up');
     expect(blocks[2]!.excerptOf).toBe('packages/core/examples/validate-chain.mjs');
     expect(blocks[5]!.runBy).toEqual(['.ci/run']);
+    expect(blocks[6]!.exits).toBe(1);
+    expect(blocks[3]!.exits).toBeUndefined();
   });
 
   it('lists value imports, not type imports', () => {

@@ -18,6 +18,7 @@
  * when the file is done. `<!-- docs-test: needs loki -->` names a server this machine cannot run:
  * the block is reported and skipped, never faked. `<!-- docs-test: run by FILE, FILE -->` says other
  * files run exactly these commands (the quick start: `.ci/run` is `npm ci && npm test`); they must exist.
+ * `<!-- docs-test: exits N -->` before a transcript: its command must exit N (a refusal shown as such).
  */
 import { readFileSync } from 'node:fs';
 
@@ -36,6 +37,8 @@ export interface Block {
   needs?: string;
   /** For excerpts: the repository file the first line points to. */
   excerptOf?: string;
+  /** From `<!-- docs-test: exits N -->`: the transcript's command exits N. */
+  exits?: number;
   /** From `<!-- docs-test: run by FILE, FILE -->`. */
   runBy?: string[];
 }
@@ -68,6 +71,8 @@ function classify(line: number, lang: string, body: string, marker: string): Blo
   if (until) block.backgroundUntil = until;
   const needs = /needs (\S+)/.exec(marker)?.[1];
   if (needs) block.needs = needs;
+  const exits = /^exits (\d+)$/.exec(marker)?.[1];
+  if (exits) block.exits = Number(exits);
   const runBy = /^run by (.+)$/.exec(marker)?.[1];
   if (runBy) return { ...block, kind: 'covered', runBy: runBy.split(/,\s*/) };
   const excerpt = EXCERPT.exec(first);

@@ -7,7 +7,7 @@
  * checkout's root), a fresh HOME, the blocks run in order, transcripts checked last. The CLI's
  * README is read three times: with `certified`/`message` as Node's launchers (what `npx` runs), then
  * as the bundle under Deno (with the permission flags the README documents, not `-A`) and under Bun.
- * Ports 8443 and 8080 in a block become free loopback ports, so runs never collide.
+ * Ports 8443, 9443 and 8080 in a block become free loopback ports, so runs never collide.
  *
  * A missing deno or bun skips that reading loudly here and fails under CI=true.
  */
@@ -111,7 +111,7 @@ async function newReader(runtime: RuntimeName): Promise<Reader> {
     path.unshift(wrappers);
   }
   const ports = new Map<string, string>();
-  for (const p of ['8443', '8080']) ports.set(p, String(await freePort()));
+  for (const p of ['8443', '8080', '9443']) ports.set(p, String(await freePort()));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: home,
@@ -124,7 +124,7 @@ async function newReader(runtime: RuntimeName): Promise<Reader> {
 }
 
 const withPorts = (r: Reader, text: string): string =>
-  text.replace(/\b(8443|8080)\b/g, (p) => r.ports.get(p)!);
+  text.replace(/\b(8443|8080|9443)\b/g, (p) => r.ports.get(p)!);
 
 /** The block's logical lines: continuations joined, comments and blank lines dropped. */
 const commandLines = (body: string): string[] =>
@@ -144,7 +144,7 @@ function checkInstall(line: string, at: string): void {
   for (const p of pkgs) expect(existsSync(join(ROOT, 'node_modules', p)), `${at}: ${p}`).toBe(true);
 }
 
-function runLine(r: Reader, line: string, at: string): string {
+function runLine(r: Reader, line: string, at: string, status = 0): string {
   // The quick start's own commands run the suite this test is part of: never from here.
   if (/^npm (ci|test|start)\b/.test(line))
     throw new Error(`${at}: \`${line}\` needs a run-by marker`);
@@ -155,7 +155,7 @@ function runLine(r: Reader, line: string, at: string): string {
     timeout: STEP_TIMEOUT_MS,
   });
   const said = `${res.stdout}${res.stderr}`;
-  expect(res.status, `${at}: \`${line}\` exited ${res.status}:\n${said}`).toBe(0);
+  expect(res.status, `${at}: \`${line}\` exited ${res.status}:\n${said}`).toBe(status);
   expect(said, `${at}: \`${line}\` printed a stack trace`).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
   r.printed.set(line, said);
   return said;
@@ -230,7 +230,10 @@ async function read(file: string, runtime: RuntimeName): Promise<void> {
     for (const b of blocks.filter((x) => x.kind === 'transcript')) {
       const [cmd, ...expected] = withPorts(r, b.body).split('\n');
       const line = cmd!.slice(2);
-      const said = r.printed.get(line) ?? runLine(r, line, where(file, b));
+      const said =
+        b.exits === undefined
+          ? (r.printed.get(line) ?? runLine(r, line, where(file, b)))
+          : runLine(r, line, where(file, b), b.exits);
       expect(
         matchesTranscript(expected.join('\n'), said),
         `${where(file, b)}: printed\n${said}`,
