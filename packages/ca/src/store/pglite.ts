@@ -33,7 +33,10 @@ export interface PgliteStoreOptions {
  */
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<CaStore> {
   const pg = options.path === undefined ? new PGlite() : new PGlite(options.path);
-  return createKyselyStore(new Kysely<CaDatabase>({ dialect: pgliteDialect(pg) }));
+  // One process per data directory (see node/lock.ts), one connection: nobody else writes revocations.
+  return createKyselyStore(new Kysely<CaDatabase>({ dialect: pgliteDialect(pg) }), {
+    exclusive: true,
+  });
 }
 
 /**

@@ -82,6 +82,20 @@ describe.each(backends)('CaStore on %s', (_name, open) => {
     expect((await s().findBySerial('dup1'))?.requester).toBe('first');
   });
 
+  it('concurrent records share statements, and a serial taken twice in one batch is stored once', async (t) => {
+    if (!store) return t.skip();
+    const results = await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => s().record(entry({ serial: `cc${i}`, ra: 'batch' }))),
+      s().record(entry({ serial: 'twice', ra: 'batch', requester: 'first' })),
+      s().record(entry({ serial: 'twice', ra: 'batch', requester: 'second' })),
+      s().record(entry({ serial: 'cc0', ra: 'batch', requester: 'late' })),
+      s().record(entry({ decision: 'refused', code: 'ERR_CA_AUTH_FAILED', ra: 'batch' })),
+    ]);
+    expect(results).toEqual([...Array<boolean>(40).fill(true), true, false, false, true]);
+    expect(await s().audit({ ra: 'batch', limit: 1000 })).toHaveLength(42);
+    expect((await s().findBySerial('twice'))?.requester).toBe('first');
+  });
+
   it('revokes, reports the revocation in force, and lifts it', async (t) => {
     if (!store) return t.skip();
     const [id] = await s().revoke([{ kind: 'subject', value: 'CN=r.example' }], 'lost', NOW);

@@ -4,6 +4,8 @@
  */
 import { Migrator, type Kysely, type Selectable } from 'kysely';
 import { CaError } from '../errors.js';
+import { groupCommit } from './group-commit.js';
+import { revocationCache } from './revocation-cache.js';
 import { MIGRATIONS, type AuditTable, type CaDatabase, type RevocationTable } from './schema.js';
 
 /** An audit record as written. */
@@ -68,13 +70,26 @@ export async function migrate(db: Kysely<CaDatabase>): Promise<void> {
   if (error) throw storeFailed('migrate', error);
 }
 
+/** Options for {@link createKyselyStore}. */
+export interface KyselyStoreOptions {
+  /**
+   * Keep the revocations in force in memory. Only for a database no other process writes (PGlite,
+   * locked to one process): replicas over PostgreSQL must see each other's revocations at once.
+   */
+  readonly exclusive?: boolean;
+}
+
 /**
- * A {@link CaStore} over a Kysely database (migrated first).
+ * A {@link CaStore} over a Kysely database (migrated first). Audit records are written in groups
+ * (see store/group-commit.ts); with `exclusive`, revocations are answered from memory.
  *
  * @example
  * const store = await createKyselyStore(new Kysely<CaDatabase>({ dialect }));
  */
-export async function createKyselyStore(db: Kysely<CaDatabase>): Promise<CaStore> {
+export async function createKyselyStore(
+  db: Kysely<CaDatabase>,
+  options: KyselyStoreOptions = {},
+): Promise<CaStore> {
   await migrate(db);
   const guard = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
@@ -84,17 +99,24 @@ export async function createKyselyStore(db: Kysely<CaDatabase>): Promise<CaStore
       throw storeFailed(what, e);
     }
   };
+  const insert = groupCommit<AuditEntry>(async (rows) => {
+    const stored = await db
+      .insertInto('ca_audit')
+      .values([...rows])
+      .onConflict((oc) => oc.column('serial').doNothing())
+      .returning('serial')
+      .execute();
+    return new Set(stored.flatMap((r) => (r.serial === null ? [] : [r.serial])));
+  });
+  const cache = options.exclusive
+    ? revocationCache(
+        await guard('revoked', () =>
+          db.selectFrom('ca_revocation').selectAll().where('lifted_at', 'is', null).execute(),
+        ),
+      )
+    : undefined;
   return {
-    record: (entry) =>
-      guard('record', async () => {
-        try {
-          await db.insertInto('ca_audit').values(entry).execute();
-          return true;
-        } catch (e) {
-          if ((e as { code?: string }).code === '23505') return false;
-          throw e;
-        }
-      }),
+    record: (entry) => guard('record', () => insert(entry)),
     findBySerial: (serial) =>
       guard('find', () =>
         db.selectFrom('ca_audit').selectAll().where('serial', '=', serial).executeTakeFirst(),
@@ -114,8 +136,9 @@ export async function createKyselyStore(db: Kysely<CaDatabase>): Promise<CaStore
         const rows = await db
           .insertInto('ca_revocation')
           .values(keys.map((k) => ({ kind: k.kind, value: k.value, reason, revoked_at: now })))
-          .returning('id')
+          .returningAll()
           .execute();
+        for (const r of rows) cache?.add(r);
         return rows.map((r) => r.id);
       }),
     lift: (id, now) =>
@@ -126,11 +149,13 @@ export async function createKyselyStore(db: Kysely<CaDatabase>): Promise<CaStore
           .where('id', '=', id)
           .where('lifted_at', 'is', null)
           .executeTakeFirst();
+        cache?.remove(id);
         return r.numUpdatedRows > 0n;
       }),
     revoked: (keys) =>
       guard('revoked', async () => {
         if (keys.length === 0) return undefined;
+        if (cache) return cache.find(keys);
         return db
           .selectFrom('ca_revocation')
           .selectAll()
