@@ -59,6 +59,19 @@ export function createCaApp(ca: Ca, options: CaAppOptions = {}): Hono<{ Bindings
     return c.json(error.toJSON(), error.status as 400);
   };
 
+  // A source over its refusal budget is answered before its body is read: no work, no audit row.
+  app.use('/v1/*', async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    try {
+      ca.admit(source(c));
+    } catch (e) {
+      const { endpoint, ra } = labels(c);
+      metrics.received(endpoint, ra);
+      return fail(c, endpoint, ra, e);
+    }
+    return next();
+  });
+
   const limit = bodyLimit({
     maxSize: options.maxBodyBytes ?? 65_536,
     onError: async (c) => {

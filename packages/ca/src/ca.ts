@@ -18,6 +18,7 @@ import {
   type GeneralName,
 } from '@certified/core';
 import { CaError } from './errors.js';
+import { createRefusalLimiter } from './refusal-limit.js';
 import type { Authenticator, Credentials, Principal } from './auth/types.js';
 import type { Validator, ValidatorName } from './validators/index.js';
 import type { Draft, Fixup, FixupName } from './fixups.js';
@@ -82,6 +83,8 @@ export interface CaOptions {
   readonly noStore?: boolean;
   /** The clock; default `() => new Date()`. */
   readonly now?: () => Date;
+  /** Refusals one source address may cause per minute before it gets 429s; default 60, 0 = no limit. */
+  readonly refusalsPerMinute?: number;
 }
 
 /** The CA service. */
@@ -96,6 +99,11 @@ export interface Ca {
   revoke(request: RevokeRequest): Promise<number[]>;
   /** Lifts a revocation by id (from `revoke`'s answer). @throws CaError (ERR_CA_NOT_FOUND when none is in force) */
   lift(request: LiftRequest): Promise<void>;
+  /**
+   * Whether `source` is within its refusal budget.
+   * @throws CaError ERR_CA_RATE_LIMITED when it is not (nothing is recorded for it).
+   */
+  admit(source: string | undefined): void;
   /** Records a refusal that happened before the pipeline (bad body, unknown route). */
   refuse(
     base: Partial<AuditEntry> & { ra: string; endpoint: string },
@@ -124,11 +132,25 @@ export function createCa(options: CaOptions): Ca {
     return ra;
   };
 
+  const limiter = createRefusalLimiter({ perMinute: options.refusalsPerMinute ?? 60 });
+  function admit(source: string | undefined): void {
+    if (!limiter.admit(source, now().getTime()))
+      throw new CaError(
+        'ERR_CA_RATE_LIMITED',
+        `Too many refused requests from ${source} in the last minute; try again later.`,
+      );
+  }
+
   async function refuse(
     base: Partial<AuditEntry> & { ra: string; endpoint: string },
     error: CaError,
   ): Promise<void> {
     const t = base.time ?? now();
+    const source = base.source ?? undefined;
+    const spent = limiter.refused(source, t.getTime());
+    const note = spent
+      ? ` (the last refusal ${source} may cause this minute: more get 429s, counted in metrics, not recorded)`
+      : '';
     await store.record({
       time: t,
       auth_method: null,
@@ -144,12 +166,13 @@ export function createCa(options: CaOptions): Ca {
       ...base,
       decision: 'refused',
       code: error.code,
-      reason: error.message,
+      reason: error.message + note,
       expires_at: t,
     });
   }
 
   async function pipeline(req: IssueRequest, renewal: boolean): Promise<Issued> {
+    admit(req.source);
     const time = now();
     const audit: Partial<AuditEntry> & { ra: string; endpoint: string; time: Date } = {
       time,
@@ -233,7 +256,9 @@ export function createCa(options: CaOptions): Ca {
     issue: (r) => pipeline(r, false),
     renew: (r) => pipeline(r, true),
     refuse,
+    admit,
     async lift(r) {
+      admit(r.source);
       const time = now();
       const audit = { time, ra: r.ra, endpoint: 'lift', source: r.source ?? null };
       try {
@@ -272,6 +297,7 @@ export function createCa(options: CaOptions): Ca {
       }
     },
     async revoke(r) {
+      admit(r.source);
       const time = now();
       const audit = { time, ra: r.ra, endpoint: 'revoke', source: r.source ?? null };
       try {

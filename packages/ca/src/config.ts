@@ -88,6 +88,8 @@ export interface CaConfig {
   readonly store: StoreConfig;
   /** Largest request body accepted, in bytes; default 65 536. */
   readonly max_body_bytes: number;
+  /** Refusals one source address may cause per minute before it gets 429s; default 60, 0 = off. */
+  readonly refusals_per_minute: number;
 }
 
 /** Validator and fixup options: plain data from the file. */
@@ -115,6 +117,7 @@ export function parseCaConfig(text: string): CaConfig {
     'registration_authority',
     'store',
     'max_body_bytes',
+    'refusals_per_minute',
   ]);
   const signing_ca = entries(root, 'signing_ca', (v, f) => {
     const o = object(v, f);
@@ -139,6 +142,8 @@ export function parseCaConfig(text: string): CaConfig {
     registration_authority,
     store: storeOf(root['store'] ?? {}),
     max_body_bytes: positiveInt(root, 'max_body_bytes', '', 65_536),
+    refusals_per_minute:
+      root['refusals_per_minute'] === 0 ? 0 : positiveInt(root, 'refusals_per_minute', '', 60),
   };
 }
 

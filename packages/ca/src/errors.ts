@@ -37,6 +37,8 @@ export type CaErrorCode =
   | 'ERR_CA_NOT_FOUND'
   /** Authenticated, but not allowed this: a certificate holder revoking another, or lifting. */
   | 'ERR_CA_FORBIDDEN'
+  /** Too many refusals from this address in the last minute: answered before any work, not recorded one by one. */
+  | 'ERR_CA_RATE_LIMITED'
   /** No such route (or method) in the CA's API. */
   | 'ERR_CA_ROUTE_UNKNOWN'
   /** A bug or an unexpected failure; the message says no more, the server's log does. */
@@ -60,6 +62,7 @@ const STATUS: Record<CaErrorCode, number> = {
   ERR_CA_NOT_FOUND: 404,
   ERR_CA_FORBIDDEN: 403,
   ERR_CA_ROUTE_UNKNOWN: 404,
+  ERR_CA_RATE_LIMITED: 429,
   ERR_CA_INTERNAL: 500,
 };
 

@@ -79,6 +79,7 @@ export async function loadCa(config: CaConfig, options: LoadCaOptions): Promise<
     ras,
     store,
     noStore: config.store.no_store,
+    refusalsPerMinute: config.refusals_per_minute,
     ...(options.now ? { now: options.now } : {}),
   });
 }
