@@ -3,6 +3,9 @@
  * `cfssl serve` (Debian's golang-cfssl), each server in its own process on 127.0.0.1, the same P-256
  * CSRs, 16 concurrent keep-alive clients, certificates/s over a fixed window after a warm-up.
  * Ours authenticates the clients by certificate (an `mtls` RA); cfssl's sign endpoint has no auth.
+ * The floor row is the WebCrypto work one certificate needs (import the CSR's key, verify its
+ * signature, sign), 16 at a time in this process: what a Node service built on WebCrypto could reach
+ * with no HTTP, no store and no X.509 encoding at all.
  *
  * Usage: npm run bench -w @certified/ca    (BENCH_SECONDS=10 by default)
  */
@@ -66,7 +69,8 @@ try {
   await writeFile(join(dir, 'tls.crt'), cfsslTls.cert);
   await writeFile(join(dir, 'tls.key'), cfsslTls.key);
 
-  const csrs = await Promise.all(
+  const ECDSA = { name: 'ECDSA', hash: 'SHA-256' } as const;
+  const made = await Promise.all(
     Array.from({ length: 64 }, async (_, i) => {
       const keyPair = await generateKeyPair({ algorithm: 'P-256' });
       const csr = await createCsr({
@@ -74,9 +78,14 @@ try {
         keyPair,
         altNames: [dnsName(`host${i}.example.com`)],
       });
-      return encodePem('CERTIFICATE REQUEST', csr.der);
+      // For the floor: the same proof of possession in WebCrypto's own signature format.
+      const raw = new Uint8Array(
+        await crypto.subtle.sign(ECDSA, keyPair.privateKey, buf(csr.info)),
+      );
+      return { pem: encodePem('CERTIFICATE REQUEST', csr.der), csr, raw };
     }),
   );
+  const csrs = made.map((m) => m.pem);
 
   const results: { name: string; rate: number }[] = [];
 
@@ -185,15 +194,50 @@ try {
     }
   }
 
+  // --- the floor: only the cryptography a certificate needs, in this process, no HTTP, no store ---
+  results.push({ name: 'floor: WebCrypto only', rate: await floor() });
+
   const cfssl = results.find((r) => r.name === 'cfssl serve')?.rate;
+  const fl = results.find((r) => r.name.startsWith('floor'))?.rate;
   console.log(`\nissuance over HTTPS, P-256 CSRs, ${CLIENTS} clients, ${SECONDS} s each`);
   for (const r of results)
     console.log(
       `${r.name.padEnd(30)} ${r.rate.toFixed(0).padStart(6)} certs/s` +
-        (cfssl && r.name !== 'cfssl serve' ? `   ${(r.rate / cfssl).toFixed(2)}× cfssl` : ''),
+        (cfssl && r.name !== 'cfssl serve' ? `   ${(r.rate / cfssl).toFixed(2)}× cfssl` : '') +
+        (r.name.startsWith('certified') && fl ? `   ${(r.rate / fl).toFixed(2)}× floor` : ''),
     );
 
   // --- internal ---
+
+  /** Per certificate: import the CSR's key, verify its signature, sign a TBS of the same size. */
+  async function floor(): Promise<number> {
+    const ca = caKeys.privateKey;
+    let done = 0;
+    let stop = false;
+    let n = 0;
+    const worker = async () => {
+      while (!stop) {
+        const m = made[n++ % made.length]!;
+        const key = await crypto.subtle.importKey(
+          'spki',
+          buf(m.csr.publicKey.spki),
+          { name: 'ECDSA', namedCurve: 'P-256' },
+          false,
+          ['verify'],
+        );
+        if (!(await crypto.subtle.verify(ECDSA, key, buf(m.raw), buf(m.csr.info))))
+          throw new Error('floor: bad signature');
+        await crypto.subtle.sign(ECDSA, ca, buf(m.csr.der));
+        done++;
+      }
+    };
+    const t0 = performance.now();
+    const workers = Array.from({ length: CLIENTS }, worker);
+    await new Promise((r) => setTimeout(r, SECONDS * 1000));
+    stop = true;
+    await Promise.all(workers);
+    return done / ((performance.now() - t0) / 1000);
+  }
 
   async function ready(url: string): Promise<void> {
     for (let i = 0; i < 600; i++) {
@@ -246,6 +290,11 @@ try {
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   await rm(dir, { recursive: true, force: true });
+}
+
+/** A view TypeScript accepts as a BufferSource (our bytes are never shared memory). */
+function buf(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return b as Uint8Array<ArrayBuffer>;
 }
 
 function post(url: string, body: unknown, agent: Agent): Promise<{ status: number; text: string }> {
