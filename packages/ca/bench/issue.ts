@@ -5,13 +5,14 @@
  * Ours authenticates the clients by certificate (an `mtls` RA); cfssl's sign endpoint has no auth.
  * The floor row is the WebCrypto work one certificate needs (import the CSR's key, verify its
  * signature, sign), 16 at a time in this process: what a Node service built on WebCrypto could reach
- * with no HTTP, no store and no X.509 encoding at all.
+ * with no HTTP, no store and no X.509 encoding at all. Server CPU per certificate (from /proc, the
+ * server process only: PostgreSQL's own processes are not counted) holds still on a busy machine.
  *
  * Usage: npm run bench -w @certified/ca    (BENCH_SECONDS=10 by default)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,7 +88,7 @@ try {
   );
   const csrs = made.map((m) => m.pem);
 
-  const results: { name: string; rate: number }[] = [];
+  const results: { name: string; rate: number; cpuUs?: number }[] = [];
 
   // --- cfssl ---
   if (!existsSync('/usr/bin/cfssl')) {
@@ -102,40 +103,40 @@ try {
       }),
     );
     const port = await freePort();
-    children.push(
-      spawn(
-        'cfssl',
-        [
-          'serve',
-          '-address',
-          '127.0.0.1',
-          '-port',
-          String(port),
-          '-ca',
-          join(dir, 'ca.crt'),
-          '-ca-key',
-          join(dir, 'ca.key'),
-          '-config',
-          join(dir, 'cfssl.json'),
-          '-tls-cert',
-          join(dir, 'tls.crt'),
-          '-tls-key',
-          join(dir, 'tls.key'),
-          '-loglevel',
-          '5',
-        ],
-        { stdio: 'ignore' },
-      ),
+    const cfsslChild = spawn(
+      'cfssl',
+      [
+        'serve',
+        '-address',
+        '127.0.0.1',
+        '-port',
+        String(port),
+        '-ca',
+        join(dir, 'ca.crt'),
+        '-ca-key',
+        join(dir, 'ca.key'),
+        '-config',
+        join(dir, 'cfssl.json'),
+        '-tls-cert',
+        join(dir, 'tls.crt'),
+        '-tls-key',
+        join(dir, 'tls.key'),
+        '-loglevel',
+        '5',
+      ],
+      { stdio: 'ignore' },
     );
+    children.push(cfsslChild);
     const url = `https://127.0.0.1:${port}`;
     await ready(`${url}/api/v1/cfssl/scaninfo`);
     results.push({
       name: 'cfssl serve',
-      rate: await load(
+      ...(await load(
+        cfsslChild.pid!,
         `${url}/api/v1/cfssl/sign`,
         (csr) => ({ certificate_request: csr }),
         (b) => (b as { success: boolean; result: { certificate: string } }).result.certificate,
-      ),
+      )),
     });
   }
 
@@ -176,11 +177,12 @@ try {
     await ready(`${url}/health`);
     results.push({
       name,
-      rate: await load(
+      ...(await load(
+        child.pid!,
         `${url}/v1/certificates`,
         (csr) => ({ ra: 'bench', csr }),
         (b) => (b as { certificate: string }).certificate,
-      ),
+      )),
     });
     child.kill('SIGTERM');
   };
@@ -195,7 +197,7 @@ try {
   }
 
   // --- the floor: only the cryptography a certificate needs, in this process, no HTTP, no store ---
-  results.push({ name: 'floor: WebCrypto only', rate: await floor() });
+  results.push({ name: 'floor: WebCrypto only', ...(await floor()) });
 
   const cfssl = results.find((r) => r.name === 'cfssl serve')?.rate;
   const fl = results.find((r) => r.name.startsWith('floor'))?.rate;
@@ -203,6 +205,7 @@ try {
   for (const r of results)
     console.log(
       `${r.name.padEnd(30)} ${r.rate.toFixed(0).padStart(6)} certs/s` +
+        (r.cpuUs ? `  ${r.cpuUs.toFixed(0).padStart(5)} µs server CPU/cert` : '') +
         (cfssl && r.name !== 'cfssl serve' ? `   ${(r.rate / cfssl).toFixed(2)}× cfssl` : '') +
         (r.name.startsWith('certified') && fl ? `   ${(r.rate / fl).toFixed(2)}× floor` : ''),
     );
@@ -210,7 +213,7 @@ try {
   // --- internal ---
 
   /** Per certificate: import the CSR's key, verify its signature, sign a TBS of the same size. */
-  async function floor(): Promise<number> {
+  async function floor(): Promise<{ rate: number; cpuUs: number }> {
     const ca = caKeys.privateKey;
     let done = 0;
     let stop = false;
@@ -232,11 +235,16 @@ try {
       }
     };
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const workers = Array.from({ length: CLIENTS }, worker);
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     stop = true;
     await Promise.all(workers);
-    return done / ((performance.now() - t0) / 1000);
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      rate: done / ((performance.now() - t0) / 1000),
+      cpuUs: (cpu.user + cpu.system) / done,
+    };
   }
 
   async function ready(url: string): Promise<void> {
@@ -252,10 +260,11 @@ try {
   }
 
   async function load(
+    pid: number,
     url: string,
     body: (csr: string) => unknown,
     certOf: (b: unknown) => string,
-  ): Promise<number> {
+  ): Promise<{ rate: number; cpuUs: number }> {
     const agent = new Agent({
       keepAlive: true,
       maxSockets: CLIENTS,
@@ -279,17 +288,26 @@ try {
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     counting = true;
     const t0 = performance.now();
+    const cpu0 = await cpuMs(pid);
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     counting = false;
+    const cpu = (await cpuMs(pid)) - cpu0;
     const elapsed = (performance.now() - t0) / 1000;
     stop = true;
     await Promise.all(workers);
     agent.destroy();
-    return issued / elapsed;
+    return { rate: issued / elapsed, cpuUs: (cpu * 1000) / issued };
   }
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   await rm(dir, { recursive: true, force: true });
+}
+
+/** A process's user + system CPU time so far, in ms (Linux /proc; clock ticks are 10 ms). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** A view TypeScript accepts as a BufferSource (our bytes are never shared memory). */
