@@ -43,6 +43,9 @@ describe('certified completion', () => {
     expect(ask(['certified', 'init', '--em'])).toBe('--email');
     expect(ask(['certified', 'show', '--js'])).toBe('--json');
     expect(ask(['message', 'https://notes/', '--req'], '_certified_message')).toBe('--request');
+    expect(ask(['certified', 'ca', 're'])).toBe('request revoke');
+    expect(ask(['certified', 'ca', 'request', '--sec'])).toBe('--secret-file');
+    expect(ask(['certified', 'ca', 'log', '--li'])).toBe('--limit');
   });
 
   it.skipIf(!has('zsh') && !isCI)('zsh: the same script loads through bashcompinit', async () => {
@@ -61,6 +64,9 @@ describe('certified completion', () => {
       expect(ask('certified ad')).toMatch(/^add-client\tTrust a client/m);
       expect(ask('certified init --em')).toMatch(/^--email\t/m);
       expect(ask('message --req')).toMatch(/^--request\tHTTP method/m);
+      expect(ask('certified ca re')).toMatch(/^request\tGet a certificate/m);
+      expect(ask('certified ca request --sec')).toMatch(/^--secret-file\t/m);
+      expect(ask('certified ca log --sec')).not.toMatch(/--secret-file/);
     },
   );
 

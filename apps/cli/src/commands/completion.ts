@@ -10,6 +10,8 @@ interface Spec {
   readonly name: string;
   readonly summary: string;
   readonly flags: readonly { flag: string; takesValue: boolean; description: string }[];
+  /** `certified ca <sub>`: the group's own commands. */
+  readonly subcommands?: readonly Spec[];
 }
 
 const flagsOf = (options: Readonly<Record<string, OptionSpec>>): Spec['flags'] =>
@@ -24,13 +26,18 @@ const words = (xs: readonly string[]): string => xs.join(' ');
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function bash(commands: readonly Spec[], message: Spec): string {
-  const valued = [...commands, message].flatMap((c) =>
-    c.flags.filter((f) => f.takesValue).map((f) => f.flag),
-  );
+  const all = [...commands, ...commands.flatMap((c) => c.subcommands ?? []), message];
+  const valued = all.flatMap((c) => c.flags.filter((f) => f.takesValue).map((f) => f.flag));
+  const groups = commands.filter((c) => c.subcommands);
+  // A group's commands are keyed "ca-init" in _certified_flags.
+  const leaves = [
+    ...commands.filter((c) => !c.subcommands),
+    ...groups.flatMap((g) => g.subcommands!.map((c) => ({ ...c, name: `${g.name}-${c.name}` }))),
+  ];
   return `# certified and message completion for bash: eval "$(certified completion bash)"
 _certified_flags() {
   case "$1" in
-${commands.map((c) => `    ${c.name}) echo ${shellQuote(words(c.flags.map((f) => f.flag)))} ;;`).join('\n')}
+${leaves.map((c) => `    ${c.name}) echo ${shellQuote(words(c.flags.map((f) => f.flag)))} ;;`).join('\n')}
   esac
 }
 _certified() {
@@ -38,10 +45,16 @@ _certified() {
   case " ${words([...new Set(valued)])} " in
     *" $prev "*) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
   esac
+  local cmd="\${COMP_WORDS[1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
     COMPREPLY=( $(compgen -W ${shellQuote(words([...commands.map((c) => c.name), 'help', '--help', '--version']))} -- "$cur") )
-  elif [[ "$cur" == -* ]]; then
-    COMPREPLY=( $(compgen -W "$(_certified_flags "\${COMP_WORDS[1]}")" -- "$cur") )
+    return
+  fi
+  case "$cmd" in
+${groups.map((g) => `    ${g.name}) if [ "$COMP_CWORD" -eq 2 ]; then COMPREPLY=( $(compgen -W ${shellQuote(words(g.subcommands!.map((c) => c.name)))} -- "$cur") ); return; fi; cmd="${g.name}-\${COMP_WORDS[2]}" ;;`).join('\n')}
+  esac
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=( $(compgen -W "$(_certified_flags "$cmd")" -- "$cur") )
   else
     COMPREPLY=( $(compgen -f -- "$cur") )
   fi
@@ -81,9 +94,21 @@ function fish(commands: readonly Spec[], message: Spec): string {
     const opt = f.flag.startsWith('--') ? `-l '${f.flag.slice(2)}'` : `-s '${f.flag.slice(1)}'`;
     return `complete -c ${program}${condition} ${opt}${f.takesValue ? ' -r -F' : ''} -d '${esc(f.description)}'`;
   };
-  for (const c of commands)
-    for (const f of c.flags)
-      lines.push(flagLine('certified', ` -n '__fish_seen_subcommand_from ${c.name}'`, f));
+  for (const c of commands) {
+    if (!c.subcommands) {
+      for (const f of c.flags)
+        lines.push(flagLine('certified', ` -n '__fish_seen_subcommand_from ${c.name}'`, f));
+      continue;
+    }
+    const names = c.subcommands.map((x) => x.name).join(' ');
+    for (const x of c.subcommands) {
+      lines.push(
+        `complete -c certified -n '__fish_seen_subcommand_from ${c.name}; and not __fish_seen_subcommand_from ${names}' -a '${x.name}' -d '${esc(x.summary)}'`,
+      );
+      const when = ` -n '__fish_seen_subcommand_from ${c.name}; and __fish_seen_subcommand_from ${x.name}'`;
+      for (const f of x.flags) lines.push(flagLine('certified', when, f));
+    }
+  }
   for (const f of message.flags) lines.push(flagLine('message', '', f));
   return `${lines.join('\n')}\n`;
 }
@@ -101,10 +126,19 @@ export const completionCommand: Command = {
     if (!['bash', 'zsh', 'fish'].includes(shell))
       usage(`SHELL must be bash, zsh or fish; received ${JSON.stringify(shell)}.`);
     // The whole table, loaded here only: completion is generated once, at shell set-up.
-    const { COMMANDS } = await import('../main.js');
+    const { CA_COMMANDS, COMMANDS } = await import('../main.js');
     const { messageCommand } = await import('./message.js');
     const commands: Spec[] = [];
     for (const entry of COMMANDS) {
+      if (entry.name === 'ca') {
+        const subcommands: Spec[] = [];
+        for (const sub of CA_COMMANDS) {
+          const c = await sub.load();
+          subcommands.push({ name: sub.name, summary: c.summary, flags: flagsOf(c.options) });
+        }
+        commands.push({ name: 'ca', summary: entry.summary, flags: [], subcommands });
+        continue;
+      }
       const c = entry.name === 'completion' ? completionCommand : await entry.load();
       commands.push({ name: c.name, summary: c.summary, flags: flagsOf(c.options) });
     }
