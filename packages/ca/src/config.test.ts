@@ -136,6 +136,14 @@ store: { backend: postgres, url: "postgres://127.0.0.1/ca", no_store: true }
 });
 
 describe('compileValidator', () => {
+  it('says what is wrong with unparseable YAML in one line', () => {
+    const e = thrown(() => parseCaConfig('garbage: [\n'));
+    expect(e.code).toBe('ERR_CA_CONFIG_INVALID');
+    expect(e.message).toMatch(
+      /^The configuration is not valid YAML or JSON: .+ at line \d+, column \d+\.$/,
+    );
+  });
+
   it('refuses bad options with ERR_CA_CONFIG_INVALID', () => {
     expect(
       thrown(() => compileValidator('source_cidrs', { cidrs: ['10.0.0.0/33'] }, 'v')).code,

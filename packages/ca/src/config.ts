@@ -108,7 +108,9 @@ export function parseCaConfig(text: string): CaConfig {
   try {
     raw = parseYaml(text);
   } catch (e) {
-    throw bad('', `The configuration is not valid YAML or JSON: ${(e as Error).message}`, e);
+    // yaml's messages add the offending lines and a caret: the first line says it all.
+    const first = (e as Error).message.split('\n')[0]!.replace(/:$/, '');
+    throw bad('', `The configuration is not valid YAML or JSON: ${first}.`, e);
   }
   const root = object(raw, '');
   known(root, '', [
