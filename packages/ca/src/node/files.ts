@@ -20,9 +20,9 @@ import { parseCaConfig, type CaConfig } from '../config.js';
 import { loadCa } from '../load.js';
 import type { Ca } from '../ca.js';
 import type { CaStore } from '../store/store.js';
-import { createPgliteStore } from '../store/pglite.js';
 import { createPostgresStore } from '../store/postgres.js';
 import { lockDirectory } from './lock.js';
+import { createPgliteThreadStore } from './pglite-thread.js';
 
 /** A loaded CA and its parsed config. */
 export interface LoadedCa {
@@ -79,11 +79,11 @@ export async function loadCaFile(path: string): Promise<LoadedCa> {
  */
 export async function openConfiguredStore(s: CaConfig['store'], dir: string): Promise<CaStore> {
   if (s.backend === 'postgres') return createPostgresStore({ url: s.url! });
-  if (s.path === undefined) return createPgliteStore();
+  if (s.path === undefined) return createPgliteThreadStore();
   const path = resolve(dir, s.path);
   const lock = await lockDirectory(path);
   try {
-    const store = await createPgliteStore({ path });
+    const store = await createPgliteThreadStore({ path });
     return {
       ...store,
       async close() {

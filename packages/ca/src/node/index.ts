@@ -7,6 +7,7 @@ export type { LoadedCa } from './files.js';
 export { initCa } from './init.js';
 export type { InitCaOptions, InitCaResult } from './init.js';
 export { lockDirectory } from './lock.js';
+export { createPgliteThreadStore } from './pglite-thread.js';
 export type { DirectoryLock } from './lock.js';
 export { startCaServer } from './server.js';
 export type { CaServer, CaServerOptions } from './server.js';

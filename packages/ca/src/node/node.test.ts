@@ -77,6 +77,25 @@ describe('the embedded store lock', () => {
     await again.close();
   });
 
+  it(
+    'a data directory PGlite cannot use is ERR_CA_STORE_FAILED, and the lock is released',
+    SLOW,
+    async () => {
+      const dir = await tmp();
+      await writeFile(join(dir, 'data'), 'a file, not a directory');
+      const store = {
+        backend: 'pglite' as const,
+        path: 'data',
+        no_store: false,
+        retention_hours: 1,
+      };
+      expect(await rejected(openConfiguredStore(store, dir))).toMatchObject({
+        code: 'ERR_CA_STORE_FAILED',
+      });
+      await lockDirectory(join(dir, 'data')).then((l) => l.release());
+    },
+  );
+
   it('takes over a lock whose process is gone', async () => {
     const dir = await tmp();
     const gone = spawn(process.execPath, ['-e', '']);

@@ -39,13 +39,23 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
   });
 }
 
+/** What the dialect needs of PGlite (a PGlite, or a proxy to one on another thread). */
+export interface PgliteLike {
+  readonly waitReady: Promise<void>;
+  query<R>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<{ readonly rows: R[]; readonly affectedRows?: number }>;
+  close(): Promise<void>;
+}
+
 /**
  * A Kysely dialect over a PGlite instance.
  *
  * @example
  * const db = new Kysely<MyDb>({ dialect: pgliteDialect(new PGlite()) });
  */
-export function pgliteDialect(pg: PGlite): Dialect {
+export function pgliteDialect(pg: PgliteLike): Dialect {
   return {
     createAdapter: () => new PostgresAdapter(),
     createDriver: () => new PgliteDriver(pg),
@@ -57,12 +67,12 @@ export function pgliteDialect(pg: PGlite): Dialect {
 // --- internal ---
 
 class PgliteDriver implements Driver {
-  readonly #pg: PGlite;
+  readonly #pg: PgliteLike;
   readonly #connection: DatabaseConnection;
   #queue: Promise<void> = Promise.resolve();
   #release: (() => void) | undefined;
 
-  constructor(pg: PGlite) {
+  constructor(pg: PgliteLike) {
     this.#pg = pg;
     this.#connection = {
       executeQuery: async <R>(q: CompiledQuery): Promise<QueryResult<R>> => {

@@ -1,11 +1,13 @@
 /**
- * The one store suite, run against the embedded PGlite store and a real PostgreSQL cluster started
+ * The one store suite, run against the embedded PGlite store (on the calling thread, and on its own
+ * thread as the Node server runs it) and a real PostgreSQL cluster started
  * here (skipped loudly when PostgreSQL is missing, failing under CI=true).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '@certified/testing/postgres';
 import { createPgliteStore } from './pglite.js';
 import { createPostgresStore } from './postgres.js';
+import { createPgliteThreadStore } from '../node/pglite-thread.js';
 import type { AuditEntry, CaStore } from './store.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -45,6 +47,7 @@ afterAll(async () => {
 let dbs = 0;
 const backends: [string, () => Promise<CaStore | undefined>][] = [
   ['pglite', () => createPgliteStore()],
+  ['pglite on its own thread', () => createPgliteThreadStore()],
   [
     'postgres',
     async () =>
