@@ -6,7 +6,11 @@
  * lease. TLS is `node:tls` handing sockets to `node:http`, as @certified/node's server does: Bun's
  * `node:https` server gives the app no way to read a client certificate, its `node:tls` sockets do.
  */
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import { getRequestListener } from '@hono/node-server';
@@ -22,6 +26,7 @@ import {
 } from '@certified/core';
 import { createCaApp, type CaEnv } from '../app.js';
 import type { Ca } from '../ca.js';
+import { socketDeadlines } from './deadlines.js';
 import { loadCaFile } from './files.js';
 
 /** Options for {@link startCaServer}. */
@@ -32,6 +37,14 @@ export interface CaServerOptions {
   readonly listen?: string;
   /** How often GC runs (and how long its lease lasts); default one hour. 0 turns the timer off. */
   readonly gcIntervalMs?: number;
+  /** A TLS handshake must finish within this; default 10 000 ms. */
+  readonly handshakeTimeoutMs?: number;
+  /** A connection may wait this long for a request's headers; default 10 000 ms. */
+  readonly idleTimeoutMs?: number;
+  /** A request must be answered within this of its headers; default 30 000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Most connections open at once; more are refused. Default 1 000. */
+  readonly maxConnections?: number;
 }
 
 /** A running CA server. */
@@ -73,17 +86,37 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
       return app.fetch(request, caEnv);
     }),
   );
+  const deadlines = socketDeadlines({
+    idleMs: options.idleTimeoutMs ?? 10_000,
+    requestMs: options.requestTimeoutMs ?? 30_000,
+  });
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    deadlines.busy(socket);
+    res.once('finish', () => deadlines.idle(socket));
+  });
   const open = new Set<TLSSocket>();
   // A client certificate is asked for, never required, and never judged by OpenSSL: the app does.
   const server = createTlsServer(
-    { ...serving.tls, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+    {
+      ...serving.tls,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+    },
     (socket) => {
       socket.on('error', () => undefined); // a client's reset must not become an uncaught error
       open.add(socket);
-      socket.once('close', () => open.delete(socket));
+      deadlines.idle(socket);
+      socket.once('close', () => {
+        open.delete(socket);
+        deadlines.forget(socket);
+      });
       http.emit('connection', socket);
     },
   );
+  server.maxConnections = options.maxConnections ?? 1000;
   server.on('tlsClientError', (_e, socket) => socket?.destroy());
   // The serving certificate lives a day like everything this CA issues: renew it at half-life.
   const renew = setInterval(async () => {
@@ -101,6 +134,7 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
     });
   } catch (e) {
     clearInterval(renew);
+    deadlines.stop();
     await ca.store.close(); // releases the embedded store's lock
     throw e;
   }
@@ -129,6 +163,7 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
     close() {
       closed ??= (async () => {
         clearInterval(renew);
+        deadlines.stop();
         if (timer) clearInterval(timer);
         await new Promise<void>((r) => {
           server.close(() => r());
