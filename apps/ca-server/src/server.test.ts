@@ -188,6 +188,37 @@ describe('ca-server over HTTPS', () => {
     expect(JSON.parse(refused.body)).toMatchObject({ code: 'ERR_CA_REVOKED' });
   });
 
+  it("renews for Python's ssl and http.client (OpenSSL's client, not ours) presenting the holder's certificate", async () => {
+    const first = await opensslCsr({ subject: '/CN=py.example.com' });
+    const issued = await https(`${server.url}/v1/certificates`, {
+      ca: server.caPem,
+      body: { ra: 'default', csr: first.csrPem, user: 'myusername', secret: SECRET },
+    });
+    expect(issued.status, issued.text).toBe(201);
+    await writeFile(join(dir, 'py.crt'), issued.json()['certificate'] as string);
+    await writeFile(join(dir, 'py.key'), first.keyPem);
+    const next = await opensslCsr({ subject: '/CN=py.example.com' });
+    await writeFile(join(dir, 'py.json'), JSON.stringify({ ra: 'default', csr: next.csrPem }));
+    const script = [
+      'import http.client, json, ssl, sys',
+      'd = sys.argv[1]',
+      "ctx = ssl.create_default_context(cafile=d + '/ca.crt')",
+      "ctx.load_cert_chain(d + '/py.crt', d + '/py.key')",
+      "c = http.client.HTTPSConnection('127.0.0.1', int(sys.argv[2]), context=ctx)",
+      "c.request('POST', '/v1/renew', open(d + '/py.json').read(), {'content-type': 'application/json'})",
+      'r = c.getresponse()',
+      "print(r.status, json.loads(r.read())['certificate'].splitlines()[0])",
+    ].join('\n');
+    const { stdout } = await run('python3', ['-c', script, dir, String(server.port)]);
+    expect(stdout.trim()).toBe('201 -----BEGIN CERTIFICATE-----');
+    const [rec] = await server.ca.store.audit({ limit: 1 });
+    expect(rec).toMatchObject({
+      endpoint: 'renew',
+      auth_method: 'mtls',
+      requester: 'CN=py.example.com',
+    });
+  });
+
   it('serves /v1/ca, /health and Prometheus /metrics', async () => {
     expect((await https(`${server.url}/health`, { ca: server.caPem })).json()).toEqual({
       status: 'ok',
