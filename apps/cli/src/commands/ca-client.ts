@@ -5,14 +5,17 @@
  * `id/<CA name>.crt`, next to the introductions' signatures, usable wherever those are.
  */
 import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   createCsr,
   createPathValidator,
   dnsName,
   encodePem,
   equalBytes,
+  fingerprint,
   formatName,
   importPrivateKey,
+  NetworkError,
   ipAddress,
   ornlName,
   parseCertificates,
@@ -59,6 +62,12 @@ const CLIENT_OPTIONS: Record<string, OptionSpec> = {
     description:
       "The CA's certificate (its ca.crt: PEM, base64-DER or get-signer JSON); the server must chain to it.",
   },
+  fingerprint: {
+    type: 'string',
+    placeholder: 'SHA256',
+    description:
+      "Instead of --cacert: the CA certificate's SHA-256 fingerprint, as `ca init` and `ca serve` print it; the CA certificate is taken from the server's chain only if it matches.",
+  },
   ra: {
     type: 'string',
     placeholder: 'NAME',
@@ -93,9 +102,13 @@ interface CaClient {
 async function caClient(ctx: Context): Promise<CaClient> {
   const url = str(ctx.values, 'url') ?? usage('Name the CA with --url https://host:port.');
   const base = typedHttpsUrl('--url', url);
-  const cacert =
-    str(ctx.values, 'cacert') ?? usage("Give the CA's certificate with --cacert FILE.");
-  const ca = readCertificateInput(await ctx.io.readFile(cacert), 'cacert')[0]!;
+  const cacert = str(ctx.values, 'cacert');
+  const pinned = str(ctx.values, 'fingerprint');
+  if (!cacert === !pinned)
+    usage('Say which CA to trust: --cacert FILE, or --fingerprint SHA256 (one of them).');
+  const ca = cacert
+    ? readCertificateInput(await ctx.io.readFile(cacert), 'cacert')[0]!
+    : await caByFingerprint(base, pinned!);
   const me = await loadMe(ctx);
   const file = `id/${ornlName(ca.subject)}.crt`;
   const bytes = await me.store.read(file);
@@ -156,6 +169,57 @@ async function caClient(ctx: Context): Promise<CaClient> {
       }
     },
   };
+}
+
+/**
+ * step-ca's bootstrap: read the chain the server presents (trusting nothing yet) and take from it the
+ * certificate whose SHA-256 is `pinned`; everything after is judged against it by our validator.
+ */
+async function caByFingerprint(base: URL, pinned: string): Promise<Certificate> {
+  const want = pinned.replace(/:/g, '').toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(want))
+    usage(
+      `--fingerprint must be a SHA-256: 64 hex digits, colons allowed; received ${JSON.stringify(pinned)}.`,
+    );
+  const host = base.hostname.replace(/^\[|\]$/g, '');
+  const chain = await new Promise<Uint8Array[]>((resolve, reject) => {
+    const socket = tlsConnect(
+      {
+        host,
+        port: Number(base.port || 443),
+        rejectUnauthorized: false, // nothing from this connection is trusted but the pinned match
+        ...(isIP(host) ? {} : { servername: host }),
+      },
+      () => {
+        const out: Uint8Array[] = [];
+        let c = socket.getPeerCertificate(true) as {
+          raw?: Uint8Array;
+          issuerCertificate?: unknown;
+        };
+        while (c?.raw && out.length < 8) {
+          out.push(new Uint8Array(c.raw));
+          const next = c.issuerCertificate as typeof c;
+          if (!next || next === c) break;
+          c = next;
+        }
+        socket.end();
+        resolve(out);
+      },
+    );
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no TLS handshake within 10 s')));
+    socket.once('error', reject);
+  }).catch((e: Error) => {
+    throw new NetworkError('ERR_NET_CONNECT', `Cannot read ${base.host}'s chain: ${e.message}`, {
+      cause: e,
+    });
+  });
+  const match = chain.find((der) => fingerprint(der).replace(/:/g, '') === want);
+  if (!match)
+    throw new CliError(
+      'ERR_CHECK_FAILED',
+      `${base.host} presented no certificate with SHA-256 ${pinned}: not the CA you meant.`,
+    );
+  return parseCertificates(match)[0]!;
 }
 
 function sanOf(text: string): GeneralName {
@@ -238,11 +302,17 @@ export const caRequestCommand: Command = {
       }),
       () =>
         `Installed ${client.file}: ${ornlName(issued.subject)}, serial ${issued.serialNumberHex}, valid until ${issued.notAfter.toISOString()}.\n` +
-        `Renew before then: certified ca request --renew --url ${client.base.origin} --cacert ${str(ctx.values, 'cacert')}\n`,
+        `Renew before then: certified ca request --renew --url ${client.base.origin} ${trustFlag(ctx)}\n`,
     );
     return 0;
   },
 };
+
+/** How this command was told which CA to trust, to repeat it. */
+function trustFlag(ctx: Context): string {
+  const cacert = str(ctx.values, 'cacert');
+  return cacert ? `--cacert ${cacert}` : `--fingerprint ${str(ctx.values, 'fingerprint')}`;
+}
 
 /** The CA's answer: a certificate for our key, signed by the CA we trust. */
 function checkIssued(

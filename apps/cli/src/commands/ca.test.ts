@@ -21,6 +21,7 @@ const INSTALLED = path.join(cwd, 'web', 'id', 'P=Signing Certificate,O=Example C
 let url: string;
 let stop: () => void;
 let served: Promise<number>;
+let servedOut: () => string;
 const client = (argv: string[]): Promise<RunResult> =>
   certified(['ca', ...argv, '--url', url, '--cacert', 'certified-ca/ca.crt', '--config', 'web'], {
     cwd,
@@ -36,6 +37,7 @@ beforeAll(async () => {
   expect(id.code, id.stderr).toBe(0);
   const stopped = new Promise<string>((r) => (stop = () => r('SIGTERM')));
   const t = testIo({ cwd, waitForShutdown: () => stopped });
+  servedOut = t.stdout;
   served = main(['ca', 'serve', '--config', CONFIG, 'https://127.0.0.1:0'], t.io);
   for (let i = 0; i < 300 && !/listening on https:/.test(t.stdout()); i++)
     await new Promise((r) => setTimeout(r, 50));
@@ -67,6 +69,35 @@ describe('certified ca', () => {
     expect(stdout).toContain(': OK');
     const text = (await run('openssl', ['x509', '-in', INSTALLED, '-noout', '-text'])).stdout;
     expect(text).toContain('DNS:web.localhost');
+  });
+
+  it('trusts a CA by the fingerprint serve printed, and refuses a server without it', async () => {
+    const fp = /CA fingerprint ([0-9A-F:]{95})/.exec(servedOut())?.[1];
+    expect(fp).toBeDefined();
+    const byFp = (f: string) =>
+      certified(
+        [
+          'ca',
+          'request',
+          'web.localhost',
+          ...admin,
+          '--url',
+          url,
+          '--fingerprint',
+          f,
+          '--config',
+          'web',
+        ],
+        { cwd },
+      );
+    const r = await byFp(fp!);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`--fingerprint ${fp}`);
+    const wrong = fp!.replace(/^../, fp!.startsWith('00') ? '11' : '00');
+    expect(expectOneLineError(await byFp(wrong), 'ERR_CHECK_FAILED')).toContain(
+      'not the CA you meant',
+    );
+    expectOneLineError(await byFp('abc'), 'ERR_USAGE', { exitCode: 2 });
   });
 
   it('refusals are one coded line each and install nothing', async () => {

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { fingerprint, parseCertificates } from '@certified/core';
 import { parseCaConfig, type AuditRecord } from '@certified/ca';
 import { initCa, openConfiguredStore, startCaServer } from '@certified/ca/node';
 import { CliError, list, str, typedHttpsUrl, usage, type Command, type Context } from '../cli.js';
@@ -87,6 +88,7 @@ export const caInitCommand: Command = {
           `  ${r.cert}`,
           `  ${r.config} (RA "default", user "${r.user}")`,
           `  ${r.secretFile} (${r.user}'s secret, mode 0600)`,
+          `CA fingerprint (SHA-256): ${r.fingerprint}`,
           `Start it: certified ca serve --config ${r.config}`,
           '',
         ].join('\n'),
@@ -118,7 +120,8 @@ export const caServeCommand: Command = {
       : 'https://127.0.0.1:8443';
     const server = await startCaServer({ config: configPath(ctx), listen });
     const ras = [...server.ca.ras.keys()].join(', ');
-    ctx.io.stdout(`certified CA listening on ${server.url} (RAs: ${ras})\n`);
+    const fp = fingerprint(parseCertificates(server.caPem)[0]!);
+    ctx.io.stdout(`certified CA listening on ${server.url} (RAs: ${ras}); CA fingerprint ${fp}\n`);
     const signal = await ctx.io.waitForShutdown();
     ctx.debug(`${signal}: closing`);
     await server.close();

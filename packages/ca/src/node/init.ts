@@ -5,8 +5,9 @@
  * is created exclusively, and a failure removes what this call wrote.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fingerprint, parseCertificates } from '@certified/core';
 import { hashSecret } from '../auth/static.js';
 import { parseCaConfig } from '../config.js';
 import { initCaFiles, writeNewFile } from './files.js';
@@ -33,6 +34,8 @@ export interface InitCaResult {
   /** The example user's secret, in a 0600 file (only its hash is in the config). */
   readonly secretFile: string;
   readonly user: string;
+  /** SHA-256 of the CA certificate (colon hex), for clients' `--fingerprint`. */
+  readonly fingerprint: string;
 }
 
 /**
@@ -60,7 +63,8 @@ export async function initCa(options: InitCaOptions): Promise<InitCaResult> {
     await writeNewFile(secretFile, `${secret}\n`, 0o600);
     written.push(secretFile);
     const { key, cert } = await initCaFiles(options.dir, options.organization);
-    return { config, key, cert, secretFile, user };
+    const fp = fingerprint(parseCertificates(await readFile(cert, 'utf8'))[0]!);
+    return { config, key, cert, secretFile, user, fingerprint: fp };
   } catch (e) {
     await Promise.all(written.map((p) => rm(p, { force: true })));
     throw e;
