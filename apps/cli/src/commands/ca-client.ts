@@ -25,7 +25,7 @@ import {
   type GeneralName,
 } from '@certified/core';
 import { readCertificateInput, type Identity } from '@certified/identity';
-import { createMtlsFetch } from '@certified/node';
+import { createMtlsFetch, peerChainOf } from '@certified/node';
 import {
   CliError,
   list,
@@ -191,17 +191,7 @@ async function caByFingerprint(base: URL, pinned: string): Promise<Certificate> 
         ...(isIP(host) ? {} : { servername: host }),
       },
       () => {
-        const out: Uint8Array[] = [];
-        let c = socket.getPeerCertificate(true) as {
-          raw?: Uint8Array;
-          issuerCertificate?: unknown;
-        };
-        while (c?.raw && out.length < 8) {
-          out.push(new Uint8Array(c.raw));
-          const next = c.issuerCertificate as typeof c;
-          if (!next || next === c) break;
-          c = next;
-        }
+        const out = peerChainOf(socket);
         socket.end();
         resolve(out);
       },

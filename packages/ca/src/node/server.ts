@@ -26,6 +26,7 @@ import {
 } from '@certified/core';
 import { createCaApp, type CaEnv } from '../app.js';
 import type { Ca } from '../ca.js';
+import { peerChainOf } from '@certified/node';
 import { socketDeadlines } from './deadlines.js';
 import { loadCaFile } from './files.js';
 
@@ -80,7 +81,7 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
       const { incoming } = env as { incoming: IncomingMessage };
       const socket = incoming.socket as TLSSocket;
       const caEnv: CaEnv = {
-        peerChain: peerChainOf(socket),
+        peerChain: chainOf(socket),
         ...(socket.remoteAddress ? { remoteAddress: unmapped(socket.remoteAddress) } : {}),
       };
       return app.fetch(request, caEnv);
@@ -214,24 +215,10 @@ function asName(host: string) {
 const chains = new WeakMap<TLSSocket, Uint8Array[]>();
 
 /** The chain the client presented, peer first; empty without a client certificate. */
-function peerChainOf(socket: TLSSocket): Uint8Array[] {
+function chainOf(socket: TLSSocket): Uint8Array[] {
   let chain = chains.get(socket);
-  if (!chain) chains.set(socket, (chain = readPeerChain(socket)));
+  if (!chain) chains.set(socket, (chain = peerChainOf(socket)));
   return chain;
-}
-
-function readPeerChain(socket: TLSSocket): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let c = socket.getPeerCertificate?.(true) as
-    { raw?: Uint8Array; issuerCertificate?: unknown } | undefined;
-  // Node links the chain through issuerCertificate and points a self-signed root at itself.
-  while (c?.raw && out.length < 16) {
-    out.push(new Uint8Array(c.raw));
-    const next = c.issuerCertificate as typeof c;
-    if (!next || next === c) break;
-    c = next;
-  }
-  return out;
 }
 
 function unmapped(address: string): string {

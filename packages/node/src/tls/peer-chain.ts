@@ -1,7 +1,8 @@
 /**
  * @module tls/peer-chain — internal glue shared by the mTLS server and client: reading the chain a
  * peer presented from a `node:tls` socket, our certificates as PEM, and describing a peer for
- * messages. Not exported from the package.
+ * messages. Only {@link peerChainOf} is exported from the package (the CA's server and the CLI's
+ * fingerprint bootstrap read chains the same way).
  */
 import type { TLSSocket } from 'node:tls';
 import {
@@ -32,6 +33,9 @@ interface DetailedPeerCertificate {
  * The certificates the peer presented, peer first, as DER copies; empty when it presented none.
  * Node rebuilds the chain as an `issuerCertificate` linked list that points to itself at a
  * self-signed root; Deno and Bun imitate that shape.
+ *
+ * @example
+ * tlsServer.on('secureConnection', (socket) => console.log(peerChainOf(socket).length));
  */
 export function peerChainOf(socket: TLSSocket): Uint8Array[] {
   let cert: DetailedPeerCertificate | undefined;
