@@ -73,6 +73,8 @@ export interface RequireSignedRequestOptions {
   readonly targetUri?: (c: Context) => string;
   /** WebCrypto implementation; default `globalThis.crypto`. */
   readonly crypto?: Crypto;
+  /** How many parsed `Certified-Chain` values (certificates and imported key) are kept; default 256. */
+  readonly signerCacheSize?: number;
 }
 
 /** Components every certified signature covers; `content-digest` too whenever there is a body. */
@@ -117,6 +119,7 @@ export const REQUIRED_PARAMETERS: readonly string[] = Object.freeze([
  * @param options.nonces - a {@link NonceCache}; default in memory, 100 000 entries.
  * @param options.maxChainLength - default 4. @param options.maxHeaderLength - default 16 384.
  * @param options.maxBodyLength - default 1 048 576. @param options.targetUri - default the request URL.
+ * @param options.signerCacheSize - parsed `Certified-Chain` values kept (LRU); default 256.
  * @throws 401 with ERR_AUTH_SIGNATURE_MISSING, ERR_AUTH_SIGNATURE_MALFORMED,
  *   ERR_AUTH_SIGNATURE_COVERAGE, ERR_AUTH_SIGNATURE_EXPIRED, ERR_AUTH_SIGNATURE_KEY_MISMATCH,
  *   ERR_AUTH_SIGNATURE_INVALID, ERR_AUTH_DIGEST_MISMATCH, ERR_AUTH_REPLAY or a path-validation code
@@ -149,6 +152,13 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
   const cache = nonces ?? createMemoryNonceCache();
   const subtle = (crypto ?? globalThis.crypto).subtle;
   const algorithms = Object.values(SIGNATURE_ALGORITHMS).map((a) => a.alg);
+  // Parsing the leaf and importing its key cost more than the signature check itself: keep the
+  // result per Certified-Chain value (the same bytes always give the same answer), bounded.
+  const signers = createSignerCache(
+    maxChain,
+    crypto,
+    positive('signerCacheSize', options.signerCacheSize ?? 256, true),
+  );
 
   return async function requireSignedRequest(c, next) {
     const headers = c.req.raw.headers;
@@ -208,8 +218,8 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
         );
       checkWindow(created!, expires!, nowSeconds, maxAge, skew);
       const value = headers.get(CHAIN_HEADER);
-      const der = value === null ? null : parseChainHeader(value);
-      if (der === null || der.length > maxChain)
+      const presented = value === null ? undefined : await signers.get(value);
+      if (!presented)
         throw refusal(
           401,
           'ERR_AUTH_SIGNATURE_MALFORMED',
@@ -217,38 +227,20 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
             ? `The request has no ${CHAIN_HEADER} header with the signer's certificate.`
             : `The ${CHAIN_HEADER} header must be a list of 1–${maxChain} DER certificates (RFC 8941 byte sequences).`,
         );
-      let leaf: Certificate;
-      try {
-        leaf = parseCertificate(der[0]!);
-      } catch (e) {
-        throw refusal(
-          401,
-          'ERR_AUTH_SIGNATURE_MALFORMED',
-          `The first certificate in ${CHAIN_HEADER} cannot be read.`,
-          e,
-        );
-      }
-      if (keyid !== fingerprint(leaf))
+      if (presented instanceof HTTPException) throw presented;
+      const { der, algorithm, key } = presented;
+      if (keyid !== presented.keyid)
         throw refusal(
           401,
           'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
           `keyid must be the SHA-256 fingerprint of the first certificate in ${CHAIN_HEADER}.`,
         );
-      const algorithm = SIGNATURE_ALGORITHMS[leaf.publicKey.algorithm];
-      if (!algorithm || p.alg !== algorithm.alg)
+      if (p.alg !== algorithm.alg)
         throw refusal(
           401,
           'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
-          algorithm
-            ? `alg ${JSON.stringify(p.alg)} does not fit the signer's ${leaf.publicKey.algorithm} key (expected ${algorithm.alg}).`
-            : `The signer's ${leaf.publicKey.algorithm} key cannot sign requests (Ed25519, P-256 or P-384).`,
+          `alg ${JSON.stringify(p.alg)} does not fit the signer's ${presented.keyType} key (expected ${algorithm.alg}).`,
         );
-      let key: CryptoKey;
-      try {
-        key = await importPublicKey(leaf.publicKey.spki, crypto ? { crypto } : {});
-      } catch (e) {
-        throw refusal(401, 'ERR_AUTH_SIGNATURE_MALFORMED', "The signer's key cannot be used.", e);
-      }
       signer = { der, keyid, nonce, expires: expires! };
       return {
         algorithm: algorithm.alg,
@@ -326,6 +318,76 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
 // --- internal ---
 
 const WHAT = 'requireSignedRequest';
+
+/** A `Certified-Chain` value, read: the DER, the signer's certificate, key and algorithm. */
+interface Presented {
+  readonly der: Uint8Array[];
+  readonly keyid: string;
+  readonly keyType: string;
+  readonly algorithm: { readonly alg: string; readonly params: AlgorithmIdentifier | EcdsaParams };
+  readonly key: CryptoKey;
+}
+
+/**
+ * Reads `Certified-Chain` values, remembering the last `size` that could be read (least recently
+ * used first out). Unreadable values are not remembered: they answer undefined (not a chain) or
+ * the refusal to throw.
+ */
+function createSignerCache(
+  maxChain: number,
+  crypto: Crypto | undefined,
+  size: number,
+): { get(value: string): Promise<Presented | HTTPException | undefined> } {
+  const cache = new Map<string, Presented>();
+  return {
+    async get(value) {
+      const hit = cache.get(value);
+      if (hit) {
+        cache.delete(value);
+        cache.set(value, hit);
+        return hit;
+      }
+      const der = parseChainHeader(value);
+      if (der === null || der.length > maxChain) return undefined;
+      let leaf: Certificate;
+      try {
+        leaf = parseCertificate(der[0]!);
+      } catch (e) {
+        return refusal(
+          401,
+          'ERR_AUTH_SIGNATURE_MALFORMED',
+          `The first certificate in ${CHAIN_HEADER} cannot be read.`,
+          e,
+        );
+      }
+      const algorithm = SIGNATURE_ALGORITHMS[leaf.publicKey.algorithm];
+      if (!algorithm)
+        return refusal(
+          401,
+          'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
+          `The signer's ${leaf.publicKey.algorithm} key cannot sign requests (Ed25519, P-256 or P-384).`,
+        );
+      let key: CryptoKey;
+      try {
+        key = await importPublicKey(leaf.publicKey.spki, crypto ? { crypto } : {});
+      } catch (e) {
+        return refusal(401, 'ERR_AUTH_SIGNATURE_MALFORMED', "The signer's key cannot be used.", e);
+      }
+      const presented: Presented = {
+        der,
+        keyid: fingerprint(leaf),
+        keyType: leaf.publicKey.algorithm,
+        algorithm,
+        key,
+      };
+      if (size > 0) {
+        if (cache.size >= size) cache.delete(cache.keys().next().value!);
+        cache.set(value, presented);
+      }
+      return presented;
+    },
+  };
+}
 
 function positive(name: string, v: number, zeroOk = false): number {
   if (!Number.isInteger(v) || v < (zeroOk ? 0 : 1))
