@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadIdentity } from '@certified/identity';
 import { createFileStore } from '@certified/node';
+import { freePort } from '@certified/testing/net';
 import {
   buildApp,
   certified,
@@ -252,4 +253,23 @@ describe('the PWA in Chromium', () => {
       }
     },
   );
+
+  run('bad input shows a code and a sentence, never a stack trace', async () => {
+    await text('tab-introduce').click();
+    await text('subject-input').fill('not a certificate');
+    await text('review').click();
+    expect(await text('error').textContent()).toMatch(
+      /^ERR_IDENTITY_INPUT_INVALID The identity is not/,
+    );
+    await text('tab-install').click();
+    await text('letter-input').fill('{"signed_cert": 5}');
+    await text('install-letter').click();
+    expect(await text('error').textContent()).toMatch(/^ERR_INTRO_MALFORMED /);
+    await text('tab-services').click();
+    await text('call-alias').selectOption('');
+    await text('call-target').fill(`http://127.0.0.1:${await freePort()}/hello`);
+    await text('call').click();
+    expect(await text('error').textContent()).toMatch(/^ERR_NET_CONNECT .* could not be reached/);
+    expect(await page.locator('body').textContent()).not.toMatch(/\bat \S+ \(/);
+  });
 });

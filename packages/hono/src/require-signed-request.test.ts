@@ -379,6 +379,31 @@ describe('requireSignedRequest', () => {
       );
     });
 
+    it('judges keyid and alg on every request, also when the chain was seen before (cached)', async () => {
+      const app = appWith();
+      expect((await app.request(await signed(alice))).status).toBe(200);
+      const wrongKeyid = await signed(alice, {
+        parameters: { keyid: fingerprint(mallory.certificate) },
+      });
+      expect((await refusal(await app.request(wrongKeyid))).code).toBe(
+        'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
+      );
+      const wrongAlg = await signed(alice, { parameters: { alg: 'ed25519' } });
+      expect((await refusal(await app.request(wrongAlg))).code).toBe(
+        'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
+      );
+      expect((await refusal(await app.request(await signed(alice, { key: mallory })))).code).toBe(
+        'ERR_AUTH_SIGNATURE_INVALID',
+      );
+      expect((await app.request(await signed(alice))).status).toBe(200);
+    });
+
+    it('works without a signer cache (signerCacheSize 0)', async () => {
+      const app = appWith({ signerCacheSize: 0 });
+      expect((await app.request(await signed(alice))).status).toBe(200);
+      expect((await app.request(await signed(alice))).status).toBe(200);
+    });
+
     it('rejects a stranger’s valid signature with the validator’s code (ERR_CHAIN_NO_PATH)', async () => {
       const r = await refusal(await appWith().request(await signed(mallory)));
       expect(r).toMatchObject({ status: 401, code: 'ERR_CHAIN_NO_PATH' });
