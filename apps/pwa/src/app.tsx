@@ -20,18 +20,30 @@ export function App(): JSX.Element {
   const [error, setError] = useState<Failure>();
   const [tab, setTab] = useState<Tab>('identity');
   useEffect(() => {
-    loadModel()
-      .then(async (m) => {
+    // A first visit needs only the store, to see there is nothing yet; the model (certificates,
+    // YAML) loads when there is an identity to show, or on Create.
+    import('./probe.js')
+      .then(async ({ hasIdentity }) => {
+        if (!(await hasIdentity())) return setShown(null);
+        const m = await loadModel();
         setModel(m);
         setShown((await m.current()) ?? null);
       })
-      .catch((e: unknown) => setError({ code: 'ERR_LOAD', message: String(e) }));
+      .catch((e: unknown) => setError(failureOf(e)));
   }, []);
   const reload = async () => setShown((await model!.current()) ?? null);
 
   if (error) return <Problem failure={error} />;
+  if (shown === null)
+    return (
+      <Create
+        onCreated={(m, s) => {
+          setModel(m);
+          setShown(s);
+        }}
+      />
+    );
   if (!model || shown === undefined) return <p>Opening this browser’s identity store…</p>;
-  if (shown === null) return <Create model={model} onCreated={setShown} />;
   const tabs: [Tab, string][] = [
     ['identity', 'Identity'],
     ['introduce', 'Introduce'],
@@ -55,7 +67,7 @@ export function App(): JSX.Element {
       {tab === 'identity' && <IdentityView shown={shown} />}
       {tab === 'introduce' && <Introduce model={model} shown={shown} />}
       {tab === 'install' && <Install model={model} shown={shown} onInstalled={reload} />}
-      {tab === 'services' && <Services shown={shown} model={model} />}
+      {tab === 'services' && <Services shown={shown} />}
     </>
   );
 }
@@ -68,37 +80,46 @@ function Problem({ failure }: { failure: Failure }): JSX.Element {
   );
 }
 
+/** Any thrown value as a code and a sentence (a CertifiedError's own) — never a stack trace. */
+function failureOf(e: unknown): Failure {
+  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && /^ERR_[A-Z0-9_]+$/.test(code))
+    return { code, message: String(message) };
+  if (e instanceof TypeError || e instanceof RangeError)
+    return { code: 'ERR_INPUT', message: e.message };
+  return { code: 'ERR_UNEXPECTED', message: String(message ?? e) };
+}
+
 /** Runs an action, showing its failure as code + sentence. */
-function useAction(
-  model: Model,
-): [Failure | undefined, (run: () => Promise<void>) => void, boolean] {
+function useAction(): [Failure | undefined, (run: () => Promise<void>) => void, boolean] {
   const [failure, setFailure] = useState<Failure>();
   const [busy, setBusy] = useState(false);
   const act = (run: () => Promise<void>) => {
     setFailure(undefined);
     setBusy(true);
     run()
-      .catch((e: unknown) => setFailure(model.failure(e)))
+      .catch((e: unknown) => setFailure(failureOf(e)))
       .finally(() => setBusy(false));
   };
   return [failure, act, busy];
 }
 
-function Create({ model, onCreated }: { model: Model; onCreated: (s: Shown) => void }) {
+function Create({ onCreated }: { onCreated: (m: Model, s: Shown) => void }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [keyType, setKeyType] = useState<'ed25519' | 'secp256r1'>('ed25519');
-  const [failure, act, busy] = useAction(model);
+  const [failure, act, busy] = useAction();
   return (
     <form
       data-testid="create"
       onSubmit={(e) => {
         e.preventDefault();
         act(async () => {
+          const model = await loadModel();
           const t0 = performance.now();
           const made = await model.create({ name, email, keyType });
           performance.measure('certified:create', { start: t0, end: performance.now() });
-          onCreated(made);
+          onCreated(model, made);
         });
       }}
     >
@@ -204,7 +225,7 @@ function Introduce({ model, shown }: { model: Model; shown: Shown }) {
   const [subject, setSubject] = useState<Subject>();
   const [services, setServices] = useState<[string, string][]>([]);
   const [letter, setLetter] = useState<string>();
-  const [failure, act, busy] = useAction(model);
+  const [failure, act, busy] = useAction();
   return (
     <section data-testid="introduce">
       <h2>Introduce someone</h2>
@@ -315,7 +336,7 @@ function Install({
 }) {
   const [text, setText] = useState('');
   const [done, setDone] = useState<string[]>();
-  const [failure, act, busy] = useAction(model);
+  const [failure, act, busy] = useAction();
   return (
     <section data-testid="install">
       <h2>Install an introduction letter</h2>
@@ -359,14 +380,14 @@ function Install({
   );
 }
 
-function Services({ shown, model }: { shown: Shown; model: Model }) {
+function Services({ shown }: { shown: Shown }) {
   const d = shown.description;
   const [alias, setAlias] = useState('');
   const [target, setTarget] = useState('');
   const [method, setMethod] = useState('GET');
   const [body, setBody] = useState('');
   const [answer, setAnswer] = useState<{ status: number; body: string }>();
-  const [failure, act, busy] = useAction(model);
+  const [failure, act, busy] = useAction();
   return (
     <section data-testid="services">
       <h2>Services</h2>

@@ -5,6 +5,7 @@
  */
 import {
   CertifiedError,
+  IdentityError,
   decodeCertificate,
   emailAddress,
   formatGeneralName,
@@ -68,7 +69,7 @@ export async function create(input: {
   keyType: IdentityKeyType;
 }): Promise<Shown> {
   if (input.name.trim() === '')
-    throw new CertifiedFailure('ERR_IDENTITY_INPUT_INVALID', 'Give a name.');
+    throw new IdentityError('ERR_IDENTITY_INPUT_INVALID', 'Give a name.', { field: 'name' });
   const identity = await initIdentity(await openStore(), {
     subject: personName({ commonName: input.name.trim() }),
     altNames: input.email.trim() ? [emailAddress(input.email.trim())] : [],
@@ -133,25 +134,7 @@ export function certificateOf(der: Uint8Array): string {
   return formatName(decodeCertificate(der).subject);
 }
 
-/** Any thrown value as a code and a sentence — never a stack trace. */
-export function failure(e: unknown): Failure {
-  if (e instanceof CertifiedError || e instanceof CertifiedFailure)
-    return { code: e.code, message: e.message };
-  if (e instanceof TypeError || e instanceof RangeError)
-    return { code: 'ERR_INPUT', message: e.message };
-  return { code: 'ERR_UNEXPECTED', message: String((e as Error)?.message ?? e) };
-}
-
 // --- internal ---
-
-class CertifiedFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function show(identity: Identity): Shown {
   return {
