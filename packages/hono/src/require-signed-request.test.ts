@@ -329,6 +329,21 @@ describe('requireSignedRequest', () => {
     });
   });
 
+  describe('targetUri', () => {
+    it('checks the URI the client signed when a proxy rewrote it (options.targetUri)', async () => {
+      const req = await signed(alice, { url: 'https://api.example.org/api/notes?x=1' });
+      const behindProxy = altered(req, { url: URL_ });
+      expect((await refusal(await appWith().request(behindProxy.clone()))).code).toBe(
+        'ERR_AUTH_SIGNATURE_INVALID',
+      );
+      const app = appWith({
+        targetUri: (c) =>
+          `https://api.example.org${new URL(c.req.url).pathname}${new URL(c.req.url).search}`,
+      });
+      expect((await app.request(behindProxy)).status).toBe(200);
+    });
+  });
+
   describe('replay', () => {
     it('rejects the same request a second time with ERR_AUTH_REPLAY', async () => {
       const app = appWith();
