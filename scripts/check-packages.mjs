@@ -27,6 +27,7 @@ const libraries = [
   'packages/hono',
   'packages/access-log',
   'packages/ca',
+  'packages/web',
 ];
 const apps = ['apps/cli'];
 

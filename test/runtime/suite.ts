@@ -1,10 +1,12 @@
 /**
  * @module test/runtime/suite — the cross-runtime suite: plain async cases that only use
- * `@certified/core` and web-standard globals, so the same bundle runs on Node, Deno, Bun,
- * Chromium and workerd (see run-all.mjs) and under Vitest (suite.test.ts).
+ * `@certified/core` (and, for signed requests, `@certified/hono` and `@certified/web`) and
+ * web-standard globals, so the same bundle runs on Node, Deno, Bun, Chromium and workerd (see
+ * run-all.mjs) and under Vitest (suite.test.ts).
  */
 import * as core from '@certified/core';
 import * as inspect from '@certified/core/inspect';
+import { signedRequests } from './signed-request.js';
 
 /** One case of the shared suite; `run` rejects to fail, or calls {@link skip} to skip. */
 export interface SuiteCase {
@@ -262,6 +264,14 @@ export const suite: SuiteCase[] = [
         'base64-DER must round-trip',
       );
     },
+  },
+  {
+    name: 'hono + web: RFC 9421 signed request accepted once; replay, tampered body, stranger refused (Ed25519)',
+    run: () => signedRequests('Ed25519'),
+  },
+  {
+    name: 'hono + web: RFC 9421 signed request accepted once; replay, tampered body, stranger refused (P-256)',
+    run: () => signedRequests('P-256'),
   },
 ];
 

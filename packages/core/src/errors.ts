@@ -88,7 +88,7 @@ export type NetworkCode =
    */
   | 'ERR_NET_THROTTLED';
 
-/** Why a request was not authenticated or not authorised by its client certificate (@certified/hono). */
+/** Why a request was not authenticated or not authorised by its client certificate or its signature (@certified/hono). */
 export type AuthCode =
   /** The request carries no client certificate: none on the TLS connection, none forwarded by the proxy. */
   | 'ERR_AUTH_NO_CERTIFICATE'
@@ -97,7 +97,27 @@ export type AuthCode =
   /** A forwarded-certificate header came from an address that is not a configured proxy; it was ignored. */
   | 'ERR_AUTH_PROXY_UNTRUSTED'
   /** The certificate is trusted, but the application's `authorize` check refused the caller. */
-  | 'ERR_AUTH_FORBIDDEN';
+  | 'ERR_AUTH_FORBIDDEN'
+  /** A signed request (RFC 9421, `requireSignedRequest`) carries no `Signature`/`Signature-Input` labelled `certified`. */
+  | 'ERR_AUTH_SIGNATURE_MISSING'
+  /** The signature headers or the `Certified-Chain` header cannot be read: syntax, size, too many certificates. */
+  | 'ERR_AUTH_SIGNATURE_MALFORMED'
+  /** The signature does not cover what it must (`@method`, `@target-uri`, `certified-chain`, `content-digest`; `created`, `expires`, `nonce`, `keyid`, `alg`). */
+  | 'ERR_AUTH_SIGNATURE_COVERAGE'
+  /** The signature's `created`/`expires` window is not now (clock skew beyond the allowance), or too long. */
+  | 'ERR_AUTH_SIGNATURE_EXPIRED'
+  /** `keyid` does not name the chain's first certificate, or `alg` does not fit its key. */
+  | 'ERR_AUTH_SIGNATURE_KEY_MISMATCH'
+  /** The signature does not verify: a covered component was changed, or another key signed. */
+  | 'ERR_AUTH_SIGNATURE_INVALID'
+  /** The body does not match its `Content-Digest` (RFC 9530, sha-256), or a body came without one. */
+  | 'ERR_AUTH_DIGEST_MISMATCH'
+  /** The body is larger than the middleware reads to check its digest. */
+  | 'ERR_AUTH_BODY_TOO_LARGE'
+  /** The signature's nonce was already used within its window: a replayed request. */
+  | 'ERR_AUTH_REPLAY'
+  /** The nonce cache is full of unexpired nonces, so a new one cannot be recorded; try again later. */
+  | 'ERR_AUTH_REPLAY_CACHE_FULL';
 
 /** Why an identity directory, or an operation on it, was refused. */
 export type IdentityCode =

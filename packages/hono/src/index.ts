@@ -1,10 +1,20 @@
 /**
  * @module @certified/hono — Hono middleware for certified: authenticate callers by client
- * certificate, from the TLS connection or a trusted reverse proxy, with our own path validator.
+ * certificate (from the TLS connection or a trusted reverse proxy) or by an RFC 9421 signed request
+ * carrying its certificate chain, always with our own path validator.
  */
 import type { CertifiedPeer } from './peer.js';
 
 export { requireClientCert } from './require-client-cert.js';
+export {
+  REQUIRED_COMPONENTS,
+  REQUIRED_PARAMETERS,
+  requireSignedRequest,
+} from './require-signed-request.js';
+export type { RequireSignedRequestOptions } from './require-signed-request.js';
+export { createMemoryNonceCache, DEFAULT_NONCE_CACHE_SIZE } from './nonce-cache.js';
+export type { MemoryNonceCacheOptions, NonceCache, NonceClaim } from './nonce-cache.js';
+export { CHAIN_HEADER, SIGNATURE_ALGORITHMS, SIGNATURE_LABEL } from './signature-wire.js';
 export type {
   CertifiedErrorBody,
   ProxyOptions,
@@ -38,7 +48,7 @@ export type { AddressMatcher } from './remote-address.js';
 // `c.get('certified')` is typed in every app that imports this package.
 declare module 'hono' {
   interface ContextVariableMap {
-    /** The authenticated caller, set by `requireClientCert`. */
+    /** The authenticated caller, set by `requireClientCert` or `requireSignedRequest`. */
     certified: CertifiedPeer;
   }
 }

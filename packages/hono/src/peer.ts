@@ -17,8 +17,11 @@ import {
 import { clientAnchors, type Identity } from '@certified/identity';
 import type { ForwardedFormat } from './proxy-headers.js';
 
-/** Where the certificate came from: the TLS connection itself, or a proxy's header. */
-export type CertificateSource = 'tls' | ForwardedFormat;
+/**
+ * Where the certificate came from: the TLS connection itself, a proxy's header, or the
+ * `Certified-Chain` of a signed request (`requireSignedRequest`).
+ */
+export type CertificateSource = 'tls' | ForwardedFormat | 'signature';
 
 export type { CertifiedAltNames, CertifiedAnchor } from '@certified/core';
 

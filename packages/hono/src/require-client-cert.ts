@@ -4,23 +4,9 @@
  * validator; the caller lands on the context as `c.get('certified')`.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
-import {
-  AuthError,
-  PathValidationError,
-  type AuthCode,
-  type PathValidationCode,
-  type PathValidator,
-  describeValue,
-} from '@certified/core';
-import {
-  buildPeer,
-  indexAnchorLabels,
-  type AnchorLabel,
-  type AnchorNames,
-  type CertificateSource,
-  type CertifiedPeer,
-} from './peer.js';
+import { AuthError, PathValidationError, type PathValidator, describeValue } from '@certified/core';
+import { buildPeer, type AnchorLabel, type CertificateSource, type CertifiedPeer } from './peer.js';
+import { anchorSource, refusal, serverAnchors, serverValidator, validatorSource } from './trust.js';
 import {
   FORWARDED_HEADERS,
   MAX_FORWARDED_HEADER_LENGTH,
@@ -82,10 +68,7 @@ export interface RequireClientCertOptions {
   readonly time?: () => Date;
 }
 
-/** The JSON body of a refusal (401 or 403). */
-export interface CertifiedErrorBody {
-  readonly error: { readonly code: AuthCode | PathValidationCode; readonly message: string };
-}
+export type { CertifiedErrorBody } from './trust.js';
 
 /**
  * Middleware that lets a request through only with a trusted client certificate, and puts the
@@ -129,8 +112,9 @@ export function requireClientCert(options: RequireClientCertOptions = {}): Middl
       `requireClientCert options must be an object, received ${describeValue(options)}`,
     );
   const { validator, anchors, proxy, authorize, remoteAddress, time } = options;
-  const validatorOf = validator === undefined ? serverValidator : validatorSource(validator);
-  const namesOf = anchorSource(anchors ?? serverAnchors);
+  const validatorOf =
+    validator === undefined ? serverValidator(WHAT) : validatorSource(validator, WHAT);
+  const namesOf = anchorSource(anchors ?? serverAnchors, WHAT);
   for (const [k, v] of Object.entries({ authorize, remoteAddress, time }))
     if (v !== undefined && typeof v !== 'function')
       throw new TypeError(
@@ -213,6 +197,8 @@ export function requireClientCert(options: RequireClientCertOptions = {}): Middl
 
 // --- internal ---
 
+const WHAT = 'requireClientCert';
+
 interface ProxySettings {
   readonly isProxy: AddressMatcher;
   readonly format: ForwardedFormat;
@@ -255,97 +241,4 @@ function proxySettings(proxy: ProxyOptions): ProxySettings {
     header: (header ?? FORWARDED_HEADERS[format]).toLowerCase(),
     maxLength,
   };
-}
-
-/** What `@certified/node`'s `serve()` passes as `c.env.trust`: the trust in force right now. */
-interface ServerTrust {
-  readonly validator: PathValidator;
-  readonly anchors: readonly AnchorLabel[];
-}
-
-function serverTrust(c: Context): ServerTrust | undefined {
-  const env: unknown = c.env;
-  const trust =
-    env !== null && typeof env === 'object' ? (env as { trust?: unknown }).trust : undefined;
-  return trust !== null &&
-    typeof trust === 'object' &&
-    isValidator((trust as ServerTrust).validator)
-    ? (trust as ServerTrust)
-    : undefined;
-}
-
-function serverValidator(c: Context): Promise<PathValidator> {
-  const trust = serverTrust(c);
-  if (!trust)
-    // An app bug, not the caller's: answered 500 by Hono, never 200.
-    throw new TypeError(
-      "requireClientCert has no validator: pass options.validator, or serve the app with @certified/node's serve(), which provides its trust",
-    );
-  return Promise.resolve(trust.validator);
-}
-
-function serverAnchors(c: Context): readonly AnchorLabel[] {
-  return serverTrust(c)?.anchors ?? [];
-}
-
-function validatorSource(
-  v: RequireClientCertOptions['validator'],
-): (c: Context) => Promise<PathValidator> {
-  if (typeof v === 'function')
-    return async (c) => {
-      const got = await v(c);
-      if (!isValidator(got))
-        throw new TypeError(
-          `requireClientCert options.validator() must return a PathValidator, received ${describeValue(got)}`,
-        );
-      return got;
-    };
-  if (!isValidator(v))
-    throw new TypeError(
-      `requireClientCert options.validator must be a PathValidator (createPathValidator) or a function returning one, received ${describeValue(v)}`,
-    );
-  return () => Promise.resolve(v);
-}
-
-function isValidator(v: unknown): v is PathValidator {
-  return v !== null && typeof v === 'object' && typeof (v as PathValidator).validate === 'function';
-}
-
-function anchorSource(
-  a: RequireClientCertOptions['anchors'],
-): (c: Context) => AnchorNames | undefined {
-  if (a === undefined) return () => undefined;
-  if (typeof a === 'function') {
-    // Indexed once per array returned, so a function returning a stored array costs nothing.
-    const cache = new WeakMap<readonly AnchorLabel[], AnchorNames>();
-    return (c) => {
-      const labels = a(c);
-      let names = cache.get(labels);
-      if (!names) {
-        names = indexAnchorLabels(labels, 'requireClientCert options.anchors()');
-        cache.set(labels, names);
-      }
-      return names;
-    };
-  }
-  const names = indexAnchorLabels(a, 'requireClientCert options.anchors');
-  return () => names;
-}
-
-function refusal(
-  status: 401 | 403,
-  code: AuthCode | PathValidationCode,
-  message: string,
-  cause?: unknown,
-): HTTPException {
-  const body: CertifiedErrorBody = { error: { code, message } };
-  const res = new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=UTF-8', 'cache-control': 'no-store' },
-  });
-  return new HTTPException(status, {
-    res,
-    message,
-    cause: cause ?? new AuthError(code as AuthCode, message),
-  });
 }

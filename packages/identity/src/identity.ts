@@ -80,7 +80,11 @@ export interface CertificateWithChain {
 /** A private key with the certificate (and chain) that go with it. */
 export interface KeyedCertificate extends CertificateWithChain {
   readonly privateKey: CryptoKey;
-  /** The key file's text (PKCS#8 or SEC 1 PEM) — what TLS stacks take. */
+  /**
+   * The key file's text (PKCS#8 or SEC 1 PEM) — what TLS stacks take. Empty (`''`) when the store
+   * keeps the key as a non-extractable CryptoKey ({@link IdentityStore.keys}): such an identity
+   * signs with `privateKey` (introductions, signed requests) but cannot serve or call over TLS.
+   */
   readonly keyPem: string;
 }
 
@@ -140,6 +144,10 @@ const SECRET = 0o600;
  * Certificate`, as ORNL certified) and an identity certificate it signs, both keys mode 0600, and the CA
  * copied to `known_clients/self.crt` and `known_servers/self.crt` so we trust what we sign.
  *
+ * In a store that keeps CryptoKeys ({@link IdentityStore.keys}, e.g. `@certified/web`'s IndexedDB
+ * store) both private keys are generated non-extractable and stored as CryptoKeys: nothing, not even
+ * this code, can read their bytes.
+ *
  * @param store - where to write.
  * @param options.subject - the identity's name.
  * @param options.altNames - at least one email, host, IP or URI.
@@ -177,7 +185,9 @@ export async function initIdentity(
     );
   const now = options.now ?? new Date();
   const crypto = options.crypto === undefined ? {} : { crypto: options.crypto };
-  const caKeys = await generateKeyPair({ algorithm, extractable: true, ...crypto });
+  // Key files need the key's bytes; a CryptoKey store does not, so there the keys never leave WebCrypto.
+  const asFiles = store.keys === undefined;
+  const caKeys = await generateKeyPair({ algorithm, extractable: asFiles, ...crypto });
   const ca = await createSelfSignedCa({
     subject: signingName(options.subject),
     keyPair: caKeys,
@@ -185,7 +195,7 @@ export async function initIdentity(
     lifetimeSeconds: (options.caDays ?? 3650) * 86400,
     ...crypto,
   });
-  const idKeys = await generateKeyPair({ algorithm, extractable: true, ...crypto });
+  const idKeys = await generateKeyPair({ algorithm, extractable: asFiles, ...crypto });
   const id = await issueEndEntityCertificate({
     issuer: { certificate: ca, privateKey: caKeys.privateKey },
     subject: options.subject,
@@ -197,16 +207,26 @@ export async function initIdentity(
   });
   const caPem = enc.encode(encodePem('CERTIFICATE', ca.der));
   const over = options.overwrite === true;
+  const keyFiles = asFiles
+    ? [
+        write('CA.key', await exportPrivateKey(caKeys.privateKey, crypto), over, SECRET),
+        write('id.key', await exportPrivateKey(idKeys.privateKey, crypto), over, SECRET),
+      ]
+    : [];
   const changes: StoreChange[] = [
     ...(over ? [remove('id'), remove('CA')] : []),
-    write('CA.key', await exportPrivateKey(caKeys.privateKey, crypto), over, SECRET),
+    ...keyFiles,
     write('CA.crt', caPem, over),
-    write('id.key', await exportPrivateKey(idKeys.privateKey, crypto), over, SECRET),
     write('id.crt', encodePem('CERTIFICATE', id.der), over),
     write('known_servers/self.crt', caPem, over),
     write('known_clients/self.crt', caPem, over),
   ];
-  await store.commit(changes);
+  if (asFiles) await store.commit(changes);
+  else
+    await store.commit(changes, [
+      { path: 'CA.key', keyPair: caKeys, overwrite: over },
+      { path: 'id.key', keyPair: idKeys, overwrite: over },
+    ]);
   return loadIdentity(store, crypto);
 }
 
@@ -227,7 +247,7 @@ export async function loadIdentity(
 ): Promise<Identity> {
   const [idKey, idCrt] = await readPair(store, 'id');
   const id = await keyed('id', idKey!, idCrt!, options);
-  const [caKey, caCrt] = await Promise.all([store.read('CA.key'), store.read('CA.crt')]);
+  const [caKey, caCrt] = await Promise.all([readKey(store, 'CA.key'), store.read('CA.crt')]);
   const signer =
     caKey !== undefined && caCrt !== undefined
       ? await keyed('CA', caKey, caCrt, options)
@@ -254,18 +274,25 @@ export async function readIdentityCertificates(
   const [idKey, idCrt] = await readPair(store, 'id');
   keyFileStructure('id', idKey!);
   const id = certificateFile('id', idCrt!);
-  const [caKey, caCrt] = await Promise.all([store.read('CA.key'), store.read('CA.crt')]);
+  const [caKey, caCrt] = await Promise.all([readKey(store, 'CA.key'), store.read('CA.crt')]);
   if (caKey !== undefined && caCrt !== undefined) keyFileStructure('CA', caKey);
   const signer =
     caKey !== undefined && caCrt !== undefined ? certificateFile('CA', caCrt) : undefined;
   return { ...(await readOthers(store)), signer, id };
 }
 
+/** A key: its file's bytes, or the CryptoKeys of a store that keeps them ({@link IdentityStore.keys}). */
+type KeyMaterial = Uint8Array | CryptoKeyPair;
+
+async function readKey(store: IdentityStore, path: string): Promise<KeyMaterial | undefined> {
+  return (await store.read(path)) ?? (await store.keys?.read(path));
+}
+
 async function readPair(
   store: IdentityStore,
   base: 'id',
-): Promise<[Uint8Array | undefined, Uint8Array | undefined]> {
-  const [key, crt] = await Promise.all([store.read(`${base}.key`), store.read(`${base}.crt`)]);
+): Promise<[KeyMaterial | undefined, Uint8Array | undefined]> {
+  const [key, crt] = await Promise.all([readKey(store, `${base}.key`), store.read(`${base}.crt`)]);
   if (key === undefined || crt === undefined) {
     const missing = [key === undefined ? 'id.key' : '', crt === undefined ? 'id.crt' : '']
       .filter(Boolean)
@@ -509,14 +536,15 @@ export function sameKey(publicKey: Uint8Array, cert: Certificate): boolean {
 
 async function keyed(
   base: 'id' | 'CA',
-  keyBytes: Uint8Array,
+  key: KeyMaterial,
   crtBytes: Uint8Array,
   options: CryptoOptions,
 ): Promise<KeyedCertificate> {
-  const keyPem = dec.decode(keyBytes);
+  const stored = !(key instanceof Uint8Array);
+  const keyPem = stored ? '' : dec.decode(key);
   let pair: CryptoKeyPair;
   try {
-    pair = await importPrivateKey(keyBytes, options);
+    pair = stored ? key : await importPrivateKey(key, options);
   } catch (e) {
     throw unusableKey(base, e);
   }
@@ -534,7 +562,8 @@ async function keyed(
 }
 
 /** Throws what {@link keyed} would for a key file that is not a usable key, without WebCrypto. */
-function keyFileStructure(base: 'id' | 'CA', keyBytes: Uint8Array): void {
+function keyFileStructure(base: 'id' | 'CA', keyBytes: KeyMaterial): void {
+  if (!(keyBytes instanceof Uint8Array)) return; // CryptoKeys: nothing to parse
   try {
     readPrivateKeyDer(keyBytes);
   } catch (e) {

@@ -4,7 +4,7 @@
  * file store is in `@certified/node`), introduction letters and known services.
  */
 export { checkStorePath, createMemoryStore } from './store.js';
-export type { IdentityStore, StoreChange, StoreEntry } from './store.js';
+export type { CryptoKeyStore, IdentityStore, KeyWrite, StoreChange, StoreEntry } from './store.js';
 export {
   checkEntryName,
   IDENTITY_KEY_TYPES,

@@ -19,6 +19,24 @@ export type StoreChange =
   /** Removes a file or a whole directory; absent paths are ignored. */
   | { readonly op: 'remove'; readonly path: string };
 
+/**
+ * A private key kept as CryptoKey objects, never as bytes, by a store that can hold them
+ * ({@link IdentityStore.keys}). The private key is typically non-extractable.
+ */
+export interface KeyWrite {
+  /** Where the key file would be: `id.key` or `CA.key`. */
+  readonly path: string;
+  readonly keyPair: CryptoKeyPair;
+  /** Replace an existing key; without it an existing one fails the whole commit with ERR_STORE_EXISTS. */
+  readonly overwrite?: boolean;
+}
+
+/** The private keys of a store that keeps them as CryptoKey objects (see {@link IdentityStore.keys}). */
+export interface CryptoKeyStore {
+  /** The key pair at a key path (`id.key`, `CA.key`), or `undefined`. */
+  read(path: string): Promise<CryptoKeyPair | undefined>;
+}
+
 /** What {@link IdentityStore.stat} reports. */
 export interface StoreEntry {
   readonly kind: 'file' | 'directory';
@@ -44,8 +62,18 @@ export interface IdentityStore {
   list(dir: string): Promise<string[]>;
   /** What is at a path, or `undefined`. `''` is the directory itself. */
   stat(path: string): Promise<StoreEntry | undefined>;
-  /** Applies all changes, all or nothing. @throws StoreError */
-  commit(changes: readonly StoreChange[]): Promise<void>;
+  /**
+   * Applies all changes — and, on a store with {@link IdentityStore.keys}, the key writes — all or
+   * nothing. A `remove` of a key path removes its key too. @throws StoreError
+   */
+  commit(changes: readonly StoreChange[], keys?: readonly KeyWrite[]): Promise<void>;
+  /**
+   * Present on stores that keep private keys as CryptoKey objects instead of key files (a browser's
+   * IndexedDB, which stores them by structured clone): `initIdentity` then generates non-extractable
+   * keys and commits them as {@link KeyWrite}s, and `loadIdentity` reads them here where there is no
+   * key file. Key paths are listed and stat'ed as files (mode 0o600) but `read` returns no bytes.
+   */
+  readonly keys?: CryptoKeyStore;
 }
 
 /**
@@ -77,28 +105,34 @@ export function checkStorePath(path: string, allowRoot = false): string {
 
 /**
  * An {@link IdentityStore} held in memory. Commits are atomic; `failOn` lets tests make a write fail
- * (as a full disk would) to check that nothing is left half-done.
+ * (as a full disk would) to check that nothing is left half-done. With `cryptoKeys` it keeps private
+ * keys as CryptoKey objects ({@link IdentityStore.keys}), as a browser store does.
  *
  * @param options.files - initial content, path → bytes.
  * @param options.failOn - a write to this path throws ERR_STORE_NO_SPACE (tests).
+ * @param options.cryptoKeys - keep keys as CryptoKeys (non-extractable identities); default false.
  * @example
  * const store = createMemoryStore();
  * await initIdentity(store, { subject: personName({ commonName: 'Ada' }), altNames: [emailAddress('ada@example.org')] });
  */
 export function createMemoryStore(
-  options: { files?: Record<string, Uint8Array>; failOn?: string } = {},
+  options: { files?: Record<string, Uint8Array>; failOn?: string; cryptoKeys?: boolean } = {},
 ): IdentityStore & { readonly files: Map<string, { data: Uint8Array; mode: number }> } {
   const files = new Map<string, { data: Uint8Array; mode: number }>();
+  const keys = new Map<string, CryptoKeyPair>();
   for (const [p, data] of Object.entries(options.files ?? {}))
     files.set(checkStorePath(p), { data, mode: 0o644 });
   const isDir = (dir: string) => {
     const prefix = dir === '' ? '' : `${dir}/`;
-    for (const p of files.keys()) if (p.startsWith(prefix)) return true;
+    for (const p of [...files.keys(), ...keys.keys()]) if (p.startsWith(prefix)) return true;
     return false;
   };
   return {
     location: 'memory:',
     files,
+    ...(options.cryptoKeys
+      ? { keys: { read: (path: string) => Promise.resolve(keys.get(checkStorePath(path))) } }
+      : {}),
     read(path) {
       return Promise.resolve(files.get(checkStorePath(path))?.data.slice());
     },
@@ -106,7 +140,7 @@ export function createMemoryStore(
       checkStorePath(dir, true);
       const prefix = dir === '' ? '' : `${dir}/`;
       const names = new Set<string>();
-      for (const p of files.keys())
+      for (const p of [...files.keys(), ...keys.keys()])
         if (p.startsWith(prefix)) names.add(p.slice(prefix.length).split('/')[0]!);
       return Promise.resolve([...names].sort());
     },
@@ -114,15 +148,20 @@ export function createMemoryStore(
       checkStorePath(path, true);
       const f = files.get(path);
       if (f) return Promise.resolve({ kind: 'file', mode: f.mode });
+      if (keys.has(path)) return Promise.resolve({ kind: 'file', mode: 0o600 });
       return Promise.resolve(isDir(path) ? { kind: 'directory' } : undefined);
     },
-    commit(changes) {
+    commit(changes, keyWrites = []) {
+      if (keyWrites.length > 0 && !options.cryptoKeys)
+        throw new TypeError('This store keeps no CryptoKeys: create it with { cryptoKeys: true }.');
       const next = new Map(files);
+      const nextKeys = new Map(keys);
       for (const c of changes) {
         checkStorePath(c.path);
         if (c.op === 'remove') {
-          for (const p of [...next.keys()])
-            if (p === c.path || p.startsWith(`${c.path}/`)) next.delete(p);
+          for (const m of [next, nextKeys] as Map<string, unknown>[])
+            for (const p of [...m.keys()])
+              if (p === c.path || p.startsWith(`${c.path}/`)) m.delete(p);
           continue;
         }
         if (next.has(c.path) && c.overwrite !== true)
@@ -143,8 +182,21 @@ export function createMemoryStore(
           );
         next.set(c.path, { data: c.data.slice(), mode: c.mode ?? 0o644 });
       }
+      for (const k of keyWrites) {
+        checkStorePath(k.path);
+        if ((nextKeys.has(k.path) || next.has(k.path)) && k.overwrite !== true)
+          return Promise.reject(
+            new StoreError('ERR_STORE_EXISTS', `${k.path} exists; set overwrite to replace it.`, {
+              field: k.path,
+            }),
+          );
+        next.delete(k.path);
+        nextKeys.set(k.path, k.keyPair);
+      }
       files.clear();
       for (const [k, v] of next) files.set(k, v);
+      keys.clear();
+      for (const [k, v] of nextKeys) keys.set(k, v);
       return Promise.resolve();
     },
   };

@@ -1,0 +1,123 @@
+/**
+ * @module trust — where a middleware's validator and anchor labels come from (an option, a function,
+ * or the trust `@certified/node`'s `serve()` passes as `c.env.trust`), and the refusal response both
+ * `requireClientCert` and `requireSignedRequest` throw. Internal: not exported from the package.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import {
+  AuthError,
+  describeValue,
+  type AuthCode,
+  type PathValidationCode,
+  type PathValidator,
+} from '@certified/core';
+import { indexAnchorLabels, type AnchorLabel, type AnchorNames } from './peer.js';
+
+/** A validator option: one validator, or a function called per request. */
+export type ValidatorOption =
+  PathValidator | ((c: Context) => PathValidator | Promise<PathValidator>);
+/** An anchors option: labels, or a function called per request. */
+export type AnchorsOption = readonly AnchorLabel[] | ((c: Context) => readonly AnchorLabel[]);
+
+/** The JSON body of a refusal (401, 403, 413 or 503). */
+export interface CertifiedErrorBody {
+  readonly error: { readonly code: AuthCode | PathValidationCode; readonly message: string };
+}
+
+/** What `@certified/node`'s `serve()` passes as `c.env.trust`: the trust in force right now. */
+interface ServerTrust {
+  readonly validator: PathValidator;
+  readonly anchors: readonly AnchorLabel[];
+}
+
+function serverTrust(c: Context): ServerTrust | undefined {
+  const env: unknown = c.env;
+  const trust =
+    env !== null && typeof env === 'object' ? (env as { trust?: unknown }).trust : undefined;
+  return trust !== null &&
+    typeof trust === 'object' &&
+    isValidator((trust as ServerTrust).validator)
+    ? (trust as ServerTrust)
+    : undefined;
+}
+
+export function serverValidator(what: string): (c: Context) => Promise<PathValidator> {
+  return (c) => {
+    const trust = serverTrust(c);
+    if (!trust)
+      // An app bug, not the caller's: answered 500 by Hono, never 200.
+      throw new TypeError(
+        `${what} has no validator: pass options.validator, or serve the app with @certified/node's serve(), which provides its trust`,
+      );
+    return Promise.resolve(trust.validator);
+  };
+}
+
+export function serverAnchors(c: Context): readonly AnchorLabel[] {
+  return serverTrust(c)?.anchors ?? [];
+}
+
+export function validatorSource(
+  v: ValidatorOption,
+  what: string,
+): (c: Context) => Promise<PathValidator> {
+  if (typeof v === 'function')
+    return async (c) => {
+      const got = await v(c);
+      if (!isValidator(got))
+        throw new TypeError(
+          `${what} options.validator() must return a PathValidator, received ${describeValue(got)}`,
+        );
+      return got;
+    };
+  if (!isValidator(v))
+    throw new TypeError(
+      `${what} options.validator must be a PathValidator (createPathValidator) or a function returning one, received ${describeValue(v)}`,
+    );
+  return () => Promise.resolve(v);
+}
+
+function isValidator(v: unknown): v is PathValidator {
+  return v !== null && typeof v === 'object' && typeof (v as PathValidator).validate === 'function';
+}
+
+export function anchorSource(
+  a: AnchorsOption | undefined,
+  what: string,
+): (c: Context) => AnchorNames | undefined {
+  if (a === undefined) return () => undefined;
+  if (typeof a === 'function') {
+    // Indexed once per array returned, so a function returning a stored array costs nothing.
+    const cache = new WeakMap<readonly AnchorLabel[], AnchorNames>();
+    return (c) => {
+      const labels = a(c);
+      let names = cache.get(labels);
+      if (!names) {
+        names = indexAnchorLabels(labels, `${what} options.anchors()`);
+        cache.set(labels, names);
+      }
+      return names;
+    };
+  }
+  const names = indexAnchorLabels(a, `${what} options.anchors`);
+  return () => names;
+}
+
+export function refusal(
+  status: 401 | 403 | 413 | 503,
+  code: AuthCode | PathValidationCode,
+  message: string,
+  cause?: unknown,
+): HTTPException {
+  const body: CertifiedErrorBody = { error: { code, message } };
+  const res = new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=UTF-8', 'cache-control': 'no-store' },
+  });
+  return new HTTPException(status, {
+    res,
+    message,
+    cause: cause ?? new AuthError(code as AuthCode, message),
+  });
+}
