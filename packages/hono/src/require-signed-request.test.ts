@@ -492,6 +492,33 @@ describe('requireSignedRequest', () => {
       expect(r).toMatchObject({ status: 413, code: 'ERR_AUTH_BODY_TOO_LARGE' });
     });
 
+    it('stops reading a body without a length at maxBodyLength: an endless one is 413, not buffered', async () => {
+      const req = await signed(alice, { body: '0123456789' });
+      let pulled = 0;
+      const endless = new ReadableStream<Uint8Array>({
+        pull(ctl) {
+          pulled++;
+          ctl.enqueue(new Uint8Array(1024));
+        },
+      });
+      const chunked = new Request(req.url, {
+        method: 'POST',
+        headers: req.headers,
+        body: endless,
+        duplex: 'half',
+      } as RequestInit);
+      chunked.headers.delete('content-length');
+      const r = await refusal(await appWith({ maxBodyLength: 8192 }).request(chunked));
+      expect(r).toMatchObject({ status: 413, code: 'ERR_AUTH_BODY_TOO_LARGE' });
+      expect(pulled).toBeLessThan(20);
+    });
+
+    it('hands the handler the body it checked', async () => {
+      const res = await appWith().request(await signed(alice, { body: '{"a":1}' }));
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { body: string }).body).toBe('{"a":1}');
+    });
+
     it('checks its options at construction', () => {
       expect(() => requireSignedRequest({ maxAge: 0 })).toThrow(RangeError);
       expect(() => requireSignedRequest({ time: 5 as never })).toThrow(TypeError);

@@ -468,8 +468,9 @@ async function checkBody(
   const declared = Number(req.headers.get('content-length') ?? '0');
   if (declared > maxBody) throw tooLarge(maxBody);
   const hasBody = req.body !== null && c.req.method !== 'GET' && c.req.method !== 'HEAD';
-  const body = hasBody ? new Uint8Array(await c.req.arrayBuffer()) : new Uint8Array(0);
-  if (body.byteLength > maxBody) throw tooLarge(maxBody);
+  const body = hasBody ? await readLimited(req.body!, maxBody) : new Uint8Array(0);
+  // The stream is spent: the handler reads the same bytes from a fresh request.
+  if (hasBody) c.req.raw = new Request(req, { body: body as BufferSource });
   if (!hasDigestHeader) {
     if (body.byteLength > 0)
       throw refusal(
@@ -489,6 +490,36 @@ async function checkBody(
         ? 'The body does not match its Content-Digest: it was changed after signing.'
         : 'Content-Digest must carry a sha-256 member (RFC 9530).',
     );
+}
+
+/**
+ * The whole body, or 413 as soon as it passes `max` bytes: a chunked body declares no length, and
+ * reading it all first would let a stranger's signed request fill memory before anything is judged.
+ */
+async function readLimited(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      void reader.cancel().catch(() => undefined);
+      throw tooLarge(max);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
 }
 
 function tooLarge(max: number): HTTPException {
