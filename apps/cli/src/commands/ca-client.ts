@@ -273,6 +273,11 @@ export const caRequestCommand: Command = {
       csr: encodePem('CERTIFICATE REQUEST', csr.der),
     })) as { certificate?: unknown; chain?: unknown };
     const issued = checkIssued(answer, ca, me);
+    if (!(await issuedBy(issued, ca)))
+      throw new CliError(
+        'ERR_BODY_INVALID',
+        `The CA answered with a certificate ${formatName(ca.subject)} did not sign; nothing was installed.`,
+      );
     const pem = [issued, ca].map((c) => encodePem('CERTIFICATE', c.der)).join('');
     if (client.current && !(await issuedBy(client.current[0]!, ca)))
       throw new CliError(

@@ -7,7 +7,21 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import {
+  createSelfSignedCa,
+  dnsName,
+  encodePem,
+  exportPrivateKey,
+  generateKeyPair,
+  importPrivateKey,
+  ipAddress,
+  issueEndEntityCertificate,
+  parseCertificates,
+  personName,
+} from '@certified/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { certified, expectOneLineError, testIo, type RunResult } from '../../test/helpers.js';
@@ -161,6 +175,68 @@ describe('certified ca', () => {
     const text = await certified(['ca', 'log', '--config', CONFIG, '--limit', '2'], { cwd });
     expect(text.stdout.trim().split('\n')).toHaveLength(2);
     expect(text.stdout).toContain('renew refused CN=web.localhost by mtls:CN=web.localhost');
+  });
+
+  it('refuses an answer the CA did not sign, even from a server that chains to it', async () => {
+    // A server holding a serving certificate from the CA (so the client trusts the connection)
+    // that answers with a certificate for our key signed by some other CA.
+    const caCert = parseCertificates(
+      readFileSync(path.join(cwd, 'certified-ca/ca.crt'), 'utf8'),
+    )[0]!;
+    const caKey = await importPrivateKey(
+      readFileSync(path.join(cwd, 'certified-ca/ca.key'), 'utf8'),
+    );
+    const serving = await generateKeyPair({ algorithm: 'P-256', extractable: true });
+    const servingCert = await issueEndEntityCertificate({
+      issuer: { certificate: caCert, privateKey: caKey.privateKey },
+      subject: personName({ commonName: 'impostor' }),
+      publicKey: serving.publicKey,
+      altNames: [ipAddress('127.0.0.1')],
+      extendedKeyUsages: ['serverAuth'],
+    });
+    const rogueKeys = await generateKeyPair({ algorithm: 'P-256' });
+    const rogue = await createSelfSignedCa({ subject: caCert.subject, keyPair: rogueKeys });
+    const ours = parseCertificates(readFileSync(path.join(cwd, 'web', 'id.crt'), 'utf8'))[0]!;
+    const forged = await issueEndEntityCertificate({
+      issuer: { certificate: rogue, privateKey: rogueKeys.privateKey },
+      subject: personName({ commonName: 'web.localhost' }),
+      publicKey: ours.publicKey.spki,
+      altNames: [dnsName('web.localhost')],
+    });
+    const impostor = createServer(
+      {
+        key: await exportPrivateKey(serving.privateKey),
+        cert: encodePem('CERTIFICATE', servingCert.der),
+      },
+      (_req, res) =>
+        res
+          .writeHead(201, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ certificate: encodePem('CERTIFICATE', forged.der) })),
+    );
+    await new Promise<void>((r) => impostor.listen(0, '127.0.0.1', r));
+    try {
+      const port = (impostor.address() as AddressInfo).port;
+      const before = readFileSync(INSTALLED, 'utf8');
+      const r = await certified(
+        [
+          'ca',
+          'request',
+          'web.localhost',
+          ...admin,
+          '--url',
+          `https://127.0.0.1:${port}`,
+          '--cacert',
+          'certified-ca/ca.crt',
+          '--config',
+          'web',
+        ],
+        { cwd },
+      );
+      expect(expectOneLineError(r, 'ERR_BODY_INVALID')).toContain('did not sign');
+      expect(readFileSync(INSTALLED, 'utf8')).toBe(before);
+    } finally {
+      impostor.close();
+    }
   });
 
   it('ca alone prints its commands; an unknown one is a usage error', async () => {
