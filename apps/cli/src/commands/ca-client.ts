@@ -354,14 +354,35 @@ export const caRevokeCommand: Command = {
         'The subject to revoke, as `ca log` prints it (RFC 4514, e.g. CN=web.localhost).',
     },
     reason: { type: 'string', placeholder: 'TEXT', description: 'Why, for the audit log.' },
+    lift: {
+      type: 'string',
+      placeholder: 'ID',
+      description:
+        'Lift revocation ID instead (the number revoke printed): the CA issues for it again. Not for certificate holders.',
+    },
     json: JSON_OPTION,
   },
   examples: [
     'certified ca revoke --serial 5f3a… --url https://127.0.0.1:8443 --cacert ca.crt --user admin --secret-file admin.secret',
+    'certified ca revoke --lift 3 --url https://127.0.0.1:8443 --cacert ca.crt --user admin --secret-file admin.secret',
   ],
   async run(ctx) {
     const serial = str(ctx.values, 'serial');
     const subject = str(ctx.values, 'subject');
+    const lift = str(ctx.values, 'lift');
+    if (lift !== undefined) {
+      if (serial || subject) usage('--lift takes no --serial or --subject: it names a revocation.');
+      if (!/^[1-9]\d{0,15}$/.test(lift))
+        usage(`--lift must be a revocation id (a number); received ${JSON.stringify(lift)}.`);
+      const client = await caClient(ctx);
+      const answer = await client.post('/v1/revoke/lift', { ra: client.ra, id: Number(lift) });
+      report(
+        ctx,
+        () => answer,
+        () => `Lifted revocation ${lift}: the CA issues for it again.\n`,
+      );
+      return 0;
+    }
     if (!serial && !subject) usage('Say what to revoke: --serial HEX or --subject DN.');
     const client = await caClient(ctx);
     const reason = str(ctx.values, 'reason');

@@ -146,6 +146,15 @@ describe('certified ca', () => {
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout).toContain(`serial ${serial}`);
     expectOneLineError(await client(['request', '--renew']), 'ERR_CA_REVOKED');
+    const id = /revocation (\d+)/.exec(revoked.stdout)![1]!;
+    const lifted = await client(['revoke', '--lift', id, ...admin]);
+    expect(lifted.code, lifted.stderr).toBe(0);
+    expect(lifted.stdout).toContain(`Lifted revocation ${id}`);
+    // Lifting the serial's revocation leaves its key's: still refused, by the key now.
+    const again = await client(['request', '--renew']);
+    expect(expectOneLineError(again, 'ERR_CA_REVOKED')).toContain('key');
+    expectOneLineError(await client(['revoke', '--lift', id, ...admin]), 'ERR_CA_NOT_FOUND');
+    expectOneLineError(await client(['revoke', '--lift', 'x']), 'ERR_USAGE', { exitCode: 2 });
   });
 
   it('log refuses the embedded store while serve holds it, and reads it after', async () => {
