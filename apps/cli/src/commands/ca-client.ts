@@ -11,6 +11,8 @@ import {
   createPathValidator,
   dnsName,
   encodePem,
+  exportPrivateKey,
+  generateKeyPair,
   equalBytes,
   fingerprint,
   formatName,
@@ -95,8 +97,15 @@ interface CaClient {
   readonly file: string;
   /** What that file holds now (certificate first), if anything. */
   readonly current: Certificate[] | undefined;
-  /** Posts JSON with the RA's credentials, presenting `certificates` (default: what we hold). */
-  post(path: string, body: Record<string, unknown>, present?: Certificate[]): Promise<unknown>;
+  /**
+   * Posts JSON with the RA's credentials over mutual TLS, presenting `present` (default: `file`'s
+   * certificate with id.key, else the identity).
+   */
+  post(
+    path: string,
+    body: Record<string, unknown>,
+    present?: { readonly certificates: Certificate[]; readonly keyPem: string },
+  ): Promise<unknown>;
 }
 
 async function caClient(ctx: Context): Promise<CaClient> {
@@ -130,9 +139,9 @@ async function caClient(ctx: Context): Promise<CaClient> {
     file,
     current,
     async post(path, body, present) {
-      const chain = present ?? (current ? current : [me.id.certificate, ...me.id.chain]);
+      const chain = present?.certificates ?? current ?? [me.id.certificate, ...me.id.chain];
       const fetch = createMtlsFetch({
-        key: me.id.keyPem,
+        key: present?.keyPem ?? me.id.keyPem,
         certificates: chain.map((c) => c.der),
         validator,
         keepAlive: false,
@@ -242,6 +251,11 @@ export const caRequestCommand: Command = {
       type: 'boolean',
       description: 'Renew the installed certificate over mTLS (same subject and names).',
     },
+    'new-key': {
+      type: 'boolean',
+      description:
+        'Make a new P-256 key for this certificate instead of using id.key, and install both as certs/NAME.key (0600) and certs/NAME.crt, for servers such as nginx; with --renew, renews certs/NAME.crt with a new key.',
+    },
     json: JSON_OPTION,
   },
   examples: [
@@ -250,54 +264,83 @@ export const caRequestCommand: Command = {
   ],
   async run(ctx) {
     const renew = ctx.values['renew'] === true;
+    const own = ctx.values['new-key'] === true;
     const name = ctx.positionals[0];
-    if (renew && name) usage("--renew keeps the installed certificate's subject; drop NAME.");
+    if (own && (!name || !/^[\w.-]+$/.test(name) || name.startsWith('.')))
+      usage(
+        '--new-key needs NAME (letters, digits, . _ -): the files are certs/NAME.key and .crt.',
+      );
+    if (renew && name && !own)
+      usage("--renew keeps the installed certificate's subject; drop NAME.");
     if (!renew && !name) usage('ca request needs NAME, the common name to certify.');
     const client = await caClient(ctx);
     const { me, ca } = client;
-    if (renew && !client.current)
+    const file = own ? `certs/${name}.crt` : client.file;
+    const keyFile = own ? `certs/${name}.key` : undefined;
+    const held = own ? await readChain(me, file) : client.current;
+    if (renew && !held)
       throw new CliError(
         'ERR_FILE_READ',
-        `Nothing to renew: ${client.file} does not exist. Request one first (without --renew).`,
+        `Nothing to renew: ${file} does not exist. Request one first (without --renew).`,
       );
-    const keyPair = await importPrivateKey(me.id.keyPem);
-    const current = client.current?.[0];
+    const keyBytes = own && renew ? await me.store.read(keyFile!) : undefined;
+    if (own && renew && !keyBytes)
+      throw new CliError('ERR_FILE_READ', `Nothing to renew with: ${keyFile} does not exist.`);
+    const heldKey = keyBytes && new TextDecoder().decode(keyBytes);
+    const keyPair = own
+      ? await generateKeyPair({ algorithm: 'P-256', extractable: true })
+      : await importPrivateKey(me.id.keyPem);
+    const current = held?.[0];
     const sans = list(ctx.values, 'san').map(sanOf);
     const csr = await createCsr({
       subject: renew ? current!.subject : personName({ commonName: name! }),
       keyPair,
       altNames: renew ? (current!.subjectAltNames ?? []) : sans,
     });
-    const answer = (await client.post(renew ? '/v1/renew' : '/v1/certificates', {
-      ra: client.ra,
-      csr: encodePem('CERTIFICATE REQUEST', csr.der),
-    })) as { certificate?: unknown; chain?: unknown };
-    const issued = checkIssued(answer, ca, me);
+    const answer = (await client.post(
+      renew ? '/v1/renew' : '/v1/certificates',
+      { ra: client.ra, csr: encodePem('CERTIFICATE REQUEST', csr.der) },
+      own && renew ? { certificates: held!, keyPem: heldKey! } : undefined,
+    )) as { certificate?: unknown; chain?: unknown };
+    const issued = checkIssued(answer, csr.publicKey.spki);
     if (!(await issuedBy(issued, ca)))
       throw new CliError(
         'ERR_BODY_INVALID',
         `The CA answered with a certificate ${formatName(ca.subject)} did not sign; nothing was installed.`,
       );
     const pem = [issued, ca].map((c) => encodePem('CERTIFICATE', c.der)).join('');
-    if (client.current && !(await issuedBy(client.current[0]!, ca)))
+    if (held && !(await issuedBy(held[0]!, ca)))
       throw new CliError(
         'ERR_FILE_WRITE',
-        `${client.file} holds a certificate another CA of the same name signed; not replaced.`,
+        `${file} holds a certificate another CA of the same name signed; not replaced.`,
       );
+    const enc = new TextEncoder();
     await me.store.commit([
-      { op: 'write', path: client.file, data: new TextEncoder().encode(pem), overwrite: true },
+      { op: 'write', path: file, data: enc.encode(pem), overwrite: true },
+      ...(own
+        ? [
+            {
+              op: 'write' as const,
+              path: keyFile!,
+              data: enc.encode(await exportPrivateKey(keyPair.privateKey)),
+              mode: 0o600,
+              overwrite: true,
+            },
+          ]
+        : []),
     ]);
     report(
       ctx,
       () => ({
-        installed: client.file,
+        installed: file,
+        ...(keyFile ? { key: keyFile } : {}),
         serial: issued.serialNumberHex,
         ...certificateJson(issued),
         issuer: formatName(ca.subject),
       }),
       () =>
-        `Installed ${client.file}: ${ornlName(issued.subject)}, serial ${issued.serialNumberHex}, valid until ${issued.notAfter.toISOString()}.\n` +
-        `Renew before then: certified ca request --renew --url ${client.base.origin} ${trustFlag(ctx)}\n`,
+        `Installed ${file}${keyFile ? ` and ${keyFile}` : ''}: ${ornlName(issued.subject)}, serial ${issued.serialNumberHex}, valid until ${issued.notAfter.toISOString()}.\n` +
+        `Renew before then: certified ca request --renew ${own ? `--new-key ${name} ` : ''}--url ${client.base.origin} ${trustFlag(ctx)}\n`,
     );
     return 0;
   },
@@ -309,12 +352,14 @@ function trustFlag(ctx: Context): string {
   return cacert ? `--cacert ${cacert}` : `--fingerprint ${str(ctx.values, 'fingerprint')}`;
 }
 
-/** The CA's answer: a certificate for our key, signed by the CA we trust. */
-function checkIssued(
-  answer: { certificate?: unknown },
-  ca: Certificate,
-  me: Identity,
-): Certificate {
+/** A certificate file in the identity directory, certificate first; undefined when absent. */
+async function readChain(me: Identity, file: string): Promise<Certificate[] | undefined> {
+  const bytes = await me.store.read(file);
+  return bytes ? parseCertificates(bytes) : undefined;
+}
+
+/** The CA's answer: a certificate for the key the CSR carried. */
+function checkIssued(answer: { certificate?: unknown }, spki: Uint8Array): Certificate {
   let issued: Certificate | undefined;
   try {
     if (typeof answer.certificate === 'string') issued = parseCertificates(answer.certificate)[0];
@@ -322,7 +367,7 @@ function checkIssued(
     // reported below
   }
   if (!issued) throw new CliError('ERR_BODY_INVALID', 'The CA answered without a certificate.');
-  if (!equalBytes(issued.publicKey.spki, me.id.certificate.publicKey.spki))
+  if (!equalBytes(issued.publicKey.spki, spki))
     throw new CliError('ERR_BODY_INVALID', 'The CA answered with a certificate for another key.');
   return issued;
 }

@@ -85,6 +85,41 @@ describe('certified ca', () => {
     expect(text).toContain('DNS:web.localhost');
   });
 
+  it('--new-key: a fresh key and certificate in certs/, 0600, renewed with a new key', async () => {
+    const r = await client(['request', 'files.localhost', '--new-key', ...admin, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      installed: 'certs/files.localhost.crt',
+      key: 'certs/files.localhost.key',
+    });
+    const crt = path.join(cwd, 'web', 'certs', 'files.localhost.crt');
+    const key = path.join(cwd, 'web', 'certs', 'files.localhost.key');
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    const { stdout } = await run('openssl', [
+      'verify',
+      '-CAfile',
+      path.join(cwd, 'certified-ca/ca.crt'),
+      crt,
+    ]);
+    expect(stdout).toContain(': OK');
+    // The key belongs to the certificate (openssl compares the public keys).
+    const pub = async (args: string[]) => (await run('openssl', args)).stdout;
+    const certPub = await pub(['x509', '-in', crt, '-noout', '-pubkey']);
+    expect(await pub(['pkey', '-in', key, '-pubout'])).toBe(certPub);
+    // Not the identity's key.
+    expect(await pub(['pkey', '-in', path.join(cwd, 'web', 'id.key'), '-pubout'])).not.toBe(
+      certPub,
+    );
+    const renewed = await client(['request', 'files.localhost', '--new-key', '--renew']);
+    expect(renewed.code, renewed.stderr).toBe(0);
+    const newPub = await pub(['x509', '-in', crt, '-noout', '-pubkey']);
+    expect(newPub).not.toBe(certPub);
+    expect(await pub(['pkey', '-in', key, '-pubout'])).toBe(newPub);
+    expectOneLineError(await client(['request', '../x', '--new-key', ...admin]), 'ERR_USAGE', {
+      exitCode: 2,
+    });
+  });
+
   it('trusts a CA by the fingerprint serve printed, and refuses a server without it', async () => {
     const fp = /CA fingerprint ([0-9A-F:]{95})/.exec(servedOut())?.[1];
     expect(fp).toBeDefined();
