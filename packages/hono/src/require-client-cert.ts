@@ -4,9 +4,17 @@
  * validator; the caller lands on the context as `c.get('certified')`.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { AuthError, PathValidationError, type PathValidator, describeValue } from '@certified/core';
-import { buildPeer, type AnchorLabel, type CertificateSource, type CertifiedPeer } from './peer.js';
-import { anchorSource, refusal, serverAnchors, serverValidator, validatorSource } from './trust.js';
+import { AuthError, type PathValidator, describeValue } from '@certified/core';
+import { type AnchorLabel, type CertificateSource, type CertifiedPeer } from './peer.js';
+import {
+  admitCaller,
+  anchorSource,
+  assertTrusted,
+  refusal,
+  serverAnchors,
+  serverValidator,
+  validatorSource,
+} from './trust.js';
 import {
   FORWARDED_HEADERS,
   MAX_FORWARDED_HEADER_LENGTH,
@@ -173,24 +181,8 @@ export function requireClientCert(options: RequireClientCertOptions = {}): Middl
       purpose: 'clientAuth',
       ...(time ? { time: time() } : {}),
     });
-    if (!result.ok)
-      throw refusal(
-        401,
-        result.code,
-        result.message,
-        new PathValidationError(result.code, result.message, {
-          certIndex: result.certIndex,
-          attempts: result.attempts,
-        }),
-      );
-    const caller = buildPeer(result, source, namesOf(c));
-    if (authorize && (await authorize(caller, c)) !== true)
-      throw refusal(
-        403,
-        'ERR_AUTH_FORBIDDEN',
-        `${caller.subject || 'The caller'} is not allowed to make this request.`,
-      );
-    c.set('certified', caller);
+    assertTrusted(result);
+    await admitCaller(c, result, source, namesOf(c), authorize);
     await next();
   };
 }

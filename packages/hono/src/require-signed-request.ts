@@ -14,7 +14,6 @@ import {
   type Verifier,
 } from 'http-message-sig';
 import {
-  PathValidationError,
   describeValue,
   fingerprint,
   importPublicKey,
@@ -22,7 +21,7 @@ import {
   type AuthCode,
   type Certificate,
 } from '@certified/core';
-import { buildPeer, type CertifiedPeer } from './peer.js';
+import type { CertifiedPeer } from './peer.js';
 import { createMemoryNonceCache, type NonceCache } from './nonce-cache.js';
 import {
   CHAIN_HEADER,
@@ -32,7 +31,9 @@ import {
   sha256OfContentDigest,
 } from './signature-wire.js';
 import {
+  admitCaller,
   anchorSource,
+  assertTrusted,
   refusal,
   serverAnchors,
   serverValidator,
@@ -279,16 +280,7 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
       purpose: 'clientAuth',
       time: now,
     });
-    if (!result.ok)
-      throw refusal(
-        401,
-        result.code,
-        result.message,
-        new PathValidationError(result.code, result.message, {
-          certIndex: result.certIndex,
-          attempts: result.attempts,
-        }),
-      );
+    assertTrusted(result);
 
     // Only trusted signers reach the cache, so strangers cannot fill it.
     const claim = await cache.claim(`${keyid} ${nonce}`, (expires + skew) * 1000);
@@ -305,14 +297,7 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
         'Too many signed requests to remember right now; try again shortly.',
       );
 
-    const caller = buildPeer(result, 'signature', namesOf(c));
-    if (authorize && (await authorize(caller, c)) !== true)
-      throw refusal(
-        403,
-        'ERR_AUTH_FORBIDDEN',
-        `${caller.subject || 'The caller'} is not allowed to make this request.`,
-      );
-    c.set('certified', caller);
+    await admitCaller(c, result, 'signature', namesOf(c), authorize);
     await next();
   };
 }

@@ -1,18 +1,29 @@
 /**
  * @module trust — where a middleware's validator and anchor labels come from (an option, a function,
- * or the trust `@certified/node`'s `serve()` passes as `c.env.trust`), and the refusal response both
- * `requireClientCert` and `requireSignedRequest` throw. Internal: not exported from the package.
+ * or the trust `@certified/node`'s `serve()` passes as `c.env.trust`), the refusal response, and the
+ * last steps both `requireClientCert` and `requireSignedRequest` take (refuse an untrusted path,
+ * authorize the caller, put it on the context). Internal: not exported from the package.
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import {
   AuthError,
+  PathValidationError,
   describeValue,
   type AuthCode,
   type PathValidationCode,
   type PathValidator,
+  type ValidatePathResult,
+  type ValidatedPath,
 } from '@certified/core';
-import { indexAnchorLabels, type AnchorLabel, type AnchorNames } from './peer.js';
+import {
+  buildPeer,
+  indexAnchorLabels,
+  type AnchorLabel,
+  type AnchorNames,
+  type CertificateSource,
+  type CertifiedPeer,
+} from './peer.js';
 
 /** A validator option: one validator, or a function called per request. */
 export type ValidatorOption =
@@ -120,4 +131,36 @@ export function refusal(
     message,
     cause: cause ?? new AuthError(code as AuthCode, message),
   });
+}
+
+/** Throws the 401 for a chain the validator refused; narrows `result` to a validated path. */
+export function assertTrusted(result: ValidatePathResult): asserts result is ValidatedPath {
+  if (!result.ok)
+    throw refusal(
+      401,
+      result.code,
+      result.message,
+      new PathValidationError(result.code, result.message, {
+        certIndex: result.certIndex,
+        attempts: result.attempts,
+      }),
+    );
+}
+
+/** Builds the caller, asks `authorize` (403 unless it says true), and sets `c.get('certified')`. */
+export async function admitCaller(
+  c: Context,
+  path: ValidatedPath,
+  source: CertificateSource,
+  names: AnchorNames | undefined,
+  authorize: ((peer: CertifiedPeer, c: Context) => boolean | Promise<boolean>) | undefined,
+): Promise<void> {
+  const caller = buildPeer(path, source, names);
+  if (authorize && (await authorize(caller, c)) !== true)
+    throw refusal(
+      403,
+      'ERR_AUTH_FORBIDDEN',
+      `${caller.subject || 'The caller'} is not allowed to make this request.`,
+    );
+  c.set('certified', caller);
 }
