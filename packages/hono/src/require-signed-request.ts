@@ -7,22 +7,16 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import {
-  isSignatureError,
-  verifySignature,
-  type RequestDescriptor,
-  type UntrustedSignatureCandidate,
-  type Verifier,
-} from 'http-message-sig';
-import {
+  AuthError,
   describeValue,
   fingerprint,
   importPublicKey,
   parseCertificate,
-  type AuthCode,
   type Certificate,
 } from '@certified/core';
 import type { CertifiedPeer } from './peer.js';
 import { createMemoryNonceCache, type NonceCache } from './nonce-cache.js';
+import { readSignature, signatureBase } from './signature-base.js';
 import {
   CHAIN_HEADER,
   SIGNATURE_ALGORITHMS,
@@ -152,7 +146,6 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
   const namesOf = anchorSource(anchors ?? serverAnchors, WHAT);
   const cache = nonces ?? createMemoryNonceCache();
   const subtle = (crypto ?? globalThis.crypto).subtle;
-  const algorithms = Object.values(SIGNATURE_ALGORITHMS).map((a) => a.alg);
   // Parsing the leaf and importing its key cost more than the signature check itself: keep the
   // result per Certified-Chain value (the same bytes always give the same answer), bounded.
   const signers = createSignerCache(
@@ -182,94 +175,90 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
     const nowSeconds = Math.floor(now.getTime() / 1000);
     const hasDigestHeader = headers.has('content-digest');
 
-    // Filled by the resolver, which judges the untrusted candidate before the library verifies it.
-    let signer: { der: Uint8Array[]; keyid: string; nonce: string; expires: number } | undefined;
-    const resolveVerifier = async (candidate: UntrustedSignatureCandidate): Promise<Verifier> => {
-      const covered = new Set(
-        candidate.components.map((d) => (Object.keys(d.parameters).length ? '' : d.name)),
+    // Everything about the signature is judged before the one signature check it costs.
+    const candidate = read(() => readSignature(headers, SIGNATURE_LABEL));
+    const covered = new Set(candidate.components);
+    for (const name of [...REQUIRED_COMPONENTS, ...(hasDigestHeader ? ['content-digest'] : [])])
+      if (!covered.has(name))
+        throw refusal(
+          401,
+          'ERR_AUTH_SIGNATURE_COVERAGE',
+          `The signature does not cover ${name}; it must cover ${[...REQUIRED_COMPONENTS, 'content-digest (with a body)'].join(', ')}.`,
+        );
+    const p = candidate.parameters;
+    for (const name of REQUIRED_PARAMETERS)
+      if (p[name] === undefined)
+        throw refusal(
+          401,
+          'ERR_AUTH_SIGNATURE_COVERAGE',
+          `The signature has no ${name} parameter; it must carry ${REQUIRED_PARAMETERS.join(', ')}.`,
+        );
+    const { created, expires, nonce, keyid } = p;
+    if (
+      typeof created !== 'number' ||
+      typeof expires !== 'number' ||
+      typeof nonce !== 'string' ||
+      nonce.length === 0 ||
+      nonce.length > 128 ||
+      typeof keyid !== 'string'
+    )
+      throw refusal(
+        401,
+        'ERR_AUTH_SIGNATURE_MALFORMED',
+        'The signature parameters are malformed: created and expires must be integers, nonce a string of 1–128 characters, keyid a string.',
       );
-      for (const name of [...REQUIRED_COMPONENTS, ...(hasDigestHeader ? ['content-digest'] : [])])
-        if (!covered.has(name))
-          throw refusal(
-            401,
-            'ERR_AUTH_SIGNATURE_COVERAGE',
-            `The signature does not cover ${name}; it must cover ${[...REQUIRED_COMPONENTS, 'content-digest (with a body)'].join(', ')}.`,
-          );
-      const p = candidate.parameters;
-      for (const name of REQUIRED_PARAMETERS)
-        if (p[name] === undefined)
-          throw refusal(
-            401,
-            'ERR_AUTH_SIGNATURE_COVERAGE',
-            `The signature has no ${name} parameter; it must carry ${REQUIRED_PARAMETERS.join(', ')}.`,
-          );
-      const { created, expires, nonce, keyid } = p;
-      if (
-        !Number.isInteger(created) ||
-        !Number.isInteger(expires) ||
-        typeof nonce !== 'string' ||
-        nonce.length === 0 ||
-        nonce.length > 128 ||
-        typeof keyid !== 'string'
-      )
-        throw refusal(
-          401,
-          'ERR_AUTH_SIGNATURE_MALFORMED',
-          'The signature parameters are malformed: created and expires must be integers, nonce a string of 1–128 characters, keyid a string.',
-        );
-      checkWindow(created!, expires!, nowSeconds, maxAge, skew);
-      const value = headers.get(CHAIN_HEADER);
-      const presented = value === null ? undefined : await signers.get(value);
-      if (!presented)
-        throw refusal(
-          401,
-          'ERR_AUTH_SIGNATURE_MALFORMED',
-          value === null
-            ? `The request has no ${CHAIN_HEADER} header with the signer's certificate.`
-            : `The ${CHAIN_HEADER} header must be a list of 1–${maxChain} DER certificates (RFC 8941 byte sequences).`,
-        );
-      if (presented instanceof HTTPException) throw presented;
-      const { der, algorithm, key } = presented;
-      if (keyid !== presented.keyid)
-        throw refusal(
-          401,
-          'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
-          `keyid must be the SHA-256 fingerprint of the first certificate in ${CHAIN_HEADER}.`,
-        );
-      if (p.alg !== algorithm.alg)
-        throw refusal(
-          401,
-          'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
-          `alg ${JSON.stringify(p.alg)} does not fit the signer's ${presented.keyType} key (expected ${algorithm.alg}).`,
-        );
-      signer = { der, keyid, nonce, expires: expires! };
-      return {
-        algorithm: algorithm.alg,
-        verify: (data, signature) =>
-          subtle.verify(algorithm.params, key, signature as BufferSource, data as BufferSource),
-      };
-    };
-
-    try {
-      // The Request itself unless the signed URI differs (a descriptor's fields are re-validated
-      // character by character, which costs as much as the signature check for a long chain).
-      await verifySignature(targetUri ? describe(c, targetUri) : c.req.raw, {
-        label: SIGNATURE_LABEL,
-        policy: {
-          algorithms,
-          requiredComponents: [],
-          requiredParameters: [],
-          // Coverage and time are judged by resolveVerifier, each with its own code; the library's
-          // own clock check would refuse first with one generic PolicyViolation.
-          clockSkew: Number.MAX_SAFE_INTEGER,
-          now: nowSeconds,
+    checkWindow(created, expires, nowSeconds, maxAge, skew);
+    const value = headers.get(CHAIN_HEADER);
+    const presented = value === null ? undefined : await signers.get(value);
+    if (!presented)
+      throw refusal(
+        401,
+        'ERR_AUTH_SIGNATURE_MALFORMED',
+        value === null
+          ? `The request has no ${CHAIN_HEADER} header with the signer's certificate.`
+          : `The ${CHAIN_HEADER} header must be a list of 1–${maxChain} DER certificates (RFC 8941 byte sequences).`,
+      );
+    if (presented instanceof HTTPException) throw presented;
+    const { der, algorithm, key } = presented;
+    if (keyid !== presented.keyid)
+      throw refusal(
+        401,
+        'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
+        `keyid must be the SHA-256 fingerprint of the first certificate in ${CHAIN_HEADER}.`,
+      );
+    if (p['alg'] !== algorithm.alg)
+      throw refusal(
+        401,
+        'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
+        `alg ${JSON.stringify(p['alg'])} does not fit the signer's ${presented.keyType} key (expected ${algorithm.alg}).`,
+      );
+    const base = read(() =>
+      signatureBase(
+        {
+          method: c.req.method,
+          targetUri: targetUri ? targetUri(c) : c.req.url,
+          headers,
         },
-        resolveVerifier,
-      });
-    } catch (e) {
-      throw signatureRefusal(e);
+        candidate,
+      ),
+    );
+    let valid: boolean;
+    try {
+      valid = await subtle.verify(
+        algorithm.params,
+        key,
+        candidate.signature as BufferSource,
+        base as BufferSource,
+      );
+    } catch {
+      valid = false; // e.g. an ECDSA signature of the wrong length
     }
-    const { der, keyid, nonce, expires } = signer!;
+    if (!valid)
+      throw refusal(
+        401,
+        'ERR_AUTH_SIGNATURE_INVALID',
+        'The signature does not verify: the request was changed after signing, or another key signed it.',
+      );
 
     await checkBody(c, hasDigestHeader, maxBody, subtle);
 
@@ -404,43 +393,14 @@ function checkWindow(
   if (why) throw refusal(401, 'ERR_AUTH_SIGNATURE_EXPIRED', `The signature ${why}.`);
 }
 
-/** The request as the signer saw it: method, target URI, fields (Fetch joins repeated ones). */
-function describe(c: Context, targetUri: (c: Context) => string): RequestDescriptor {
-  const fields: { name: string; value: string }[] = [];
-  c.req.raw.headers.forEach((value, name) => fields.push({ name, value }));
-  return {
-    kind: 'request',
-    method: c.req.method,
-    targetUri: targetUri(c),
-    fields,
-  };
-}
-
-const LIBRARY_CODES: Readonly<Record<string, AuthCode>> = {
-  MissingField: 'ERR_AUTH_SIGNATURE_MISSING',
-  LabelRequired: 'ERR_AUTH_SIGNATURE_MISSING',
-  LabelMismatch: 'ERR_AUTH_SIGNATURE_MISSING',
-  AlgorithmMismatch: 'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
-  PolicyViolation: 'ERR_AUTH_SIGNATURE_KEY_MISMATCH',
-  VerificationFailed: 'ERR_AUTH_SIGNATURE_INVALID',
-};
-
-/** A refusal for whatever verification threw: ours from the resolver, or the library's code mapped. */
-function signatureRefusal(e: unknown): HTTPException {
-  if (e instanceof HTTPException) return e;
-  if (isSignatureError(e)) {
-    if (e.code === 'ResolverFailed' && e.cause instanceof HTTPException) return e.cause;
-    const code = LIBRARY_CODES[e.code] ?? 'ERR_AUTH_SIGNATURE_MALFORMED';
-    const message =
-      code === 'ERR_AUTH_SIGNATURE_INVALID'
-        ? 'The signature does not verify: the request was changed after signing, or another key signed it.'
-        : code === 'ERR_AUTH_SIGNATURE_MISSING'
-          ? `The request has no signature labelled ${SIGNATURE_LABEL}.`
-          : `The signature cannot be used: ${e.message}.`;
-    return refusal(401, code, message, e);
+/** Runs a wire reader, turning its AuthError into the 401 to answer. */
+function read<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof AuthError) throw refusal(401, e.code, e.message, e);
+    throw refusal(401, 'ERR_AUTH_SIGNATURE_MALFORMED', 'The signature headers cannot be read.', e);
   }
-  // Never the caller's 500: anything else the parser threw is a malformed signature.
-  return refusal(401, 'ERR_AUTH_SIGNATURE_MALFORMED', 'The signature headers cannot be read.', e);
 }
 
 async function checkBody(

@@ -313,8 +313,17 @@ export function parseCertificates(input: Uint8Array | string): Certificate[] {
  * fingerprint(cert.der); // "AB:12:…"
  */
 export function fingerprint(der: Uint8Array | { readonly der: Uint8Array }): string {
-  return toHex(sha256(der instanceof Uint8Array ? der : der.der), ':').toUpperCase();
+  if (der instanceof Uint8Array) return toHex(sha256(der), ':').toUpperCase();
+  // A certificate's fingerprint is asked for on every request that names its caller: remember it
+  // per object (and per bytes object, in case `der` is replaced). Raw byte arrays are not
+  // remembered, since callers may reuse a buffer for other bytes.
+  const known = fingerprints.get(der);
+  if (known && known.der === der.der) return known.fingerprint;
+  const fp = toHex(sha256(der.der), ':').toUpperCase();
+  fingerprints.set(der, { der: der.der, fingerprint: fp });
+  return fp;
 }
+const fingerprints = new WeakMap<object, { der: Uint8Array; fingerprint: string }>();
 
 /** True when the certificate says it is a CA (basicConstraints cA = TRUE). */
 export function isCa(cert: Certificate): boolean {
