@@ -23,7 +23,7 @@ import {
 import { Hono } from 'hono';
 import { appendSignature, createSignature, verifySignature } from 'http-message-sig';
 import { serializeList, type Item } from 'structured-headers';
-import { requireSignedRequest } from '../src/index.js';
+import { requireSignedRequest } from '@certified/hono';
 
 const MS = Number(process.env['BENCH_MS'] ?? 400);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);

@@ -155,6 +155,10 @@ describe('signatureBase refuses what it cannot reproduce', () => {
     ['a byte-sequence parameter', 'certified=("@method");nonce=:AA==:'],
     ['an item instead of an inner list', 'certified="@method"'],
     ['an unparseable dictionary', 'certified=("@method"'],
+    [
+      'more than 32 components',
+      `certified=(${Array.from({ length: 33 }, (_, i) => `"x-${i}"`).join(' ')});created=1`,
+    ],
   ])('%s: ERR_AUTH_SIGNATURE_MALFORMED', (_, input) => {
     const headers = new Headers({ 'signature-input': input, signature: 'certified=:AAAA:' });
     expect(() => readSignature(headers, 'certified')).toThrow(

@@ -37,6 +37,8 @@ export interface SignedMessage {
   readonly headers: Headers;
 }
 
+/** Most components one signature may cover: a stranger's list costs work before any check. */
+export const MAX_COMPONENTS = 32;
 const DERIVED = new Set(['@method', '@target-uri', '@authority', '@scheme', '@path', '@query']);
 // RFC 9110 field names (tokens), lowercase as RFC 9421 §2.1 requires in identifiers.
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
@@ -65,7 +67,12 @@ export function readSignature(headers: Headers, label: string): SignatureCandida
   if (!(signatures[0] instanceof ArrayBuffer))
     throw malformed(`Signature's ${label} member must be a byte sequence.`);
 
+  if (input[0].length > MAX_COMPONENTS)
+    throw malformed(
+      `The signature covers ${input[0].length} components; at most ${MAX_COMPONENTS} are read.`,
+    );
   const components: string[] = [];
+  const seen = new Set<string>();
   for (const [name, params] of input[0]) {
     if (typeof name !== 'string')
       throw malformed('Every covered component must be a string naming it.');
@@ -77,8 +84,8 @@ export function readSignature(headers: Headers, label: string): SignatureCandida
       throw malformed(
         `The component ${JSON.stringify(name)} is not supported: use @method, @target-uri, @authority, @scheme, @path, @query or a lowercase header name.`,
       );
-    if (components.includes(name))
-      throw malformed(`The component ${JSON.stringify(name)} is covered twice.`);
+    if (seen.has(name)) throw malformed(`The component ${JSON.stringify(name)} is covered twice.`);
+    seen.add(name);
     components.push(name);
   }
   const parameters: Record<string, string | number> = {};
