@@ -57,8 +57,12 @@ function prefixEqual(a: Uint8Array, b: Uint8Array, bits: number): boolean {
   return (a[whole]! & mask) === (b[whole]! & mask);
 }
 
+const DOTTED_QUAD = /^\d{1,3}(\.\d{1,3}){3}$/;
+
 /** True when `text` reads as an IPv4 or IPv6 address. */
 export function isIp(text: string): boolean {
+  // Most names asked about are DNS names: answer those without a thrown (and caught) error.
+  if (!text.includes(':') && !DOTTED_QUAD.test(text)) return false;
   try {
     ipToBytes(text);
     return true;
