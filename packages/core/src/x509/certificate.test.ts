@@ -436,6 +436,17 @@ describe('fingerprint / isCa', () => {
     expect(fingerprint(ca)).not.toBe(fp);
   });
 
+  it("remembers a certificate object's answer, but never a byte array's or a replaced der's", () => {
+    const holder = { der: leaf.der };
+    expect(fingerprint(holder)).toBe(fingerprint(leaf));
+    holder.der = ca.der; // a new bytes object under the same holder: asked afresh
+    expect(fingerprint(holder)).toBe(fingerprint(ca));
+    const buffer = leaf.der.slice();
+    expect(fingerprint(buffer)).toBe(fingerprint(leaf));
+    buffer.set(ca.der.subarray(0, buffer.length)); // a reused buffer: never a stale answer
+    expect(fingerprint(buffer)).not.toBe(fingerprint(leaf));
+  });
+
   it('tells CAs from end entities', () => {
     expect(isCa(ca)).toBe(true);
     expect(isCa(leaf)).toBe(false);
