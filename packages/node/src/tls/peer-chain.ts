@@ -62,6 +62,9 @@ export function peerChainOf(socket: TLSSocket): Uint8Array[] {
  */
 export function peerLeafOf(socket: TLSSocket): Uint8Array | undefined {
   try {
+    // Not getPeerX509Certificate(), ~6× cheaper still on Node 20: there it moves the presented
+    // intermediates out of the socket's chain, so a later getPeerCertificate(true) sees the leaf
+    // alone (the "without disturbing it" test fails with it).
     const raw = (socket.getPeerCertificate(false) as { raw?: unknown } | undefined)?.raw;
     return raw instanceof Uint8Array && raw.byteLength > 0 ? new Uint8Array(raw) : undefined;
   } catch {
