@@ -15,6 +15,7 @@ import { cors } from 'hono/cors';
 import type { Browser, Page, Response } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { createClientTrust, requireSignedRequest, type ClientTrust } from '@certified/hono';
+import { CHROMIUM_ARGS } from '@certified/testing/chromium';
 import { freePort } from '@certified/testing/net';
 import { isCI } from '@certified/testing/runtimes';
 
@@ -72,16 +73,7 @@ export async function launchChromium(): Promise<Browser | undefined> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-features=OptimizationHints,MediaRouter,Translate',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
 }
 
