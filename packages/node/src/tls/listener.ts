@@ -223,7 +223,9 @@ export async function createMtlsListener(
     });
     // A getter: re-judging may accept the client through another path.
     Object.defineProperty(socket, VALIDATED_PATH, { get: () => trust.path, configurable: true });
-    const announce = (): void =>
+    const announce = (): void => {
+      // Nothing to build when nobody listens: formatting the subject is most of its cost.
+      if (!onConnection) return;
       report({
         type: 'accepted',
         remoteAddress,
@@ -232,6 +234,7 @@ export async function createMtlsListener(
         commonName: path.peer.commonName,
         path,
       });
+    };
     let taken = false;
     try {
       taken = protocol.accept(socket, trust, announce);
