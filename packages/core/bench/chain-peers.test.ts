@@ -7,6 +7,7 @@ import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCertificate } from '@certified/core';
 import {
+  decodeAndVerify,
   makeFixtureSet,
   nodeNative,
   peculiarX509,
@@ -87,6 +88,13 @@ describe.each(['P-256', 'Ed25519'] as const)('chain peers (%s)', (alg) => {
   it('rawVerify verifies the good leaf signature and refuses the tampered one', async () => {
     expect(await (await rawVerify(set.good))()).toBe(true);
     expect(await (await rawVerify(set.tamperedSignature))()).toBe(false);
+  });
+
+  it('decodeAndVerify (the floor) verifies each leaf it is given and throws on a tampered one', async () => {
+    const floor = await decodeAndVerify(set.good, [set.good.leaf]);
+    expect(await floor()).toBe(true);
+    const tampered = await decodeAndVerify(set.good, [set.tamperedSignature.leaf]);
+    await expect(tampered()).rejects.toThrow(/does not verify/);
   });
 });
 

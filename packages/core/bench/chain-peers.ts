@@ -214,6 +214,32 @@ export async function rawVerify(f: ChainFixture): Promise<() => Promise<boolean>
 }
 
 /**
+ * The floor for a new leaf: decode it (our decoder, the fastest we have) and verify its signature
+ * with the intermediate's key imported up front; nothing else, no check at all. Any validator must do
+ * at least this, so a goal above what it reaches cannot be met. Each call takes the next leaf.
+ */
+export async function decodeAndVerify(
+  f: ChainFixture,
+  leaves: readonly Uint8Array[],
+): Promise<() => Promise<boolean>> {
+  const subtle = globalThis.crypto.subtle;
+  const issuerKey = decodeCertificate(f.intermediate).publicKey;
+  const params = RAW_PARAMS[issuerKey.algorithm];
+  if (!params) throw new RangeError(`decodeAndVerify: unsupported key type ${issuerKey.algorithm}`);
+  const key = await subtle.importKey('spki', buf(issuerKey.spki), params.key, false, ['verify']);
+  let at = 0;
+  return async function decodeThenVerify() {
+    const leaf = decodeCertificate(leaves[at++ % leaves.length]!);
+    const signature =
+      params.size === undefined ? leaf.signature : derToP1363(leaf.signature, params.size);
+    if (!signature) throw new Error('decodeAndVerify: malformed ECDSA signature');
+    if (!(await subtle.verify(params.sign, key, buf(signature), buf(leaf.tbs))))
+      throw new Error('decodeAndVerify: a leaf does not verify');
+    return true;
+  };
+}
+
+/**
  * One raw WebCrypto import of the intermediate's public key, as the validator imports it (the raw
  * point for ECDSA and Ed25519, the SPKI for RSA): a cold validation cannot avoid one, so it belongs
  * in the floor beside the two verifications.

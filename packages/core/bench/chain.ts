@@ -9,11 +9,14 @@
  * - warm:   the same chain again (served from the validator's cache).
  *
  * Limits: the two-verification limit is raw verify/s ÷ 2 (a cold chain has two signatures); the
- * one-verification limit is raw verify/s. Rows compared with each other run in interleaved rounds;
+ * one-verification limit is raw verify/s. Floors: decoding the new leaf and verifying it, with no
+ * check at all, one at a time and 32 in flight; with 32 in flight every µs of CPU counts, so no
+ * validator can beat that row. Rows compared with each other run in interleaved rounds;
  * ratios are medians of per-round ratios. BENCH_MS / BENCH_ROUNDS as in run.ts.
  */
 import { createPathValidator, type PathValidator } from '@certified/core';
 import {
+  decodeAndVerify,
   makeFixtureWithLeaves,
   nodeNative,
   peculiarX509,
@@ -91,6 +94,7 @@ for (const alg of ['P-256', 'Ed25519'] as const) {
   });
   const raw = await rawVerify(f);
   const importKey = await rawImport(f);
+  const floor1 = await decodeAndVerify(f, leaves);
   const peers: Record<string, (() => Promise<void>) | undefined> = {
     'PKI.js CertificateChainValidationEngine': await pkijsEngine(f),
     '@peculiar/x509 X509ChainBuilder': await peculiarX509(f),
@@ -106,6 +110,7 @@ for (const alg of ['P-256', 'Ed25519'] as const) {
   for (let round = 0; round < ROUNDS; round++) {
     record('raw', await rate(() => raw()));
     record('rawImport', await rate(() => importKey(), MS / 2));
+    record('floor1', await rate(() => floor1()));
     // cold: validators created (and their anchor keys imported) before the clock starts.
     const fresh = Array.from({ length: 4000 }, () => createPathValidator({ anchors: [f.anchor] }));
     const ring = Array.from({ length: 4000 }, () => input(f.leaf));
@@ -140,6 +145,7 @@ for (const alg of ['P-256', 'Ed25519'] as const) {
     );
     // concurrent: 32 in flight. Node verifies on its threadpool, so the raw limit rises too.
     record('rawConcurrent', await rateConcurrent(() => raw()));
+    record('floor1Concurrent', await rateConcurrent(() => floor1()));
     record(
       'steadyConcurrent',
       await rateConcurrent(async () => {
@@ -184,11 +190,21 @@ for (const alg of ['P-256', 'Ed25519'] as const) {
     `${per('steady', limit1).toFixed(2)}× one-verification limit (goal ≥ 0.80×)`,
   );
   row(
+    'floor: decode the new leaf + one verification',
+    median(r.floor1!),
+    `${per('floor1', limit1).toFixed(2)}× one-verification limit: decode, then verify, no check at all`,
+  );
+  row(
     'ours, warm (same chain again, cached)',
     median(r.warm!),
     `goal ≥ 150,000/s; ${(median(r.warm!) / median(r.raw!)).toFixed(0)}× one verify`,
   );
   row(`raw WebCrypto verify, ${IN_FLIGHT} in flight`, median(r.rawConcurrent!));
+  row(
+    `floor: decode + verify, ${IN_FLIGHT} in flight`,
+    median(r.floor1Concurrent!),
+    `${per('floor1Concurrent', (i) => r.rawConcurrent![i]!).toFixed(2)}× raw verifies in flight: the least work any validator does`,
+  );
   row(
     `ours, steady, ${IN_FLIGHT} in flight`,
     median(r.steadyConcurrent!),
@@ -210,6 +226,11 @@ for (const alg of ['P-256', 'Ed25519'] as const) {
   summary[`${alg}.floorVsLimit`] = median(r.raw!.map((v, i) => floor2(i) / (v / 2)));
   summary[`${alg}.coldWithConstructionVsLimit`] = per('coldCtor', limit2);
   summary[`${alg}.steadyVsOneVerify`] = per('steady', limit1);
+  summary[`${alg}.steadyFloorVsOneVerify`] = per('floor1', limit1);
+  summary[`${alg}.concurrentFloorVsRawConcurrent`] = per(
+    'floor1Concurrent',
+    (i) => r.rawConcurrent![i]!,
+  );
   summary[`${alg}.warmPerSecond`] = median(r.warm!);
   summary[`${alg}.coldVsNodeNative`] = per('cold', node);
   summary[`${alg}.concurrentVsRawConcurrent`] = per(
