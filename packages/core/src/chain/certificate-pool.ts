@@ -3,6 +3,7 @@
  * validator parses each distinct certificate once and can key its caches on object identity.
  */
 import { equalBytes } from '../internal/bytes.js';
+import { factsOf } from './facts.js';
 import { decodeCertificate, parseCertificate, type Certificate } from '../x509/certificate.js';
 
 /** What validation APIs accept for a certificate: parsed, DER bytes, or PEM/base64 text. */
@@ -22,16 +23,11 @@ export function hashBytes(b: Uint8Array): number {
   return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
 }
 
-const derHashes = new WeakMap<Certificate, number>();
-
 /** {@link hashBytes} of the certificate's DER, memoised per object. */
 export function derHashOf(cert: Certificate): number {
-  let h = derHashes.get(cert);
-  if (h === undefined) derHashes.set(cert, (h = hashBytes(cert.der)));
-  return h;
+  const f = factsOf(cert);
+  return (f.derHash ??= hashBytes(cert.der));
 }
-
-const validities = new WeakMap<Certificate, { readonly from: number; readonly until: number }>();
 
 /**
  * The certificate's validity as numbers, read once: `Date` objects stay mutable however the
@@ -39,10 +35,8 @@ const validities = new WeakMap<Certificate, { readonly from: number; readonly un
  * what later validations decide.
  */
 export function validityOf(cert: Certificate): { readonly from: number; readonly until: number } {
-  let v = validities.get(cert);
-  if (!v)
-    validities.set(cert, (v = { from: cert.notBefore.getTime(), until: cert.notAfter.getTime() }));
-  return v;
+  const f = factsOf(cert);
+  return (f.validity ??= { from: cert.notBefore.getTime(), until: cert.notAfter.getTime() });
 }
 
 /** Freezes a parsed certificate's objects and arrays (typed arrays and dates cannot be frozen). */
@@ -63,13 +57,11 @@ function sealed(cert: Certificate): Certificate {
 }
 
 let nextId = 1;
-const ids = new WeakMap<Certificate, number>();
 
 /** A small number unique to this certificate object, for cache keys. */
 export function idOf(cert: Certificate): number {
-  let id = ids.get(cert);
-  if (id === undefined) ids.set(cert, (id = nextId++));
-  return id;
+  const f = factsOf(cert);
+  return f.id || (f.id = nextId++);
 }
 
 /** Bounded (least recently used goes first) parse cache keyed by exact DER. */
@@ -144,7 +136,7 @@ export class CertificatePool {
     const cert = sealed(decodeCertificate(copy));
     // Hashed afresh from the copy: a remembered hash may be of bytes the buffer no longer holds.
     const fresh = hashBytes(copy);
-    derHashes.set(cert, fresh);
+    factsOf(cert).derHash = fresh;
     const home = fresh === h ? bucket : this.#buckets.get(fresh);
     if (home) home.push(cert);
     else this.#buckets.set(fresh, [cert]);

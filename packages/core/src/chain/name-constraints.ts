@@ -6,6 +6,7 @@ import { children, Cursor, readRoot, TAG, valueOf, type Tlv } from '../internal/
 import { bytesToIp, decodeGeneralName, ipToBytes, type GeneralName } from '../x509/general-name.js';
 import { rdnKeys, type Name } from '../x509/name.js';
 import type { Certificate } from '../x509/certificate.js';
+import { factsOf } from './facts.js';
 import { asciiLower, isHostName, parseMailbox, uriHost, dnsPattern } from './names.js';
 
 /** One decoded subtree base, in the form matching needs. */
@@ -180,11 +181,10 @@ function isMappedV4(b: Uint8Array): boolean {
 
 const EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
 
-const namesOf = new WeakMap<Certificate, readonly Candidate[]>();
-
 /** The subject (when non-empty), its emailAddress attributes, and every subjectAltName. */
 export function constrainedNames(cert: Certificate): readonly Candidate[] {
-  let out = namesOf.get(cert);
+  const facts = factsOf(cert);
+  let out = facts.constrainedNames as readonly Candidate[] | undefined;
   if (out) return out;
   const list: Candidate[] = [];
   if (cert.subject.length > 0) {
@@ -199,7 +199,7 @@ export function constrainedNames(cert: Certificate): readonly Candidate[] {
           );
   }
   for (const g of cert.subjectAltNames ?? []) list.push(candidateOf(g));
-  namesOf.set(cert, (out = list));
+  facts.constrainedNames = out = list;
   return out;
 }
 

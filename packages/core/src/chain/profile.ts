@@ -10,6 +10,7 @@ import { EKU, OID } from '../internal/oids.js';
 import type { Certificate } from '../x509/certificate.js';
 import { decodeGeneralName } from '../x509/general-name.js';
 import { commonNameOf, nameEquals, nameKey } from '../x509/name.js';
+import { factsOf } from './facts.js';
 import {
   decodeNameConstraints,
   NameConstraintsInvalid,
@@ -161,25 +162,17 @@ function commonProblem(cert: Certificate): Problem | undefined {
   return keyProblem(cert);
 }
 
-const subjectKeys = new WeakMap<Certificate, string>();
-const selfIssuedCache = new WeakMap<Certificate, boolean>();
-
 /** The normalised key of the subject name (RFC 5280 §7.1 comparison), memoised. */
 export function subjectKeyOf(cert: Certificate): string {
-  let k = subjectKeys.get(cert);
-  if (k === undefined) subjectKeys.set(cert, (k = nameKey(cert.subject)));
-  return k;
+  const f = factsOf(cert);
+  return (f.subjectKey ??= nameKey(cert.subject));
 }
 
 /** Whether issuer and subject are the same name (RFC 5280 §6.1 "self-issued"), memoised. */
 export function isSelfIssued(cert: Certificate): boolean {
-  let s = selfIssuedCache.get(cert);
-  if (s === undefined)
-    selfIssuedCache.set(
-      cert,
-      (s = equalBytes(cert.issuerDer, cert.subjectDer) || nameEquals(cert.issuer, cert.subject)),
-    );
-  return s;
+  const f = factsOf(cert);
+  return (f.selfIssued ??=
+    equalBytes(cert.issuerDer, cert.subjectDer) || nameEquals(cert.issuer, cert.subject));
 }
 
 /** Rules for a certificate that issues another on the path (an intermediate or the anchor). */
@@ -233,11 +226,10 @@ function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined 
   return undefined;
 }
 
-const constraintsCache = new WeakMap<Certificate, NameConstraints | Error | null>();
-
 /** The certificate's decoded nameConstraints, null if none, or the reason they are invalid. */
 export function nameConstraintsOf(cert: Certificate): NameConstraints | Error | null {
-  let nc = constraintsCache.get(cert);
+  const f = factsOf(cert);
+  let nc = f.constraints;
   if (nc === undefined) {
     const e = cert.extensions.find((x) => x.oid === OID.nameConstraints);
     try {
@@ -248,7 +240,7 @@ export function nameConstraintsOf(cert: Certificate): NameConstraints | Error | 
           ? err
           : new Error('they are not valid DER', { cause: err });
     }
-    constraintsCache.set(cert, nc);
+    f.constraints = nc;
   }
   return nc;
 }
@@ -297,18 +289,16 @@ function peerProblem(
   return server ? commonNameProblem(cert) : undefined;
 }
 
-type Role = 'common' | 'issuer' | 'anchor' | 'peer-webpki-server' | 'peer-webpki-client';
-const memo = new WeakMap<Certificate, Map<Role, Problem | null>>();
+type Role = 'common' | 'issuer' | 'anchor' | 'peerServer' | 'peerClient';
 
 function memoised(
   cert: Certificate,
   role: Role,
   f: () => Problem | undefined,
 ): Problem | undefined {
-  let m = memo.get(cert);
-  if (!m) memo.set(cert, (m = new Map()));
-  let p = m.get(role);
-  if (p === undefined) m.set(role, (p = f() ?? null));
+  const facts = factsOf(cert);
+  let p = facts[role];
+  if (p === undefined) facts[role] = p = f() ?? null;
   return p ?? undefined;
 }
 
@@ -329,7 +319,7 @@ export function asPeer(
   return (
     memoised(cert, 'common', () => commonProblem(cert)) ??
     (profile === 'webpki'
-      ? memoised(cert, server ? 'peer-webpki-server' : 'peer-webpki-client', () =>
+      ? memoised(cert, server ? 'peerServer' : 'peerClient', () =>
           peerProblem(cert, profile, server),
         )
       : undefined)

@@ -11,23 +11,10 @@ import type { Problem } from './profile.js';
 import type { WorkBudget, WorkDone } from './types.js';
 import { subjectText } from './checks.js';
 import { spendSignature } from './budget.js';
+import { factsOf } from './facts.js';
 
-/**
- * Signature results, keyed by the exact child and issuer-key objects: pure functions of bytes, so a
- * failure is remembered too (a hostile chain cannot make us verify the same pair twice).
- */
-const verified = new WeakMap<Certificate, WeakSet<PublicKeyInfo>>();
-const refusedBy = new WeakMap<Certificate, WeakSet<PublicKeyInfo>>();
-export const verifiedBy = (c: Certificate): boolean => verified.has(c);
-const remember = (
-  m: WeakMap<Certificate, WeakSet<PublicKeyInfo>>,
-  c: Certificate,
-  k: PublicKeyInfo,
-): void => {
-  let set = m.get(c);
-  if (!set) m.set(c, (set = new WeakSet()));
-  set.add(k);
-};
+/** Whether some issuer key has verified `c`'s signature. */
+export const verifiedBy = (c: Certificate): boolean => !!factsOf(c).verifiedBy;
 
 export function badSignature(issuer: Certificate): Problem {
   return {
@@ -55,8 +42,9 @@ export async function signatureProblem(
   subtle: SubtleCrypto,
 ): Promise<Problem | undefined> {
   const key = issuer.publicKey;
-  if (verified.get(child)?.has(key)) return undefined;
-  if (refusedBy.get(child)?.has(key)) return badSignature(issuer);
+  const facts = factsOf(child);
+  if (facts.verifiedBy?.includes(key)) return undefined;
+  if (facts.refusedBy?.includes(key)) return badSignature(issuer);
   const p = prefetched.get(child);
   const pre = p?.key === key ? p.ok : undefined;
   if (pre) prefetched.delete(child);
@@ -73,9 +61,9 @@ export async function signatureProblem(
     };
   }
   if (!ok) {
-    remember(refusedBy, child, key);
+    (facts.refusedBy ??= []).push(key);
     return badSignature(issuer);
   }
-  remember(verified, child, key);
+  (facts.verifiedBy ??= []).push(key);
   return undefined;
 }

@@ -12,9 +12,11 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
  * ```
  */
 export function toHex(b: Uint8Array, sep = ''): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (i && sep ? sep : '') + HEX[b[i]!];
-  return s;
+  // join() makes one flat string; `+=` made a chain of a dozen cons cells that a parsed
+  // certificate kept alive in serialNumberHex.
+  const parts = new Array<string>(b.length);
+  for (let i = 0; i < b.length; i++) parts[i] = HEX[b[i]!]!;
+  return parts.join(sep);
 }
 
 /**

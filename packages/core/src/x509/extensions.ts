@@ -248,15 +248,14 @@ export function decodeAuthorityKeyIdentifier(value: Uint8Array): AuthorityKeyIde
         'authorityKeyIdentifier',
         'authorityCertIssuer and authorityCertSerialNumber must appear together',
       );
-    return {
-      ...(kid ? { keyIdentifier: valueOf(b, kid) } : {}),
-      ...(issuer
-        ? { authorityCertIssuer: decodeGeneralNames(b, issuer, 'authorityKeyIdentifier') }
-        : {}),
-      ...(serial
-        ? { authorityCertSerialNumber: readIntegerBytes(b, { ...serial, tag: TAG.INTEGER }) }
-        : {}),
-    };
+    // Assigned, not spread from conditional literals: spreading gave every AKI its own hidden
+    // class (a map, descriptors and enum cache each, kept alive by every cached certificate).
+    const out: { -readonly [K in keyof AuthorityKeyIdentifier]: AuthorityKeyIdentifier[K] } = {};
+    if (kid) out.keyIdentifier = valueOf(b, kid);
+    if (issuer) out.authorityCertIssuer = decodeGeneralNames(b, issuer, 'authorityKeyIdentifier');
+    if (serial)
+      out.authorityCertSerialNumber = readIntegerBytes(b, { ...serial, tag: TAG.INTEGER });
+    return out;
   });
 }
 

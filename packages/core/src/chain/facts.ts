@@ -1,0 +1,49 @@
+/**
+ * @module chain/facts — what the validator has learnt about one certificate object, in one record.
+ *
+ * One WeakMap entry per certificate rather than one per memoised fact: V8 traces every WeakMap
+ * entry as an ephemeron in each young-generation collection, and a server validating a stream of
+ * new peers keeps ~2,000 of them alive in its caches. Nine tables (and a WeakSet and a Map per
+ * certificate) cost more in garbage collection than the validation's own work; see
+ * bench/chain.ts. Every fact is a pure function of the certificate's bytes, or (signatures) of
+ * those bytes and an issuer key.
+ */
+import type { PublicKeyInfo } from '../keys/public-key-info.js';
+import type { Certificate } from '../x509/certificate.js';
+import type { NameConstraints } from './name-constraints.js';
+import type { Problem } from './profile.js';
+
+/** The memoised facts of one certificate; `undefined` means "not worked out yet". */
+export class Facts {
+  /** hashBytes(der), the pool's bucket key. */
+  derHash: number | undefined = undefined;
+  /** notBefore/notAfter in ms, read once (a Date stays mutable however the certificate is frozen). */
+  validity: { readonly from: number; readonly until: number } | undefined = undefined;
+  /** A small number unique to this object, for result-cache keys. */
+  id = 0;
+  /** The normalised subject key (RFC 5280 §7.1). */
+  subjectKey: string | undefined = undefined;
+  selfIssued: boolean | undefined = undefined;
+  /** Decoded nameConstraints, null if none, or why they are invalid. */
+  constraints: NameConstraints | Error | null | undefined = undefined;
+  /** The names name constraints are checked against (typed where they are built). */
+  constrainedNames: readonly unknown[] | undefined = undefined;
+  /** Profile verdicts by role: null is "no problem". */
+  common: Problem | null | undefined = undefined;
+  issuer: Problem | null | undefined = undefined;
+  anchor: Problem | null | undefined = undefined;
+  peerServer: Problem | null | undefined = undefined;
+  peerClient: Problem | null | undefined = undefined;
+  /** Issuer keys that verified, and that refused, this certificate's signature (a handful at most). */
+  verifiedBy: PublicKeyInfo[] | undefined = undefined;
+  refusedBy: PublicKeyInfo[] | undefined = undefined;
+}
+
+const table = new WeakMap<Certificate, Facts>();
+
+/** The facts record of `cert`, created empty on first use. */
+export function factsOf(cert: Certificate): Facts {
+  let f = table.get(cert);
+  if (!f) table.set(cert, (f = new Facts()));
+  return f;
+}
