@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCertificate } from '@certified/core';
 import {
   decodeAndVerify,
+  decodeChainAndVerify,
   makeFixtureSet,
   nodeNative,
   peculiarX509,
@@ -95,6 +96,17 @@ describe.each(['P-256', 'Ed25519'] as const)('chain peers (%s)', (alg) => {
     expect(await floor()).toBe(true);
     const tampered = await decodeAndVerify(set.good, [set.tamperedSignature.leaf]);
     await expect(tampered()).rejects.toThrow(/does not verify/);
+  });
+
+  it('decodeChainAndVerify (the cold floor) verifies both links and throws when either fails', async () => {
+    expect(await (await decodeChainAndVerify(set.good))()).toBe(true);
+    const tampered = await decodeChainAndVerify(set.tamperedSignature);
+    await expect(tampered()).rejects.toThrow(/does not verify/);
+    // The intermediate's own signature broken: the upper link must fail too.
+    const intermediate = set.good.intermediate.slice();
+    intermediate[intermediate.length - 1]! ^= 1;
+    const upper = await decodeChainAndVerify({ ...set.good, intermediate });
+    await expect(upper()).rejects.toThrow(/does not verify/);
   });
 });
 

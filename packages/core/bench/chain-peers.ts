@@ -240,6 +240,50 @@ export async function decodeAndVerify(
 }
 
 /**
+ * The floor for a chain never seen: decode the leaf and the intermediate, verify the intermediate
+ * with the anchor's key (imported up front, as a validator does when it is created), import the
+ * intermediate's key and verify the leaf with it. The intermediate's verification is dispatched
+ * first, so the threadpool works while this thread imports; nothing else, no check at all. Each
+ * call decodes fresh copies of the bytes, as a handshake hands over new buffers.
+ */
+export async function decodeChainAndVerify(f: ChainFixture): Promise<() => Promise<boolean>> {
+  const subtle = globalThis.crypto.subtle;
+  const anchorKey = decodeCertificate(f.anchor).publicKey;
+  const params = RAW_PARAMS[anchorKey.algorithm];
+  if (!params)
+    throw new RangeError(`decodeChainAndVerify: unsupported key type ${anchorKey.algorithm}`);
+  const rootKey = await subtle.importKey('spki', buf(anchorKey.spki), params.key, false, [
+    'verify',
+  ]);
+  const p1363 = (sig: Uint8Array): Uint8Array<ArrayBuffer> => {
+    const s = params.size === undefined ? sig : derToP1363(sig, params.size);
+    if (!s) throw new Error('decodeChainAndVerify: malformed ECDSA signature');
+    return buf(s);
+  };
+  return async function decodeChainThenVerify() {
+    const leaf = decodeCertificate(f.leaf.slice());
+    const intermediate = decodeCertificate(f.intermediate.slice());
+    const upper = subtle.verify(
+      params.sign,
+      rootKey,
+      p1363(intermediate.signature),
+      buf(intermediate.tbs),
+    );
+    const key = await subtle.importKey(
+      'raw',
+      buf(intermediate.publicKey.publicKey),
+      params.key,
+      false,
+      ['verify'],
+    );
+    const lower = subtle.verify(params.sign, key, p1363(leaf.signature), buf(leaf.tbs));
+    if (!(await upper) || !(await lower))
+      throw new Error('decodeChainAndVerify: the chain does not verify');
+    return true;
+  };
+}
+
+/**
  * One raw WebCrypto import of the intermediate's public key, as the validator imports it (the raw
  * point for ECDSA and Ed25519, the SPKI for RSA): a cold validation cannot avoid one, so it belongs
  * in the floor beside the two verifications.
