@@ -3,10 +3,10 @@
  *
  * One WeakMap entry per certificate rather than one per memoised fact: V8 traces every WeakMap
  * entry as an ephemeron in each young-generation collection, and a server validating a stream of
- * new peers keeps ~2,000 of them alive in its caches. Nine tables (and a WeakSet and a Map per
- * certificate) cost more in garbage collection than the validation's own work; see
- * bench/chain.ts. Every fact is a pure function of the certificate's bytes, or (signatures) of
- * those bytes and an issuer key.
+ * new peers keeps ~2,000 certificates alive in its caches. With nine tables (and a WeakSet and a
+ * Map per certificate) that tracing was a visible share of a steady validation (the core README's
+ * performance section). Every fact is a pure function of the certificate's bytes, or (signatures)
+ * of those bytes and an issuer key.
  */
 import type { PublicKeyInfo } from '../keys/public-key-info.js';
 import type { Certificate } from '../x509/certificate.js';
