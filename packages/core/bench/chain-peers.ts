@@ -201,13 +201,9 @@ export async function rawVerify(f: ChainFixture): Promise<() => Promise<boolean>
   const subtle = globalThis.crypto.subtle;
   const leaf = decodeCertificate(f.leaf);
   const issuerKey = decodeCertificate(f.intermediate).publicKey;
-  const params = RAW_PARAMS[issuerKey.algorithm];
-  if (!params) throw new RangeError(`rawVerify: unsupported key type ${issuerKey.algorithm}`);
-  const key = await subtle.importKey('spki', buf(issuerKey.spki), params.key, false, ['verify']);
-  const signature =
-    params.size === undefined ? leaf.signature : derToP1363(leaf.signature, params.size);
-  if (!signature) throw new Error('rawVerify: malformed ECDSA signature');
-  const [sig, tbs] = [buf(signature), buf(leaf.tbs)];
+  const params = rawParams(issuerKey.algorithm, 'rawVerify');
+  const key = await importSpki(issuerKey.spki, params);
+  const [sig, tbs] = [rawSignature(leaf.signature, params, 'rawVerify'), buf(leaf.tbs)];
   return function rawValidate() {
     return subtle.verify(params.sign, key, sig, tbs);
   };
@@ -224,16 +220,13 @@ export async function decodeAndVerify(
 ): Promise<() => Promise<boolean>> {
   const subtle = globalThis.crypto.subtle;
   const issuerKey = decodeCertificate(f.intermediate).publicKey;
-  const params = RAW_PARAMS[issuerKey.algorithm];
-  if (!params) throw new RangeError(`decodeAndVerify: unsupported key type ${issuerKey.algorithm}`);
-  const key = await subtle.importKey('spki', buf(issuerKey.spki), params.key, false, ['verify']);
+  const params = rawParams(issuerKey.algorithm, 'decodeAndVerify');
+  const key = await importSpki(issuerKey.spki, params);
   let at = 0;
   return async function decodeThenVerify() {
     const leaf = decodeCertificate(leaves[at++ % leaves.length]!);
-    const signature =
-      params.size === undefined ? leaf.signature : derToP1363(leaf.signature, params.size);
-    if (!signature) throw new Error('decodeAndVerify: malformed ECDSA signature');
-    if (!(await subtle.verify(params.sign, key, buf(signature), buf(leaf.tbs))))
+    const signature = rawSignature(leaf.signature, params, 'decodeAndVerify');
+    if (!(await subtle.verify(params.sign, key, signature, buf(leaf.tbs))))
       throw new Error('decodeAndVerify: a leaf does not verify');
     return true;
   };
@@ -249,17 +242,9 @@ export async function decodeAndVerify(
 export async function decodeChainAndVerify(f: ChainFixture): Promise<() => Promise<boolean>> {
   const subtle = globalThis.crypto.subtle;
   const anchorKey = decodeCertificate(f.anchor).publicKey;
-  const params = RAW_PARAMS[anchorKey.algorithm];
-  if (!params)
-    throw new RangeError(`decodeChainAndVerify: unsupported key type ${anchorKey.algorithm}`);
-  const rootKey = await subtle.importKey('spki', buf(anchorKey.spki), params.key, false, [
-    'verify',
-  ]);
-  const p1363 = (sig: Uint8Array): Uint8Array<ArrayBuffer> => {
-    const s = params.size === undefined ? sig : derToP1363(sig, params.size);
-    if (!s) throw new Error('decodeChainAndVerify: malformed ECDSA signature');
-    return buf(s);
-  };
+  const params = rawParams(anchorKey.algorithm, 'decodeChainAndVerify');
+  const rootKey = await importSpki(anchorKey.spki, params);
+  const p1363 = (sig: Uint8Array) => rawSignature(sig, params, 'decodeChainAndVerify');
   return async function decodeChainThenVerify() {
     const leaf = decodeCertificate(f.leaf.slice());
     const intermediate = decodeCertificate(f.intermediate.slice());
@@ -291,8 +276,7 @@ export async function decodeChainAndVerify(f: ChainFixture): Promise<() => Promi
 export async function rawImport(f: ChainFixture): Promise<() => Promise<CryptoKey>> {
   const subtle = globalThis.crypto.subtle;
   const key = decodeCertificate(f.intermediate).publicKey;
-  const params = RAW_PARAMS[key.algorithm];
-  if (!params) throw new RangeError(`rawImport: unsupported key type ${key.algorithm}`);
+  const params = rawParams(key.algorithm, 'rawImport');
   const rsa = key.algorithm.startsWith('RSA');
   const data = buf(rsa ? key.spki : key.publicKey);
   return function importOnce() {
@@ -394,6 +378,31 @@ const RAW_PARAMS: Partial<
     size: 48,
   },
 };
+
+/** The WebCrypto parameters for a key type; `who` names the caller in the error. */
+function rawParams(algorithm: string, who: string): NonNullable<(typeof RAW_PARAMS)[string]> {
+  const params = RAW_PARAMS[algorithm];
+  if (!params) throw new RangeError(`${who}: unsupported key type ${algorithm}`);
+  return params;
+}
+
+/** A signature as WebCrypto verifies it: P1363 for ECDSA, as is otherwise. */
+function rawSignature(
+  sig: Uint8Array,
+  params: NonNullable<(typeof RAW_PARAMS)[string]>,
+  who: string,
+): Uint8Array<ArrayBuffer> {
+  const s = params.size === undefined ? sig : derToP1363(sig, params.size);
+  if (!s) throw new Error(`${who}: malformed ECDSA signature`);
+  return buf(s);
+}
+
+function importSpki(
+  spki: Uint8Array,
+  params: NonNullable<(typeof RAW_PARAMS)[string]>,
+): Promise<CryptoKey> {
+  return globalThis.crypto.subtle.importKey('spki', buf(spki), params.key, false, ['verify']);
+}
 
 function isEd25519(f: ChainFixture): boolean {
   return [f.anchor, f.intermediate, f.leaf].some(
