@@ -50,4 +50,37 @@ describe('CertificatePool', () => {
     expect(pool.peek(certs[1]!.der.slice())).toBeUndefined();
     expect(new CertificatePool(0).recall(certs[0]!.der)).toBeUndefined();
   });
+
+  it('admits every certificate while there is room, then only one offered a second time', async () => {
+    const keyPair = await generateKeyPair({ algorithm: 'Ed25519' });
+    const certs = await Promise.all(
+      ['A', 'B', 'C', 'D'].map((o) =>
+        createSelfSignedCa({ subject: organizationName({ organization: o }), keyPair }),
+      ),
+    );
+    const [a, b, c, d] = certs.map((x) => x.der);
+    const pool = new CertificatePool(2);
+    expect(pool.admits(a!)).toBe(true);
+    pool.get(a!.slice());
+    expect(pool.admits(b!)).toBe(true);
+    pool.get(b!.slice());
+    // Full: C is parsed but not remembered on its first offer, nor D; C's second offer admits it.
+    expect(pool.admits(c!)).toBe(false);
+    const once = pool.get(c!.slice(), false);
+    expect(once.der).toEqual(c);
+    expect(pool.peek(c!)).toBeUndefined();
+    expect(pool.admits(d!)).toBe(false);
+    expect(pool.admits(c!.slice())).toBe(true);
+    const kept = pool.get(c!.slice());
+    expect(pool.peek(c!)).toBe(kept);
+    // Admitting C evicted the least recently used (A); B and C stay, D was never remembered.
+    expect(pool.peek(a!)).toBeUndefined();
+    expect(pool.peek(b!)).toBeDefined();
+    expect(pool.peek(d!)).toBeUndefined();
+    // get(…, 'if-admitted') asks the same question on a miss: D was offered once, so now it stays.
+    const again = pool.get(d!.slice(), 'if-admitted');
+    expect(pool.peek(d!)).toBe(again);
+    // A certificate it holds is answered whatever the mode, and its offer is not recorded.
+    expect(pool.get(c!.slice(), 'if-admitted')).toBe(kept);
+  });
 });

@@ -75,6 +75,8 @@ export class CertificatePool {
   // (a stale hash only costs a cache miss). get() always clears it.
   #lastDer: Uint8Array | undefined;
   #lastHash = 0;
+  // DER hashes of certificates offered and not remembered, one per slot.
+  #seen: Uint32Array | undefined;
 
   constructor(limit: number) {
     this.#limit = Math.max(0, limit);
@@ -94,6 +96,32 @@ export class CertificatePool {
     const h = this.#hash(der);
     const bucket = this.#buckets.get(h);
     return bucket && this.#found(h, bucket, der);
+  }
+
+  /**
+   * Whether a certificate with these bytes, not remembered yet, should be: always while there is
+   * room; once full, only when it was offered before, recently (this offer is recorded). A stream
+   * of one-off certificates (new clients, a peer cycling keys, a hostile one) then neither evicts
+   * those that return nor keeps parsed certificates alive for the garbage collector to move: with
+   * every new peer remembered, that was most of a steady validation's cost. Offers live in a fixed
+   * table of hashes, one per slot (a collision only admits early or late): no memory per offer.
+   */
+  admits(der: Uint8Array): boolean {
+    return this.#size < this.#limit || this.#offeredBefore(der);
+  }
+
+  #offeredBefore(der: Uint8Array): boolean {
+    if (this.#limit === 0) return true; // nothing is remembered anyway
+    // Made on first use: a pool that never fills (a validator per call) never needs it.
+    const seen = (this.#seen ??= new Uint32Array(
+      2 ** Math.max(8, Math.ceil(Math.log2(this.#limit * 2))),
+    ));
+    const h = this.#hash(der);
+    const slot = h & (seen.length - 1);
+    const tag = (h | 1) >>> 0; // 0 is an empty slot
+    if (seen[slot] === tag) return true;
+    seen[slot] = tag;
+    return false;
   }
 
   #found(h: number, bucket: Certificate[], der: Uint8Array): Certificate | undefined {
@@ -119,21 +147,26 @@ export class CertificatePool {
     this.#lastDer = undefined;
   }
 
-  /** The parsed certificate for `input`; parses (and remembers) it on a miss. Throws parse errors. */
-  get(input: CertificateInput): Certificate {
+  /**
+   * The parsed certificate for `input`; parses it on a miss, and remembers it if `remember` is true,
+   * or is `'if-admitted'` and {@link admits} says so. Throws parse errors.
+   */
+  get(input: CertificateInput, remember: boolean | 'if-admitted' = true): Certificate {
     if (typeof input === 'object' && !(input instanceof Uint8Array)) return input;
     // PEM or base64 text is decoded first (config-time input); DER goes straight to the cache.
     const der =
       input instanceof Uint8Array && input[0] === 0x30 ? input : parseCertificate(input).der;
     if (this.#limit === 0) return sealed(decodeCertificate(der));
     const h = this.#hash(der);
-    this.#forget();
     const bucket = this.#buckets.get(h);
     const known = bucket && this.#found(h, bucket, der);
+    const keep = !known && (remember === 'if-admitted' ? this.admits(der) : remember);
+    this.#forget();
     if (known) return known;
     // Copy: callers may reuse their buffer (a socket's), and cached certificates must not change.
     const copy = der.slice();
     const cert = sealed(decodeCertificate(copy));
+    if (!keep) return cert;
     // Hashed afresh from the copy: a remembered hash may be of bytes the buffer no longer holds.
     const fresh = hashBytes(copy);
     factsOf(cert).derHash = fresh;

@@ -87,7 +87,11 @@ export interface PathValidatorOptions extends CryptoOptions {
   readonly budget?: Partial<WorkBudget>;
   /** Size limits; see {@link ValidationLimits} for the defaults. */
   readonly limits?: Partial<ValidationLimits>;
-  /** Validated paths remembered (and parsed certificates, twice as many); default 1,024; 0 disables. */
+  /**
+   * Validated paths remembered (and parsed certificates, twice as many); default 1,024; 0 disables.
+   * Once full, a new peer is remembered only when it comes back (a second sighting, recently): a
+   * stream of one-off peers evicts none that return.
+   */
   readonly cacheSize?: number;
 }
 

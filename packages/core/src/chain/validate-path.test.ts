@@ -1993,6 +1993,37 @@ describe('result cache', () => {
     expect(cachedOf(await v.validate({ ...base, peer: leaf.der }))).toBe(false);
   });
 
+  it('once full, remembers a new peer only from its second sighting: one-offs evict nothing', async () => {
+    // Pool of four (twice cacheSize); DER inputs, so every certificate is the validator's own parse.
+    const v = createPathValidator({
+      anchors: [root.cert.der],
+      intermediates: [int.cert.der],
+      cacheSize: 2,
+    });
+    // While there is room, a peer is remembered at once: the root, the intermediate and two leaves.
+    expect(cachedOf(await v.validate({ ...base, peer: leaf.der }))).toBe(false);
+    const other = await leafUnder(int, { publicKey: keys.other.publicKey });
+    expect(cachedOf(await v.validate({ ...base, peer: other.der }))).toBe(false);
+    expect(cachedOf(await v.validate({ ...base, peer: other.der }))).toBe(true);
+    const oneOffs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        leafUnder(int, { altNames: [dnsName(`n${i}.example.com`)] }),
+      ),
+    );
+    for (const o of oneOffs) {
+      const r = expectAccepted(await v.validate({ ...base, peer: o.der }), 3, root.cert);
+      expect(r.cached).toBe(false);
+      expect(r.work.signatureChecks).toBe(1); // the intermediate stays remembered
+    }
+    expect(cachedOf(await v.validate({ ...base, peer: leaf.der }))).toBe(true);
+    expect(cachedOf(await v.validate({ ...base, peer: other.der }))).toBe(true);
+    // A one-off that returns is remembered then, and answered from the cache after. (The last
+    // one: no other sighting came between, so none can have taken its slot in the table.)
+    const back = oneOffs[oneOffs.length - 1]!.der;
+    expect(cachedOf(await v.validate({ ...base, peer: back }))).toBe(false);
+    expect(cachedOf(await v.validate({ ...base, peer: back }))).toBe(true);
+  });
+
   it('never answers from one validator’s cache for another with other anchors', async () => {
     const a = createPathValidator({ anchors: [root.cert], intermediates: [int.cert] });
     const elsewhere = await selfSignedCa('Cache Other Root', keys.other);

@@ -11,6 +11,7 @@ import type { Certificate } from '../x509/certificate.js';
 import { ekuOid } from '../x509/extensions.js';
 import { commonNameOf } from '../x509/name.js';
 import { verifyX509Signature } from '../x509/signature.js';
+import { equalBytes } from '../internal/bytes.js';
 import { CertificatePool, derHashOf, validityOf } from './certificate-pool.js';
 import { asIssuer, type Problem } from './profile.js';
 import type {
@@ -114,9 +115,12 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
         ? index.earlyVerify(der, input.chain)
         : undefined;
 
+    // A new peer is remembered (and its result cached) while there is room, else from its second
+    // sighting: one-off peers push out none that return, nor keep garbage alive (CertificatePool.admits).
+    const remembered = !der || !!known || pool.admits(der);
     let peer: Certificate;
     try {
-      peer = known || pool.get(input.peer);
+      peer = known || pool.get(input.peer, remembered);
     } catch (e) {
       const msg = e instanceof CertifiedError ? `${e.code}: ${e.message}` : String(e);
       return refuse(
@@ -133,7 +137,9 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     for (const list of [input.chain ?? [], input.intermediates ?? []])
       for (const c of list) {
         try {
-          const cert = pool.get(c);
+          // The peer again (a chain that repeats it) is not parsed twice, nor remembered this way.
+          if (c instanceof Uint8Array && equalBytes(c, peer.der)) continue;
+          const cert = pool.get(c, 'if-admitted');
           // Duplicates are dropped by bytes: with caching off, copies parse to distinct objects.
           if (sameDer(cert, peer) || index.isAnchorDer(cert)) continue;
           const h = derHashOf(cert);
@@ -148,8 +154,10 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
 
     // Keyed on the inputs as given (a hit means an identical, valid call was answered before), so
     // nothing is normalised before the lookup: a warm validation stays cheap.
-    const key = cacheSize === 0 ? '' : cacheKey(input, maxDepth, peer, presented);
-    if (cacheSize > 0) {
+    // A peer not remembered is a new object: no result can be cached under it, nor found.
+    const caching = cacheSize > 0 && remembered;
+    const key = caching ? cacheKey(input, maxDepth, peer, presented) : '';
+    if (caching) {
       const hit = results.get(key, t);
       if (hit) return hit;
     }
@@ -284,7 +292,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
       cached: false,
       work,
     });
-    if (cacheSize > 0) results.set(key, result, from, until);
+    if (caching) results.set(key, result, from, until);
     return result;
   }
 
