@@ -9,6 +9,8 @@
  * - `peer`: a plain `https.createServer` with the same key and chain, where OpenSSL verifies the
  *   client (`ca` = the same known_clients certificates, `requestCert`, `rejectUnauthorized: true`),
  *   running the same Hono app through `getRequestListener` (defaults, as @hono/node-server's serve).
+ * - `floor`: the same, but with `rejectUnauthorized: false` and no `ca`: a client certificate is
+ *   requested and nobody judges it, the least a listener that decides trust itself can cost.
  *
  * Messages from the parent: `{ type: 'start', identity }` → `{ type: 'ready', url, impl }`
  * (`identity.serveOptions`, if any, are passed on to `serve`);
@@ -54,6 +56,29 @@ async function start(identity) {
       impl: 'node:https, OpenSSL verifies clients (ca = known_clients/)',
     };
   }
+  if (candidate === 'floor') {
+    // What any listener that judges clients itself pays on Node: the handshake with a client
+    // certificate requested, OpenSSL verifying it anyway (src/tls/openssl-verifies.test.ts) and its
+    // verdict ignored, and then no judging at all: everyone is let in.
+    const server = createHttpsServer(
+      {
+        key: identity.serverKey,
+        cert: identity.serverChainPem,
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+      },
+      getRequestListener(app.fetch),
+    );
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    return {
+      url: `https://127.0.0.1:${server.address().port}`,
+      impl: 'node:https, client certificate requested and nobody judges it (no ca)',
+    };
+  }
   if (candidate === 'ours') {
     const node = await import('@certified/node');
     const url = 'https://127.0.0.1:0';
@@ -78,7 +103,9 @@ async function start(identity) {
     });
     return { url: server.url, impl: '@certified/node createMtlsServer()' };
   }
-  throw new TypeError(`candidate must be "ours" or "peer", received ${JSON.stringify(candidate)}`);
+  throw new TypeError(
+    `candidate must be "ours", "peer" or "floor", received ${JSON.stringify(candidate)}`,
+  );
 }
 
 process.on('message', (message) => {
