@@ -31,54 +31,49 @@ function createApp() {
   return app;
 }
 
+/** A plain `node:https` server asking for a client certificate, on a free loopback port. */
+async function listenHttps(app, trust, identity, impl) {
+  const server = createHttpsServer(
+    {
+      key: identity.serverKey,
+      cert: identity.serverChainPem,
+      requestCert: true,
+      minVersion: 'TLSv1.2',
+      ...trust,
+    },
+    getRequestListener(app.fetch),
+  );
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return { url: `https://127.0.0.1:${server.address().port}`, impl };
+}
+
 /** Starts the candidate's server on a free loopback port. */
 async function start(identity) {
   const app = createApp();
-  if (candidate === 'peer') {
-    const server = createHttpsServer(
+  if (candidate === 'peer')
+    return listenHttps(
+      app,
       {
-        key: identity.serverKey,
-        cert: identity.serverChainPem,
         // The same trust as ours: every certificate in the server identity's known_clients/.
         ca: identity.clientAnchorPems,
-        requestCert: true,
         rejectUnauthorized: true,
-        minVersion: 'TLSv1.2',
       },
-      getRequestListener(app.fetch),
+      identity,
+      'node:https, OpenSSL verifies clients (ca = known_clients/)',
     );
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
-    });
-    return {
-      url: `https://127.0.0.1:${server.address().port}`,
-      impl: 'node:https, OpenSSL verifies clients (ca = known_clients/)',
-    };
-  }
-  if (candidate === 'floor') {
+  if (candidate === 'floor')
     // What any listener that judges clients itself pays on Node: the handshake with a client
     // certificate requested, OpenSSL verifying it anyway (src/tls/openssl-verifies.test.ts) and its
     // verdict ignored, and then no judging at all: everyone is let in.
-    const server = createHttpsServer(
-      {
-        key: identity.serverKey,
-        cert: identity.serverChainPem,
-        requestCert: true,
-        rejectUnauthorized: false,
-        minVersion: 'TLSv1.2',
-      },
-      getRequestListener(app.fetch),
+    return listenHttps(
+      app,
+      { rejectUnauthorized: false },
+      identity,
+      'node:https, client certificate requested and nobody judges it (no ca)',
     );
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
-    });
-    return {
-      url: `https://127.0.0.1:${server.address().port}`,
-      impl: 'node:https, client certificate requested and nobody judges it (no ca)',
-    };
-  }
   if (candidate === 'ours') {
     const node = await import('@certified/node');
     const url = 'https://127.0.0.1:0';
