@@ -1,13 +1,13 @@
 /**
  * @module chain/facts — what the validator has learnt about one certificate object, in one record.
  *
- * One WeakMap entry per certificate rather than one per memoised fact: V8 traces every WeakMap
- * entry as an ephemeron in each young-generation collection, and a server validating a stream of
- * new peers keeps ~2,000 certificates alive in its caches. With nine tables (and a WeakSet and a
- * Map per certificate) that tracing was a visible share of a steady validation (the core README's
- * performance section). Every fact is a pure function of the certificate's bytes, or (signatures)
- * of those bytes and an issuer key.
+ * One record per certificate, kept in the certificate's private memo slot (internal/memo.ts), not
+ * in WeakMaps: V8 traces every WeakMap entry in each young-generation collection, and keeps the
+ * values alive while it does, so each new peer's facts outlived it into the old generation. Every
+ * fact is a pure function of the certificate's bytes, or (signatures) of those bytes and an issuer
+ * key.
  */
+import { memoOf } from '../internal/memo.js';
 import type { PublicKeyInfo } from '../keys/public-key-info.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { NameConstraints } from './name-constraints.js';
@@ -39,11 +39,11 @@ export class Facts {
   refusedBy: PublicKeyInfo[] | undefined = undefined;
 }
 
-const table = new WeakMap<Certificate, Facts>();
+// For certificate objects our parser did not make (a caller's own, a lazy certificate).
+const others = new WeakMap<object, Facts>();
+const make = (): Facts => new Facts();
 
 /** The facts record of `cert`, created empty on first use. */
 export function factsOf(cert: Certificate): Facts {
-  let f = table.get(cert);
-  if (!f) table.set(cert, (f = new Facts()));
-  return f;
+  return memoOf(cert, others, make);
 }

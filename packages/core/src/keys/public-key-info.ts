@@ -12,6 +12,7 @@ import {
   type Tlv,
   valueOf,
 } from '../internal/der.js';
+import { withMemo } from '../internal/memo.js';
 import { OID } from '../internal/oids.js';
 
 /** Key types @certified/core can generate and sign with. */
@@ -58,6 +59,11 @@ export function decodePublicKeyInfo(
   t: Tlv,
   field = 'subjectPublicKeyInfo',
 ): PublicKeyInfo {
+  // With a memo slot: the key imported to verify with it is remembered there.
+  return withMemo(decodeKeyInfo(b, t, field));
+}
+
+function decodeKeyInfo(b: Uint8Array, t: Tlv, field: string): PublicKeyInfo {
   const c = Cursor.of(b, t, field);
   const alg = c.next(TAG.SEQUENCE, `${field}.algorithm`);
   const ac = Cursor.of(b, alg, `${field}.algorithm`);

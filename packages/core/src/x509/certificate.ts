@@ -14,6 +14,7 @@ import {
   TAG,
   type Tlv,
 } from '../internal/der.js';
+import { withMemo } from '../internal/memo.js';
 import { OID } from '../internal/oids.js';
 import { sha256 } from '../internal/sha.js';
 import { readDerInput } from '../encoding/pem.js';
@@ -205,7 +206,8 @@ function decode(der: Uint8Array): Certificate {
         break;
     }
   }
-  return cert;
+  // With a memo slot: what a validator learns about the certificate is remembered there.
+  return withMemo(cert);
 }
 
 /**

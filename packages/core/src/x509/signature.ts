@@ -27,6 +27,7 @@ import {
 } from '../internal/der.js';
 import { derToP1363, p1363ToDer } from '../internal/ecdsa-sig.js';
 import { OID } from '../internal/oids.js';
+import { memoOf } from '../internal/memo.js';
 import type { PublicKeyInfo } from '../keys/public-key-info.js';
 
 /** An AlgorithmIdentifier as it appears in a certificate (RFC 5280 §4.1.1.2). */
@@ -356,9 +357,18 @@ function verifyParams(alg: AlgorithmIdentifier): VerifyParams {
   return v;
 }
 
-const keyCache = new WeakMap<PublicKeyInfo, Map<string, Promise<CryptoKey>>>();
-/** The same keys once imported, for a synchronous hand-off to `verify`. */
-const readyKeys = new WeakMap<PublicKeyInfo, Map<string, CryptoKey>>();
+/**
+ * A key's imports by cacheKeyOf: pending, and once imported (for a synchronous hand-off to
+ * `verify`). In the key's memo slot: a CryptoKey held by a WeakMap outlives a short-lived key into
+ * the old generation (internal/memo.ts).
+ */
+interface Imports {
+  readonly pending: Map<string, Promise<CryptoKey>>;
+  readonly ready: Map<string, CryptoKey>;
+}
+const otherKeys = new WeakMap<object, Imports>();
+const newImports = (): Imports => ({ pending: new Map(), ready: new Map() });
+const importsOf = (key: PublicKeyInfo): Imports => memoOf(key, otherKeys, newImports);
 
 // ECDSA and Ed25519 keys are imported without a hash, so one import serves every hash.
 const cacheKeyOf = (p: VerifyParams): string =>
@@ -370,8 +380,8 @@ function importVerifyKey(
   subtle: SubtleCrypto,
 ): Promise<CryptoKey> {
   const cacheKey = cacheKeyOf(p);
-  let perKey = keyCache.get(key);
-  const hit = perKey?.get(cacheKey);
+  const imports = importsOf(key);
+  const hit = imports.pending.get(cacheKey);
   if (hit) return hit;
   let algo: EcKeyImportParams | RsaHashedImportParams | { name: string };
   let format: 'raw' | 'spki' = 'raw';
@@ -397,15 +407,10 @@ function importVerifyKey(
   const promise = subtle.importKey(format, data as Uint8Array<ArrayBuffer>, algo, false, [
     'verify',
   ]);
-  if (!perKey) keyCache.set(key, (perKey = new Map()));
-  perKey.set(cacheKey, promise);
+  imports.pending.set(cacheKey, promise);
   promise.then(
-    (k) => {
-      let ready = readyKeys.get(key);
-      if (!ready) readyKeys.set(key, (ready = new Map()));
-      ready.set(cacheKey, k);
-    },
-    () => perKey!.delete(cacheKey),
+    (k) => imports.ready.set(cacheKey, k),
+    () => imports.pending.delete(cacheKey),
   );
   return promise;
 }
@@ -464,7 +469,7 @@ export function verifyX509Signature(
   if (!keyFits(key, p)) return Promise.resolve(false);
   // With the key already imported, the verification is handed to WebCrypto synchronously, so it
   // starts before the caller's next synchronous step (a validator overlaps verifications this way).
-  const ready = readyKeys.get(key)?.get(cacheKeyOf(p));
+  const ready = importsOf(key).ready.get(cacheKeyOf(p));
   if (ready) return dispatchVerify(ready, key, p, signature, data, subtle);
   let imported: Promise<CryptoKey>;
   try {
