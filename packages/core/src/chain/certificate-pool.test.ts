@@ -83,4 +83,27 @@ describe('CertificatePool', () => {
     // A certificate it holds is answered whatever the mode, and its offer is not recorded.
     expect(pool.get(c!.slice(), 'if-admitted')).toBe(kept);
   });
+
+  it('keeps a certificate used every few insertions, and evicts one unused for a full pool of them', async () => {
+    const keyPair = await generateKeyPair({ algorithm: 'Ed25519' });
+    const certs = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        createSelfSignedCa({ subject: organizationName({ organization: `O${i}` }), keyPair }),
+      ),
+    );
+    const pool = new CertificatePool(8);
+    const used = pool.get(certs[0]!.der.slice());
+    const unused = pool.get(certs[1]!.der.slice());
+    // Recency is refreshed lazily (not on every hit), but a certificate found at least once per
+    // quarter of the pool's size in insertions is never the one evicted.
+    for (let i = 2; i < 40; i++) {
+      pool.get(certs[i]!.der.slice());
+      if (i % 2 === 0) expect(pool.recall(certs[0]!.der.slice())).toBe(used);
+    }
+    expect(pool.peek(certs[0]!.der)).toBe(used);
+    expect(pool.peek(certs[1]!.der)).toBeUndefined();
+    expect(unused.der).toEqual(certs[1]!.der);
+    // Exactly the pool's size is held: the 7 newest and the one in use.
+    expect(certs.filter((c) => pool.peek(c.der)).length).toBe(8);
+  });
 });

@@ -69,6 +69,8 @@ export class CertificatePool {
   readonly #buckets = new Map<number, Certificate[]>();
   readonly #limit: number;
   #size = 0;
+  /** Certificates remembered so far: the clock of {@link #found}'s recency refresh. */
+  #inserts = 0;
   // The hash of what peek() just saw, for the get() of the same buffer that follows it (a
   // handshake's peer): hashed once. Only the hash is remembered, never the answer: get() still
   // compares every byte, so a buffer rewritten in between is never mistaken for its old contents
@@ -127,9 +129,16 @@ export class CertificatePool {
   #found(h: number, bucket: Certificate[], der: Uint8Array): Certificate | undefined {
     for (const c of bucket)
       if (equalBytes(c.der, der)) {
-        // Refresh recency: re-insert the bucket at the end of the map's order.
-        this.#buckets.delete(h);
-        this.#buckets.set(h, bucket);
+        // Refresh recency (re-insert the bucket at the end of the map's order) unless it was
+        // refreshed within the last quarter of the pool's insertions: it cannot be evicted for
+        // another three quarters, and a handshake's intermediate, found on every validation, then
+        // costs no map writes (with new peers not admitted, nothing is inserted at all).
+        const f = factsOf(c);
+        if (this.#inserts - f.usedAt > this.#limit >>> 2) {
+          this.#buckets.delete(h);
+          this.#buckets.set(h, bucket);
+          f.usedAt = this.#inserts;
+        }
         return c;
       }
     return undefined;
@@ -169,7 +178,9 @@ export class CertificatePool {
     if (!keep) return cert;
     // Hashed afresh from the copy: a remembered hash may be of bytes the buffer no longer holds.
     const fresh = hashBytes(copy);
-    factsOf(cert).derHash = fresh;
+    const facts = factsOf(cert);
+    facts.derHash = fresh;
+    facts.usedAt = ++this.#inserts;
     const home = fresh === h ? bucket : this.#buckets.get(fresh);
     if (home) home.push(cert);
     else this.#buckets.set(fresh, [cert]);

@@ -19,6 +19,8 @@ export class Facts {
   derHash: number | undefined = undefined;
   /** notBefore/notAfter in ms, read once (a Date stays mutable however the certificate is frozen). */
   validity: { readonly from: number; readonly until: number } | undefined = undefined;
+  /** When a pool last moved it to the back of its eviction order (that pool's insertion count). */
+  usedAt = 0;
   /** A small number unique to this object, for result-cache keys. */
   id = 0;
   /** The normalised subject key (RFC 5280 §7.1). */
