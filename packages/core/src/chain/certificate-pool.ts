@@ -4,6 +4,7 @@
  */
 import { equalBytes } from '../internal/bytes.js';
 import { factsOf } from './facts.js';
+import { keptCertificate } from './keep.js';
 import { decodeCertificate, parseCertificate, type Certificate } from '../x509/certificate.js';
 
 /** What validation APIs accept for a certificate: parsed, DER bytes, or PEM/base64 text. */
@@ -36,7 +37,11 @@ export function derHashOf(cert: Certificate): number {
  */
 export function validityOf(cert: Certificate): { readonly from: number; readonly until: number } {
   const f = factsOf(cert);
-  return (f.validity ??= { from: cert.notBefore.getTime(), until: cert.notAfter.getTime() });
+  if (Number.isNaN(f.from)) {
+    f.from = cert.notBefore.getTime();
+    f.until = cert.notAfter.getTime();
+  }
+  return f;
 }
 
 /** Freezes a parsed certificate's objects and arrays (typed arrays and dates cannot be frozen). */
@@ -57,6 +62,12 @@ function sealed(cert: Certificate): Certificate {
 }
 
 let nextId = 1;
+
+/**
+ * How many certificates a pool keeps as parsed before it keeps copies (keep.ts): too few for V8 to
+ * judge the parser's allocation sites by (it looks at a site once ~100 of its objects survive).
+ */
+const KEPT_AS_PARSED = 8;
 
 /** A small number unique to this certificate object, for cache keys. */
 export function idOf(cert: Certificate): number {
@@ -174,8 +185,11 @@ export class CertificatePool {
     if (known) return known;
     // Copy: callers may reuse their buffer (a socket's), and cached certificates must not change.
     const copy = der.slice();
-    const cert = sealed(decodeCertificate(copy));
-    if (!keep) return cert;
+    if (!keep) return sealed(decodeCertificate(copy));
+    // What the pool keeps is its own copy of the parse (keep.ts), once it has kept a few: a
+    // validator made for one call (its anchors, its one chain) pays for no copy.
+    const parsed = decodeCertificate(copy);
+    const cert = sealed(this.#inserts < KEPT_AS_PARSED ? parsed : keptCertificate(parsed));
     // Hashed afresh from the copy: a remembered hash may be of bytes the buffer no longer holds.
     const fresh = hashBytes(copy);
     const facts = factsOf(cert);

@@ -17,8 +17,12 @@ import type { Problem } from './profile.js';
 export class Facts {
   /** hashBytes(der), the pool's bucket key. */
   derHash: number | undefined = undefined;
-  /** notBefore/notAfter in ms, read once (a Date stays mutable however the certificate is frozen). */
-  validity: { readonly from: number; readonly until: number } | undefined = undefined;
+  /**
+   * notBefore/notAfter in ms, read once (a Date stays mutable however the certificate is frozen);
+   * NaN until read. Numbers on this record rather than an object of their own: see keep.ts.
+   */
+  from: number = NaN;
+  until: number = NaN;
   /** When a pool last moved it to the back of its eviction order (that pool's insertion count). */
   usedAt = 0;
   /** A small number unique to this object, for result-cache keys. */
@@ -36,7 +40,10 @@ export class Facts {
   anchor: Problem | null | undefined = undefined;
   peerServer: Problem | null | undefined = undefined;
   peerClient: Problem | null | undefined = undefined;
-  /** Issuer keys that verified, and that refused, this certificate's signature (a handful at most). */
+  /**
+   * Issuer keys that verified, and that refused, this certificate's signature (a handful at most).
+   * Made with `Array.of`, not a literal: see keep.ts.
+   */
   verifiedBy: PublicKeyInfo[] | undefined = undefined;
   refusedBy: PublicKeyInfo[] | undefined = undefined;
 }

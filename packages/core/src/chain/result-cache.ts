@@ -7,9 +7,8 @@ import { idOf } from './certificate-pool.js';
 import type { PeerNameInput, ValidatePathInput, ValidatedPath, WorkDone } from './types.js';
 
 interface CacheEntry {
-  readonly result: ValidatedPath;
-  /** What a hit returns: frozen, `cached: true`, no work, fresh dates at every read; made on the first hit. */
-  hit: ValidatedPath | undefined;
+  /** What a hit returns: frozen, `cached: true`, no work, fresh dates at every read. */
+  readonly hit: ValidatedPath;
   readonly from: number;
   readonly until: number;
 }
@@ -24,14 +23,21 @@ const NO_WORK: WorkDone = Object.freeze({
 /**
  * The answer every later hit on `result` gets: one frozen object, whose `validFrom`/`validUntil`
  * are getters returning a new Date each time (a Date cannot be frozen, and a shared one could be
- * changed by one caller under the next).
+ * changed by one caller under the next). Made of copies, not of `result`'s own objects, which the
+ * validation allocated: see keep.ts.
  */
 function cachedCopy(result: ValidatedPath, from: number, until: number): ValidatedPath {
+  const p = result.peer;
   const hit = {
     ok: true as const,
-    path: result.path,
+    path: Object.freeze(result.path.slice()),
     anchor: result.anchor,
-    peer: result.peer,
+    peer: Object.freeze({
+      certificate: p.certificate,
+      subject: p.subject,
+      commonName: p.commonName,
+      altNames: Object.freeze(p.altNames.slice()),
+    }),
     get validFrom(): Date {
       return new Date(from);
     },
@@ -82,14 +88,13 @@ export class ResultCache {
   get(key: string, t: number): ValidatedPath | undefined {
     const e = this.#entries.get(key);
     if (!e || e.from > t || t > e.until) return undefined;
-    // Built on first use: most new peers are never seen again, so most entries never need it.
-    return (e.hit ??= cachedCopy(e.result, e.from, e.until));
+    return e.hit;
   }
 
   /** Remembers an accepted path valid from `from` to `until` (ms). */
   set(key: string, result: ValidatedPath, from: number, until: number): void {
     if (this.size === 0) return;
     if (this.#entries.size >= this.size) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, { result, hit: undefined, from, until });
+    this.#entries.set(key, { hit: cachedCopy(result, from, until), from, until });
   }
 }

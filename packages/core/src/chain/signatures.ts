@@ -61,9 +61,11 @@ export async function signatureProblem(
     };
   }
   if (!ok) {
-    (facts.refusedBy ??= []).push(key);
+    if (facts.refusedBy) facts.refusedBy.push(key);
+    else facts.refusedBy = Array.of(key);
     return badSignature(issuer);
   }
-  (facts.verifiedBy ??= []).push(key);
+  if (facts.verifiedBy) facts.verifiedBy.push(key);
+  else facts.verifiedBy = Array.of(key);
   return undefined;
 }

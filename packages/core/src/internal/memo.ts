@@ -38,6 +38,9 @@ export function withMemo<T extends object>(o: T): T {
   return o;
 }
 
+/** Whether `o` has a memo slot (was made by our parsers, or given one with {@link withMemo}). */
+export const hasMemo = (o: object): boolean => read(o) !== MISSING;
+
 /**
  * The memo of `o`, made by `make` on first use: in `o`'s slot, or for an object made elsewhere (a
  * caller's own, a lazy certificate) in `fallback`.
