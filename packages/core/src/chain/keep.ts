@@ -5,12 +5,12 @@
  * V8 pretenures an allocation site (an object or array literal) once most of the objects it makes
  * survive young-generation collections: from then on, every object from that site is allocated in
  * the old generation, for as long as the program runs. A validator whose cache is filling keeps
- * every new peer, so the parser's and the validator's own literals looked long-lived; once the cache was full,
- * each new peer's certificate, facts and result were still allocated old, held its short-lived parts
- * (byte views, strings) across collections, and was freed only by full collections: twice the
- * main-thread time per validation (keep.test.ts shows the pretenuring). Copies made by this module's
- * code leave the parser's sites to short-lived objects; this module's own sites may be pretenured,
- * which is right for what a cache keeps.
+ * every new peer, so the parser's and the validator's own literals looked long-lived; once the
+ * cache was full, each new peer's certificate, facts and result were still allocated old, held its
+ * short-lived parts (byte views, strings) across collections, and was freed only by full
+ * collections: twice the main-thread time per validation (keep.test.ts shows the pretenuring).
+ * Copies made by this module's code leave the parser's sites to short-lived objects; this module's
+ * own sites may be pretenured, which is right for what a cache keeps.
  */
 import { hasMemo, withMemo } from '../internal/memo.js';
 import type { Certificate } from '../x509/certificate.js';
