@@ -44,6 +44,14 @@ for (const file of result.outputFiles)
     throw new Error(
       `build: ${basename(file.path)} calls require(); bundle that dependency's ES module build`,
     );
+// On Node 20, importing node:process builds its ES module facade, which reads every property of
+// `process`: it opens stdin, stdout and stderr and loads `net`, ~8 ms at every start. Code uses the
+// global instead (Node, Deno 2 and Bun all have it); packages/node's config-dir.test.ts shows the cost.
+for (const file of result.outputFiles)
+  if (/from\s*["']node:process["']/.test(file.text))
+    throw new Error(
+      `build: ${basename(file.path)} imports node:process; use the global \`process\``,
+    );
 // Chunks first, then the entries that import them, each renamed into place whole.
 const outputs = [...result.outputFiles].sort(
   (a, b) => Number(a.path.includes('/chunks/')) * -1 + Number(b.path.includes('/chunks/')),

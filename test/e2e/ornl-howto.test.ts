@@ -699,25 +699,33 @@ describe.each(RUNTIMES)('the how-to on $name', (rt) => {
 
 describe.skipIf(!runnable(byName('deno')))('Deno with too few permissions', () => {
   // The flags apps/cli/README.md lists, one missing at a time: each refusal is one line naming it.
+  // No --config, so the directory comes from the environment and the home directory, as by default.
   const flags = ['--allow-sys', '--allow-env', '--allow-read', '--allow-write'];
+  const homeEnv = { ...env, HOME: join(work, 'deno-permissions-home') };
+  delete homeEnv.XDG_CONFIG_HOME;
+  delete homeEnv.VIRTUAL_ENV;
   it.each(flags.slice(0, 3))('without %s: one line that names it, no stack', (missing) => {
     const deno = byName('deno');
     const r = spawnSync(
       deno.bin,
-      [
-        'run',
-        ...flags.filter((f) => f !== missing),
-        PROGRAMS.certified,
-        'show',
-        '--config',
-        join(work, 'deno-permissions-nowhere'),
-      ],
-      { cwd: work, env, encoding: 'utf8', timeout: PROCESS_TIMEOUT_MS },
+      ['run', ...flags.filter((f) => f !== missing), PROGRAMS.certified, 'show'],
+      { cwd: work, env: homeEnv, encoding: 'utf8', timeout: PROCESS_TIMEOUT_MS },
     );
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(new RegExp(`^certified: ERR_[A-Z_]+: .*${missing}`));
     expect(r.stderr).not.toMatch(/^ {4}at /m);
+  });
+
+  it('with --config, show needs --allow-read only', () => {
+    const r = spawnSync(
+      byName('deno').bin,
+      ['run', '--allow-read', PROGRAMS.certified, 'show', '--config', join(work, 'deno-ro')],
+      { cwd: work, env: homeEnv, encoding: 'utf8', timeout: PROCESS_TIMEOUT_MS },
+    );
+    // An empty directory: the command got as far as reading it, and says so in one line.
+    expect(r.stderr).toMatch(/^certified: ERR_IDENTITY_NOT_FOUND: /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 

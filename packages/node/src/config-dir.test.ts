@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import envPaths from 'env-paths';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfigDir } from './config-dir.js';
@@ -105,6 +107,16 @@ describe('resolveConfigDir', () => {
       ).toEqual({ dir: expected, source: 'user' });
     });
 
+    it('agrees with env-paths on $XDG_CONFIG_HOME, absolute and relative', () => {
+      vi.stubEnv('CERTIFIED_CONFIG', undefined);
+      vi.stubEnv('VIRTUAL_ENV', undefined);
+      for (const xdg of ['/xdg/config', 'relative/config', '']) {
+        vi.stubEnv('XDG_CONFIG_HOME', xdg);
+        const expected = path.resolve(envPaths('certified', { suffix: '' }).config);
+        expect(resolveConfigDir().dir).toBe(expected);
+      }
+    });
+
     it('reads $CERTIFIED_CONFIG and $VIRTUAL_ENV from process.env by default', () => {
       vi.stubEnv('CERTIFIED_CONFIG', undefined);
       vi.stubEnv('VIRTUAL_ENV', '/venv');
@@ -118,5 +130,41 @@ describe('resolveConfigDir', () => {
         source: 'CERTIFIED_CONFIG',
       });
     });
+  });
+});
+
+// Why config-dir applies env-paths' formulas instead of importing it at run time: on Node 20, any
+// import of node:process (env-paths has one) builds that module's facade, which reads every property of
+// `process` — opening stdin, stdout and stderr and loading `net` — at every start of the CLI.
+describe('what resolving the directory loads', () => {
+  const newModules = (args: string[], specifier: string) =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          ...args,
+          '--input-type=module',
+          '-e',
+          `const before = new Set(process.moduleLoadList);
+           const m = await import(process.argv[1]);
+           m.resolveConfigDir ? m.resolveConfigDir() : m.default('certified', { suffix: '' });
+           console.log(JSON.stringify(process.moduleLoadList.filter((x) => !before.has(x))));`,
+          specifier,
+        ],
+        {
+          cwd: fileURLToPath(new URL('..', import.meta.url)),
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      ).toString(),
+    ) as string[];
+
+  it('env-paths opens the standard streams; resolveConfigDir does not', () => {
+    expect(newModules([], 'env-paths')).toContain('NativeModule net');
+    const ours = newModules(
+      ['--import', 'tsx'],
+      fileURLToPath(new URL('./config-dir.ts', import.meta.url)),
+    );
+    expect(ours).not.toContain('NativeModule net');
+    expect(ours).not.toContain('NativeModule process');
   });
 });

@@ -4,8 +4,9 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import process from 'node:process';
-import envPaths from 'env-paths';
+// `process` is the global, not an import: on Node 20, importing node:process (directly or through
+// env-paths) builds its ES module facade, which reads every property and so opens stdin, stdout and
+// stderr and loads `net` — ~8 ms at every CLI start. config-dir.test.ts shows it.
 
 /** Which rule of {@link resolveConfigDir} chose the directory. */
 export type ConfigDirSource = 'option' | 'CERTIFIED_CONFIG' | 'VIRTUAL_ENV' | 'user';
@@ -75,20 +76,13 @@ function nonEmpty(value: string | undefined): value is string {
 }
 
 /**
- * env-paths reads `process.env`, `process.platform` and `os.homedir()` itself (the latter two once, at
- * import), so it can only answer for the running process. When the caller passes its own inputs we
- * apply env-paths 4.0's formulas to them instead; config-dir.test.ts checks both agree.
+ * env-paths 4.0's formulas, applied to the given inputs or the running process's. We do not import
+ * env-paths at run time (see the note at the imports); config-dir.test.ts checks that both name the same directory.
  */
 function userConfigDir(
   env: Readonly<Record<string, string | undefined>>,
   options: ResolveConfigDirOptions,
 ): string {
-  const ownInputs =
-    (options.env === undefined || options.env === process.env) &&
-    (options.platform === undefined || options.platform === process.platform) &&
-    (options.home === undefined || options.home === os.homedir());
-  if (ownInputs) return path.resolve(envPaths(APP_NAME, { suffix: '' }).config);
-
   const platform = options.platform ?? process.platform;
   const home = options.home ?? os.homedir();
   // Another platform's path syntax (tests asking for win32 on Linux) is joined with that platform's

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 /** @module bin/message — `message URL [JSON]`; the only code that reads argv and exits. */
-import process from 'node:process';
 import { messageMain } from '../main.js';
 import { startIo } from '../runtime/start.js';
 

@@ -1,9 +1,8 @@
 /**
  * @module runtime/node — the CLI's {@link Io} on the Node APIs that Node, Deno and Bun all provide
- * (node:fs, node:process, node:tls through @certified/node).
+ * (node:fs, the `process` global, node:tls through @certified/node).
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import process from 'node:process';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createFileStore, resolveConfigDir } from '@certified/node/store';

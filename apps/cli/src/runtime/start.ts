@@ -1,9 +1,8 @@
 /**
  * @module runtime/start — what both bins share: make the process's Io, or say in one line why it
- * could not be made. Loading the Node runtime can fail before any command runs: Deno without
- * `--allow-sys` refuses the home-directory lookup that env-paths makes when it loads.
+ * could not be made. Loading the Node runtime can fail before any command runs, e.g. when a runtime
+ * refuses a permission the Node APIs it loads ask for.
  */
-import process from 'node:process';
 import { reportError, type Io } from '../cli.js';
 
 /** The process's Io; on failure, the error is reported on stderr and the process exits. */
