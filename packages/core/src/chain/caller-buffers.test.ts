@@ -1,37 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { issuingChain } from '../../test/leaves.js';
 import { equalBytes } from '../internal/bytes.js';
-import { generateKeyPair } from '../keys/keys.js';
-import {
-  createSelfSignedCa,
-  issueCaCertificate,
-  issueEndEntityCertificate,
-} from '../x509/build-certificate.js';
-import { dnsName } from '../x509/general-name.js';
-import { organizationName, personName } from '../x509/name.js';
 import { createPathValidator } from './validate-path.js';
 
 async function chain(alg: 'P-256' | 'Ed25519') {
-  const [rootKeys, intKeys, leafKeys] = await Promise.all(
-    [0, 1, 2].map(() => generateKeyPair({ algorithm: alg })),
-  );
-  const root = await createSelfSignedCa({
-    subject: organizationName({ organization: 'Early Root' }),
-    keyPair: rootKeys!,
-    pathLength: 1,
-  });
-  const intermediate = await issueCaCertificate({
-    issuer: { certificate: root, privateKey: rootKeys!.privateKey },
-    subject: organizationName({ organization: 'Early', unit: 'Issuing' }),
-    publicKey: intKeys!.publicKey,
-  });
-  const leaf = (commonName: string) =>
-    issueEndEntityCertificate({
-      issuer: { certificate: intermediate, privateKey: intKeys!.privateKey },
-      subject: personName({ commonName }),
-      publicKey: leafKeys!.publicKey,
-      altNames: [dnsName('early.example')],
-    });
-  return { root, intermediate, leaf };
+  const { root, intermediate, leaf } = await issuingChain(alg);
+  return { root, intermediate, leaf: (commonName: string) => leaf(commonName, 'early.example') };
 }
 
 describe.each(['P-256', 'Ed25519'] as const)('a new chain (%s)', (alg) => {
