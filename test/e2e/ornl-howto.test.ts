@@ -701,7 +701,7 @@ describe.skipIf(!runnable(byName('deno')))('Deno with too few permissions', () =
   // The flags apps/cli/README.md lists, one missing at a time: each refusal is one line naming it.
   // No --config, so the directory comes from the environment and the home directory, as by default.
   const flags = ['--allow-sys', '--allow-env', '--allow-read', '--allow-write'];
-  const homeEnv = { ...env, HOME: join(work, 'deno-permissions-home') };
+  const homeEnv: NodeJS.ProcessEnv = { ...env, HOME: join(work, 'deno-permissions-home') };
   delete homeEnv.XDG_CONFIG_HOME;
   delete homeEnv.VIRTUAL_ENV;
   it.each(flags.slice(0, 3))('without %s: one line that names it, no stack', (missing) => {
