@@ -1,9 +1,9 @@
 /**
  * @module fs-store — an IdentityStore on a real directory, through node:fs/promises (which Node, Deno
- * and Bun all implement). Commits are all-or-nothing: new content goes to temp files first, replaced
- * files and removed directories are moved aside, and every step is logged so a failure can be undone.
+ * and Bun all implement) or another {@link FsLike}. Commits are all-or-nothing: new content goes to
+ * temp files first, replaced files and removed directories are moved aside, and every step is logged
+ * so a failure can be undone.
  */
-import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
 // Narrow subpaths: a store needs the port, not the identity model or X.509 (CLI cold start).
 import { StoreError } from '@certified/core/errors';
@@ -48,6 +48,28 @@ export interface CreateFileStoreOptions {
   readonly fs?: FsLike;
 }
 
+// node:fs/promises, imported on first use rather than with this module: on Deno, importing it starts
+// the Node compatibility layer (~40 ms), which a caller passing its own `fs` (the CLI's Deno Io) skips.
+let nodeFs: Promise<FsLike> | undefined;
+const viaNodeFs = <K extends keyof FsLike>(name: K): FsLike[K] =>
+  ((...args: unknown[]) =>
+    (nodeFs ??= import('node:fs/promises') as Promise<FsLike>).then((fs) =>
+      (fs[name] as (...a: unknown[]) => unknown)(...args),
+    )) as FsLike[K];
+const lazyNodeFs: FsLike = {
+  readFile: viaNodeFs('readFile'),
+  readdir: viaNodeFs('readdir'),
+  stat: viaNodeFs('stat'),
+  lstat: viaNodeFs('lstat'),
+  mkdir: viaNodeFs('mkdir'),
+  open: viaNodeFs('open'),
+  chmod: viaNodeFs('chmod'),
+  rename: viaNodeFs('rename'),
+  unlink: viaNodeFs('unlink'),
+  rmdir: viaNodeFs('rmdir'),
+  rm: viaNodeFs('rm'),
+};
+
 /**
  * An {@link IdentityStore} on a directory, laid out like ORNL certified's (`CA.key`, `id.key` with mode
  * 0600, `*.crt`, `known_servers/*.yaml`, …). `read` returns `undefined` for a missing file, `list` `[]`
@@ -85,7 +107,7 @@ export interface CreateFileStoreOptions {
 export function createFileStore(dir: string, options: CreateFileStoreOptions = {}): IdentityStore {
   if (typeof dir !== 'string' || dir === '')
     throw new TypeError(`dir must be a non-empty string, received ${describeValue(dir)}`);
-  const fs: FsLike = options.fs ?? nodeFs;
+  const fs: FsLike = options.fs ?? lazyNodeFs;
   const root = path.resolve(dir);
   const abs = (rel: string) => (rel === '' ? root : path.join(root, ...rel.split('/')));
   let queue: Promise<unknown> = Promise.resolve();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** @module bin/message — `message URL [JSON]`; the only code that reads argv and exits. */
 import { messageMain } from '../main.js';
-import { startIo } from '../runtime/start.js';
+import { args, exit, startIo } from '../runtime/start.js';
 
-process.exit(await messageMain(process.argv.slice(2), await startIo('message')));
+exit(await messageMain(args(), await startIo('message')));

@@ -1,18 +1,17 @@
 /**
- * @module runtime/node — the CLI's {@link Io} on the Node APIs that Node, Deno and Bun all provide
+ * @module runtime/node — the CLI's {@link Io} on Node's APIs, for Node and Bun (Deno has runtime/deno.ts)
  * (node:fs, the `process` global, node:tls through @certified/node).
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createFileStore, resolveConfigDir } from '@certified/node/store';
-import { CliError, colourFor, type Io } from '../cli.js';
+import { colourFor, type Io } from '../cli.js';
+import { fileError } from './files.js';
 
-declare const Deno: { version: { deno: string } } | undefined;
 declare const Bun: { version: string } | undefined;
 
 function runtimeName(): string {
-  if (typeof Deno !== 'undefined') return `Deno ${Deno.version.deno}`;
   if (typeof Bun !== 'undefined') return `Bun ${Bun.version}`;
   return `Node ${process.versions.node}`;
 }
@@ -28,12 +27,6 @@ async function readStdin(): Promise<Uint8Array> {
   }
   return out;
 }
-
-const READ_REASONS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EISDIR: 'it is a directory',
-};
 
 /** The process's Io. */
 export function nodeIo(): Io {
@@ -56,12 +49,7 @@ export function nodeIo(): Io {
         await rename(tmp, target);
       } catch (e) {
         await rm(tmp, { force: true }).catch(() => undefined);
-        const code = (e as { code?: string }).code ?? '';
-        throw new CliError(
-          'ERR_FILE_WRITE',
-          `Cannot write ${path}: ${READ_REASONS[code] ?? (e as Error).message}.`,
-          { cause: e },
-        );
+        throw fileError('write', path, e);
       }
     },
     async readFile(path) {
@@ -70,12 +58,7 @@ export function nodeIo(): Io {
           ? await readStdin()
           : new Uint8Array(await readFile(resolve(cwd, path)));
       } catch (e) {
-        const code = (e as { code?: string }).code ?? '';
-        throw new CliError(
-          'ERR_FILE_READ',
-          `Cannot read ${path}: ${READ_REASONS[code] ?? (e as Error).message}.`,
-          { cause: e },
-        );
+        throw fileError('read', path, e);
       }
     },
     openStore: (dir) => createFileStore(dir),
