@@ -4,11 +4,10 @@
  * and write files (`show`, `init`, `add-*`, …) run without it; the TLS commands load @certified/node,
  * and with it the layer, when they run.
  */
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import { createFileStore, resolveConfigDir, type FsLike } from '@certified/node/store';
 import { colourFor, type Io } from '../cli.js';
-import { fileError } from './files.js';
+import { fileError, importModule } from './files.js';
 
 /** The part of the `Deno` namespace used here and by start.ts. */
 export interface DenoApi {
@@ -154,13 +153,7 @@ export function denoIo(deno: DenoApi): Io {
       resolveConfigDir(config === undefined ? { env, platform } : { config }),
     createSession: async (options) => (await node()).createSession(options),
     serve: async (app, options) => (await node()).serve(app, options),
-    importModule(specifier) {
-      const path =
-        specifier.startsWith('.') || isAbsolute(specifier) || /\.[cm]?[jt]sx?$/.test(specifier);
-      return import(path ? pathToFileURL(resolve(cwd, specifier)).href : specifier) as Promise<
-        Record<string, unknown>
-      >;
-    },
+    importModule: (specifier) => importModule(cwd, specifier),
     waitForShutdown: () =>
       new Promise((done) => {
         deno.addSignalListener('SIGINT', () => done('SIGINT'));

@@ -1,4 +1,9 @@
-/** @module runtime/files — the CLI's file errors, alike on every runtime (Node's and Deno's errors both carry `code`). */
+/**
+ * @module runtime/files — what the Node and Deno Io share: file errors (Node's and Deno's errors both
+ * carry `code`) and importing a user's module.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CliError } from '../cli.js';
 
 const REASONS: Record<string, string> = {
@@ -15,4 +20,13 @@ export function fileError(verb: 'read' | 'write', path: string, e: unknown): Cli
     `Cannot ${verb} ${path}: ${REASONS[code] ?? (e as Error).message}.`,
     { cause: e },
   );
+}
+
+/** Imports a module by path (a relative path resolves against `cwd`) or by package name. */
+export function importModule(cwd: string, specifier: string): Promise<Record<string, unknown>> {
+  const path =
+    specifier.startsWith('.') || isAbsolute(specifier) || /\.[cm]?[jt]sx?$/.test(specifier);
+  return import(path ? pathToFileURL(resolve(cwd, specifier)).href : specifier) as Promise<
+    Record<string, unknown>
+  >;
 }

@@ -1,13 +1,12 @@
 /**
- * @module runtime/node — the CLI's {@link Io} on Node's APIs, for Node and Bun (Deno has runtime/deno.ts)
- * (node:fs, the `process` global, node:tls through @certified/node).
+ * @module runtime/node — the CLI's {@link Io} on Node's APIs (node:fs, the `process` global, node:tls
+ * through @certified/node), for Node and Bun; Deno has runtime/deno.ts.
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import { createFileStore, resolveConfigDir } from '@certified/node/store';
 import { colourFor, type Io } from '../cli.js';
-import { fileError } from './files.js';
+import { fileError, importModule } from './files.js';
 
 declare const Bun: { version: string } | undefined;
 
@@ -66,13 +65,7 @@ export function nodeIo(): Io {
     // The TLS client and server load only for the commands that use them.
     createSession: async (options) => (await import('@certified/node')).createSession(options),
     serve: async (app, options) => (await import('@certified/node')).serve(app, options),
-    importModule(specifier) {
-      const path =
-        specifier.startsWith('.') || isAbsolute(specifier) || /\.[cm]?[jt]sx?$/.test(specifier);
-      return import(path ? pathToFileURL(resolve(cwd, specifier)).href : specifier) as Promise<
-        Record<string, unknown>
-      >;
-    },
+    importModule: (specifier) => importModule(cwd, specifier),
     waitForShutdown: () =>
       new Promise((done) => {
         const stop = (signal: string) => done(signal);
