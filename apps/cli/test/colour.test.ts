@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RUNTIME_COMMANDS, runnable } from '@certified/testing/runtimes';
 import { colourFor } from '../src/cli.js';
 import { main } from '../src/main.js';
 import { testIo } from './helpers.js';
@@ -54,4 +55,30 @@ describe('colour', () => {
     expect(run({ ...env, NO_COLOR: '1' }, true)).not.toContain(ESC);
     expect(run(env, false)).not.toContain(ESC);
   });
+
+  // Reading an env variable Deno was not allowed makes it prompt on a terminal and wait: with
+  // --allow-read alone, a command on a terminal must neither prompt nor be refused, and still
+  // honour NO_COLOR.
+  it.skipIf((!hasScript || !runnable('deno')) && !isCI)(
+    'Deno with --allow-read only, on a terminal: colour without asking for env access',
+    () => {
+      const deno = RUNTIME_COMMANDS.deno.bin;
+      const command = `${JSON.stringify(deno)} run --allow-read ${JSON.stringify(bundle)} show --config /nonexistent-certified`;
+      const run = (env: NodeJS.ProcessEnv): string => {
+        const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+          env,
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        return `${r.stdout}${r.stderr}`;
+      };
+      const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', DENO_NO_UPDATE_CHECK: '1' };
+      delete env['NO_COLOR'];
+      const coloured = run(env);
+      expect(coloured).toContain(`${ESC}31mERR_IDENTITY_NOT_FOUND`);
+      expect(coloured).not.toContain('Deno requests');
+      expect(run({ ...env, NO_COLOR: '1' })).toMatch(/^certified: ERR_IDENTITY_NOT_FOUND/m);
+    },
+    60_000,
+  );
 });

@@ -14,6 +14,11 @@ export interface DenoApi {
   readonly version: { readonly deno: string };
   readonly build: { readonly os: string };
   readonly args: readonly string[];
+  /** Whether NO_COLOR is set and not empty; readable without --allow-env. */
+  readonly noColor: boolean;
+  readonly permissions: {
+    querySync(desc: { name: 'env'; variable: string }): { state: 'granted' | 'denied' | 'prompt' };
+  };
   readonly env: {
     get(key: string): string | undefined;
     has(key: string): boolean;
@@ -110,6 +115,22 @@ function envOf(deno: DenoApi): Readonly<Record<string, string | undefined>> {
   });
 }
 
+/**
+ * What colourFor reads, without asking for a permission: reading an env variable Deno was not allowed
+ * makes it prompt on a terminal (and wait), so NO_COLOR comes from `Deno.noColor` and TERM only when
+ * already permitted.
+ */
+function colourEnv(deno: DenoApi): { NO_COLOR?: string; TERM?: string } {
+  const term =
+    deno.permissions.querySync({ name: 'env', variable: 'TERM' }).state === 'granted'
+      ? deno.env.get('TERM')
+      : undefined;
+  return {
+    ...(deno.noColor ? { NO_COLOR: '1' } : {}),
+    ...(term === undefined ? {} : { TERM: term }),
+  };
+}
+
 /** The process's Io on Deno. */
 export function denoIo(deno: DenoApi): Io {
   const cwd = deno.cwd();
@@ -125,8 +146,8 @@ export function denoIo(deno: DenoApi): Io {
     cwd,
     runtime: `Deno ${deno.version.deno}`,
     colour: {
-      stdout: colourFor(deno.stdout.isTerminal(), env),
-      stderr: colourFor(deno.stderr.isTerminal(), env),
+      stdout: colourFor(deno.stdout.isTerminal(), colourEnv(deno)),
+      stderr: colourFor(deno.stderr.isTerminal(), colourEnv(deno)),
     },
     async writeFile(path, data) {
       const target = resolve(cwd, path);
