@@ -66,7 +66,8 @@ export function limitRefusals(
   // (tlsClientError ECONNRESET): those are ours, counted here, not refusals.
   let unreported = 0;
   tlsServer.prependListener('connection', (socket: { remoteAddress?: string; destroy(): void }) => {
-    if (!limiter.blocked(socket.remoteAddress)) return;
+    // Most of the time nobody is blocked, and the address is not even read.
+    if (!limiter.mayBlock() || !limiter.blocked(socket.remoteAddress)) return;
     unreported++;
     socket.destroy();
   });

@@ -40,6 +40,43 @@ describe('RefusalLimiter', () => {
     expect(limiter.refused('192.0.2.1')).toBe(true);
   });
 
+  it('says whether any address may be blocked, so a listener can skip reading addresses', () => {
+    let now = 0;
+    const limiter = new RefusalLimiter({ burst: 2, perSecond: 0.5 }, () => now);
+    expect(limiter.mayBlock()).toBe(false);
+    limiter.refused('192.0.2.1');
+    expect(limiter.mayBlock()).toBe(false); // one token left: nobody is blocked
+    limiter.refused('192.0.2.1');
+    expect(limiter.mayBlock()).toBe(true);
+    now += 1999;
+    expect([limiter.mayBlock(), limiter.blocked('192.0.2.1')]).toEqual([true, true]);
+    now += 3; // past the 2 s it takes to earn one token back, and the 1 ms of slack
+    expect([limiter.mayBlock(), limiter.blocked('192.0.2.1')]).toEqual([false, false]);
+  });
+
+  it('never blocks an address while it says none may be (random refusals, weights and waits)', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let now = 1_000;
+    const limiter = new RefusalLimiter({ burst: 3, perSecond: 0.7 }, () => now);
+    const addresses = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '2001:db8::1'];
+    let blockedSeen = 0;
+    for (let step = 0; step < 20_000; step++) {
+      const address = addresses[random(addresses.length)]!;
+      if (random(3) === 0) limiter.refused(address, random(3) === 0 ? random(20_000) : 0);
+      now += random(4) === 0 ? random(5_000) : random(50);
+      for (const a of addresses)
+        if (limiter.blocked(a)) {
+          blockedSeen++;
+          expect(limiter.mayBlock(), `${a} is blocked at ${now}`).toBe(true);
+        }
+    }
+    expect(blockedSeen).toBeGreaterThan(1_000); // the walk did block addresses
+  });
+
   it('weighs a refusal by the certificates presented: one token per started 4 KiB', () => {
     const limiter = new RefusalLimiter({}, () => 0); // defaults: 10 tokens, 0.5 per second
     for (let i = 0; i < 9; i++) expect(limiter.refused('192.0.2.1', 2_000)).toBe(false);

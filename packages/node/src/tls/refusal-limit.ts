@@ -34,12 +34,23 @@ export class RefusalLimiter {
   readonly #max: number;
   readonly #now: () => number;
   readonly #buckets = new Map<string, Bucket>();
+  /** When the last address now below one token has earned it back (ms): after it, none is blocked. */
+  #blockedUntil = -Infinity;
 
   constructor(options: RefusalLimitOptions = {}, now: () => number = Date.now) {
     this.#burst = positive(options.burst, 10, 'burst');
     this.#perMs = positive(options.perSecond, 0.5, 'perSecond') / 1000;
     this.#max = positive(options.addresses, 10_000, 'addresses');
     this.#now = now;
+  }
+
+  /**
+   * Whether any address may be blocked now. When none can be, a listener need not ask the socket
+   * for its address at all (a native call and an object per connection).
+   */
+  mayBlock(): boolean {
+    // A millisecond of slack: floating-point refills may reach one token a hair after the estimate.
+    return this.#now() <= this.#blockedUntil + 1;
   }
 
   /** Whether a new connection from `address` is to be dropped now. */
@@ -66,6 +77,11 @@ export class RefusalLimiter {
     this.#buckets.set(key, bucket);
     const before = this.#refill(bucket);
     bucket.tokens = Math.max(0, before - Math.max(1, Math.ceil(bytes / 4096)));
+    if (bucket.tokens < 1)
+      this.#blockedUntil = Math.max(
+        this.#blockedUntil,
+        bucket.at + (1 - bucket.tokens) / this.#perMs,
+      );
     return before >= 1 && bucket.tokens < 1;
   }
 
