@@ -28,6 +28,7 @@ import {
   rawImport,
   rawVerify,
 } from './chain-peers.js';
+import { CORES, cpuMark, cpuSince } from './thread-cpu.js';
 
 const MS = Number(process.env.BENCH_MS ?? 400);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -80,14 +81,22 @@ async function rateBatched<T>(
   return (n * 1000) / spent;
 }
 
-/** ops/s of `fn(i)` with `inFlight` calls outstanding at all times, for MS: what a busy server sees. */
+/** CPU µs per operation of the concurrent rows (main thread, other threads), by row. */
+const cpuOf: Record<string, { main: number; others: number }[]> = {};
+
+/**
+ * ops/s of `fn(i)` with `inFlight` calls outstanding at all times, for MS: what a busy server sees.
+ * With `cpuRow`, also records the CPU each operation cost the main thread and the other threads.
+ */
 async function rateConcurrent(
   fn: (i: number) => Promise<unknown>,
+  cpuRow?: string,
   inFlight = IN_FLIGHT,
   ms = MS,
 ): Promise<number> {
   let n = 0;
   let done = 0;
+  const mark = cpuRow ? cpuMark() : undefined;
   const t0 = performance.now();
   const worker = async (): Promise<void> => {
     while (performance.now() - t0 < ms) {
@@ -96,7 +105,10 @@ async function rateConcurrent(
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return (done * 1000) / (performance.now() - t0);
+  const rate = (done * 1000) / (performance.now() - t0);
+  const cpu = cpuSince(mark, done);
+  if (cpuRow && cpu) (cpuOf[cpuRow] ??= []).push(cpu);
+  return rate;
 }
 
 function mustPass(r: { ok: boolean }): void {
@@ -183,16 +195,16 @@ for (const alg of ['P-256', 'Ed25519'] as const) {
     record('floor1', await rate(() => floor1()));
     record('floorCold', await rate(() => floorCold()));
     // concurrent: 32 in flight. Node verifies on its threadpool, so the raw limit rises too.
-    record('rawConcurrent', await rateConcurrent(() => raw()));
+    record('rawConcurrent', await rateConcurrent(() => raw(), 'raw'));
     record(
       'steadyConcurrent',
       await rateConcurrent(async () => {
         if (leafAt >= leaves.length)
           throw new Error('steady: more validations than distinct leaves');
         mustPass(await steady.validate(steadyInputs[leafAt++]!));
-      }),
+      }, 'ours'),
     );
-    record('floor1Concurrent', await rateConcurrent(() => floor1()));
+    record('floor1Concurrent', await rateConcurrent(() => floor1(), 'floor'));
     for (const [name, peer] of Object.entries(peers))
       if (peer) record(name, await rate(peer, MS / 2));
   }
@@ -254,6 +266,37 @@ for (const alg of ['P-256', 'Ed25519'] as const) {
     median(r.steadyConcurrent!),
     `${per('steadyConcurrent', (i) => r.rawConcurrent![i]!).toFixed(2)}× raw verifies in flight (goal ≥ 0.70×)`,
   );
+  const cpu = (k: string): { main: number; others: number } | undefined => {
+    const rows = cpuOf[k];
+    delete cpuOf[k]; // per algorithm
+    return (
+      rows && { main: median(rows.map((c) => c.main)), others: median(rows.map((c) => c.others)) }
+    );
+  };
+  const [rawCpu, floorCpu, oursCpu] = [cpu('raw'), cpu('floor'), cpu('ours')];
+  if (rawCpu && floorCpu && oursCpu) {
+    // With every core busy, a row cannot exceed CORES ÷ its CPU per operation: the ceiling that
+    // explains the concurrent ratios on a small machine, whatever the scheduling.
+    const ceiling = (c: { main: number; others: number }): number =>
+      (CORES * 1e6) / (c.main + c.others);
+    const show = (c: { main: number; others: number }): string =>
+      `main thread ${c.main.toFixed(0)} + other threads ${c.others.toFixed(0)} µs CPU`;
+    const raw32 = median(r.rawConcurrent!);
+    console.log(
+      `  CPU per operation, ${IN_FLIGHT} in flight (${CORES} cores; the ceiling is cores ÷ CPU per operation):`,
+    );
+    for (const [name, c] of [
+      ['raw verify', rawCpu],
+      ['floor', floorCpu],
+      ['ours', oursCpu],
+    ] as const)
+      console.log(
+        `    ${name.padEnd(11)} ${show(c)} → ceiling ${fmt(ceiling(c)).trim()}/s, ${(ceiling(c) / raw32).toFixed(2)}× raw verifies in flight`,
+      );
+    summary[`${alg}.concurrentCeilingVsRawConcurrent`] = ceiling(oursCpu) / raw32;
+    summary[`${alg}.concurrentMainCpuUs`] = oursCpu.main;
+    summary[`${alg}.concurrentOtherCpuUs`] = oursCpu.others;
+  }
   for (const [name, peer] of Object.entries(peers)) {
     if (!peer) {
       row(`peer: ${name}`, 0, 'cannot verify Ed25519 (PKI.js 4.0.0 has no Ed25519 support)');
