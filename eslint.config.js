@@ -1,7 +1,9 @@
 // @ts-check
 /**
  * @module eslint.config — flat config for the whole monorepo (typescript-eslint recommended, not
- * type-aware so `npm run lint` stays fast), plus the purity rules for `packages/core/src`.
+ * type-aware so `npm run lint` stays fast), plus the purity rules for the runtime-neutral code:
+ * `@certified/core`, `@certified/identity`, `@certified/web`, and `@certified/ca` but its Node adapter
+ * (`src/node/`) and its node-postgres store.
  */
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
@@ -11,7 +13,7 @@ import tseslint from 'typescript-eslint';
 // Every Node builtin, bare (`fs`, `fs/promises`) and prefixed (`node:*` is caught by the pattern).
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
 
-// Runtime-specific globals core must never touch: capabilities come in through ports.
+// Runtime-specific globals neutral code must never touch: capabilities come in through ports.
 const forbiddenGlobals = [
   'process',
   'Buffer',
@@ -27,7 +29,9 @@ const forbiddenGlobals = [
 // @certified/testing is private: published code that imported it would not install.
 const testingMessage = '@certified/testing is for tests only; published src must not import it.';
 const pureMessage =
-  '@certified/core must stay runtime-neutral: take the capability as a parameter (see src/ports.ts).';
+  'This code must stay runtime-neutral (WebCrypto and the web platform only): take the capability as a parameter, or move it to a runtime adapter.';
+// @certified/ca's adapters that may use Node: the server and files (`/node`), the node-postgres store.
+const caNodeAdapters = ['packages/ca/src/node/**/*.ts', 'packages/ca/src/store/postgres.ts'];
 
 export default defineConfig(
   {
@@ -74,8 +78,13 @@ export default defineConfig(
     },
   },
   {
-    files: ['packages/core/src/**/*.ts', 'packages/identity/src/**/*.ts'],
-    ignores: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test-d.ts'],
+    files: [
+      'packages/core/src/**/*.ts',
+      'packages/identity/src/**/*.ts',
+      'packages/web/src/**/*.ts',
+      'packages/ca/src/**/*.ts',
+    ],
+    ignores: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test-d.ts', ...caNodeAdapters],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -84,6 +93,16 @@ export default defineConfig(
           patterns: [
             { group: ['node:*'], message: pureMessage },
             { group: ['@certified/testing', '@certified/testing/*'], message: testingMessage },
+            {
+              // Arrows point down: neutral packages never import the runtime adapters above them.
+              group: [
+                '@certified/node',
+                '@certified/node/*',
+                '@certified/hono',
+                '@hono/node-server',
+              ],
+              message: pureMessage,
+            },
           ],
         },
       ],
@@ -108,7 +127,7 @@ export default defineConfig(
       'packages/node/src/**/*.ts',
       'packages/hono/src/**/*.ts',
       'packages/access-log/src/**/*.ts',
-      'packages/ca/src/**/*.ts',
+      ...caNodeAdapters,
       'apps/cli/src/**/*.ts',
     ],
     ignores: ['**/*.test.ts'],

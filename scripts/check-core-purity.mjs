@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * @module check-core-purity — proves @certified/core stays runtime-neutral.
+ * @module check-core-purity — proves a package's code stays runtime-neutral (@certified/core by default;
+ * also run on identity, web and ca's main entry, see the root package.json's `purity` script).
  *
  * 1. Scans packages/core/src (non-test files) for imports of Node builtins (`node:*`, `fs`, …) and
  *    for the runtime globals `process`, `Buffer`, `Deno`, `Bun`, `require`, `__dirname`,
@@ -8,7 +9,11 @@
  * 2. Bundles src/index.ts with esbuild `platform: 'neutral'`, where no builtin resolves, so any
  *    builtin pulled in through a dependency fails the bundle too.
  *
- * Usage: node scripts/check-core-purity.mjs [srcDir]   (default packages/core/src)
+ * Usage: node scripts/check-core-purity.mjs [srcDir] [--skip PATH]...   (default packages/core/src)
+ * `--skip` leaves a file or directory (relative to srcDir) out of the scan: a package whose main
+ * entry is runtime-neutral but which ships runtime adapters as subpaths (`@certified/ca/node`).
+ * The neutral bundle of srcDir/index.ts still fails if the main entry reaches a skipped adapter
+ * that uses a builtin.
  * Exit codes: 0 pure, 1 violations found, 2 the check itself could not run.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -18,7 +23,18 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const srcDir = resolve(process.argv[2] ?? join(repoRoot, 'packages/core/src'));
+const args = process.argv.slice(2);
+const skipped = [];
+for (let i = args.indexOf('--skip'); i !== -1; i = args.indexOf('--skip')) {
+  if (args[i + 1] === undefined) {
+    console.error('check-core-purity: --skip needs a path (relative to the source directory)');
+    process.exit(2);
+  }
+  skipped.push(args[i + 1]);
+  args.splice(i, 2);
+}
+const srcDir = resolve(args[0] ?? join(repoRoot, 'packages/core/src'));
+const skip = new Set(skipped.map((p) => resolve(srcDir, p)));
 const entry = join(srcDir, 'index.ts');
 
 const builtins = new Set(builtinModules.filter((name) => !name.startsWith('_')));
@@ -38,6 +54,7 @@ async function listSources(dir) {
   const out = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
+    if (skip.has(path)) continue;
     if (entry.isDirectory()) out.push(...(await listSources(path)));
     else if (entry.isFile() && isSourceFile(entry.name) && !isTestFile(entry.name)) out.push(path);
   }
@@ -185,16 +202,17 @@ const bundleProblems = await bundleNeutral();
 const ms = Math.round(performance.now() - started);
 
 if (violations.length === 0 && bundleProblems.length === 0) {
+  const left = skipped.length ? `, ${skipped.join(', ')} skipped` : '';
   console.log(
-    `check-core-purity: ok — ${files.length} files scanned, neutral bundle clean (${ms} ms)`,
+    `check-core-purity: ok — ${relative(repoRoot, srcDir)}: ${files.length} files scanned${left}, neutral bundle clean (${ms} ms)`,
   );
   process.exit(0);
 }
-console.error(`check-core-purity: @certified/core is not runtime-neutral (${ms} ms)`);
+console.error(`check-core-purity: ${relative(repoRoot, srcDir)} is not runtime-neutral (${ms} ms)`);
 for (const v of violations) console.error(`  ${v.file}:${v.line}  ${v.what}`);
 for (const p of bundleProblems) console.error(`  ${p}`);
 console.error(
-  `${violations.length + bundleProblems.length} problem(s). Core may use only WebCrypto/ES globals; ` +
-    'take runtime capabilities as parameters (src/ports.ts).',
+  `${violations.length + bundleProblems.length} problem(s). Runtime-neutral code may use only WebCrypto ` +
+    'and web-platform globals: take runtime capabilities as parameters, or move them to an adapter.',
 );
 process.exit(1);
