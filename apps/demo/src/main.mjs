@@ -4,7 +4,7 @@
 // on 127.0.0.1 with `certified serve`, and prints the `message` and `curl` commands that reach it.
 // Every step runs the built CLI, exactly as a user would type it. Ctrl-C stops the server.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
