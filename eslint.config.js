@@ -123,7 +123,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['packages/node/src/**/*.ts', ...caNodeAdapters, 'apps/cli/src/**/*.ts'],
+    files: [...caNodeAdapters, 'apps/cli/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
@@ -131,6 +131,25 @@ export default defineConfig(
         {
           patterns: [
             { group: ['@certified/testing', '@certified/testing/*'], message: testingMessage },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // @certified/node serves any fetch handler: an app brings its own Hono (its README).
+    files: ['packages/node/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@certified/testing', '@certified/testing/*'], message: testingMessage },
+            {
+              group: ['hono', 'hono/*', '@certified/hono', '@certified/hono/*'],
+              message: '@certified/node must not import hono: serve takes any fetch handler.',
+            },
           ],
         },
       ],
