@@ -5,14 +5,16 @@
  * runtimes (a Bun server with a Deno client, and the reverse). A missing runtime is skipped loudly;
  * under CI=true it fails instead.
  */
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 import { expectAllPassed, runnable, RUN_TIMEOUT_MS, useRuntimeBundle } from './runtime-harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { start, workDir } = useRuntimeBundle('grpc-runtimes', join(here, 'grpc-runtime-script.ts'));
+const { start, acrossRuntimes } = useRuntimeBundle(
+  'grpc-runtimes',
+  join(here, 'grpc-runtime-script.ts'),
+);
 
 describe('@certified/node/grpc on each runtime', () => {
   it.for(['node', 'deno', 'bun'] as const)(
@@ -36,25 +38,7 @@ describe('@certified/node/grpc across runtimes', () => {
     async ([serverRuntime, clientRuntime, algorithm], ctx) => {
       if (!runnable(serverRuntime, clientRuntime))
         ctx.skip(`${serverRuntime} or ${clientRuntime} is not installed`);
-      const wire = join(workDir(), `wire-${serverRuntime}-${clientRuntime}.json`);
-      const server = start(serverRuntime, ['server', wire, algorithm]);
-      try {
-        // The server writes the file once it listens; it exits only if it fails to start.
-        const exited = server.done.then((r) => {
-          throw new Error(`${serverRuntime} server exited early\n${r.output}`);
-        });
-        exited.catch(() => undefined);
-        // Written to a temporary name and renamed, so it is complete once it exists.
-        for (let waited = 0; !existsSync(wire); waited += 50) {
-          if (waited > 30_000) throw new Error(`${serverRuntime} server did not start`);
-          await Promise.race([new Promise((r) => setTimeout(r, 50)), exited]);
-        }
-        const run = await start(clientRuntime, ['client', wire]).done;
-        expectAllPassed(run, 3);
-      } finally {
-        server.child.kill('SIGKILL');
-        await server.done.catch(() => undefined);
-      }
+      expectAllPassed(await acrossRuntimes(serverRuntime, clientRuntime, algorithm), 3);
     },
   );
 });

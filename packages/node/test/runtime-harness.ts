@@ -5,13 +5,11 @@
  * lines (`{check, ok}` … `{done, failed}`) the test then asserts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 
-const here = dirname(fileURLToPath(import.meta.url));
 export { isCI, runnable, versions, type Runtime } from '@certified/testing/runtimes';
 import {
   bundleMain,
@@ -56,8 +54,12 @@ export function useRuntimeBundle(
   script: string,
 ): {
   start: (runtime: Runtime, args: readonly string[]) => { child: ChildProcess; done: Promise<Run> };
-  /** The temp directory the bundle runs in (set once the bundle is built). */
-  workDir: () => string;
+  /** A server under one runtime, its client under another (see the function's own comment). */
+  acrossRuntimes: (
+    serverRuntime: Runtime,
+    clientRuntime: Runtime,
+    algorithm: string,
+  ) => Promise<Run>;
 } {
   for (const r of Object.keys(versions) as Runtime[])
     if (!versions[r])
@@ -117,5 +119,35 @@ export function useRuntimeBundle(
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  return { start, workDir: () => dir };
+  /**
+   * Runs `server <wire> <algorithm>` under one runtime and, once it has written `wire` (where it
+   * listens), `client <wire>` under another; resolves with the client's run. The server is killed
+   * after; an exit before it listens fails the call with its output.
+   */
+  async function acrossRuntimes(
+    serverRuntime: Runtime,
+    clientRuntime: Runtime,
+    algorithm: string,
+  ): Promise<Run> {
+    const wire = join(dir, `wire-${serverRuntime}-${clientRuntime}.json`);
+    const server = start(serverRuntime, ['server', wire, algorithm]);
+    try {
+      // The server writes the file once it listens; it exits only if it fails to start.
+      const exited = server.done.then((r) => {
+        throw new Error(`${serverRuntime} server exited early\n${r.output}`);
+      });
+      exited.catch(() => undefined);
+      // Written to a temporary name and renamed, so it is complete once it exists.
+      for (let waited = 0; !existsSync(wire); waited += 50) {
+        if (waited > 30_000) throw new Error(`${serverRuntime} server did not start`);
+        await Promise.race([new Promise((r) => setTimeout(r, 50)), exited]);
+      }
+      return await start(clientRuntime, ['client', wire]).done;
+    } finally {
+      server.child.kill('SIGKILL');
+      await server.done.catch(() => undefined);
+    }
+  }
+
+  return { start, acrossRuntimes };
 }

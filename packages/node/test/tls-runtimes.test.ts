@@ -4,14 +4,16 @@
  * runs it under each runtime, then across runtimes (a Bun server with a Deno client, and the
  * reverse). A missing runtime is skipped loudly; under CI=true it fails instead.
  */
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 import { expectAllPassed, runnable, RUN_TIMEOUT_MS, useRuntimeBundle } from './runtime-harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { start, workDir } = useRuntimeBundle('tls-runtimes', join(here, 'tls-runtime-script.ts'));
+const { start, acrossRuntimes } = useRuntimeBundle(
+  'tls-runtimes',
+  join(here, 'tls-runtime-script.ts'),
+);
 
 describe('mTLS serve + createMtlsFetch on each runtime', () => {
   it.for(['node', 'deno', 'bun'] as const)(
@@ -35,25 +37,7 @@ describe('mTLS across runtimes', () => {
     async ([serverRuntime, clientRuntime, algorithm], ctx) => {
       if (!runnable(serverRuntime, clientRuntime))
         ctx.skip(`${serverRuntime} or ${clientRuntime} is not installed`);
-      const wire = join(workDir(), `wire-${serverRuntime}-${clientRuntime}.json`);
-      const server = start(serverRuntime, ['server', wire, algorithm]);
-      try {
-        // The server writes the file once it listens; it exits only if it fails to start.
-        const exited = server.done.then((r) => {
-          throw new Error(`${serverRuntime} server exited early\n${r.output}`);
-        });
-        exited.catch(() => undefined);
-        // Written to a temporary name and renamed, so it is complete once it exists.
-        for (let waited = 0; !existsSync(wire); waited += 50) {
-          if (waited > 30_000) throw new Error(`${serverRuntime} server did not start`);
-          await Promise.race([new Promise((r) => setTimeout(r, 50)), exited]);
-        }
-        const run = await start(clientRuntime, ['client', wire]).done;
-        expectAllPassed(run, 2);
-      } finally {
-        server.child.kill('SIGKILL');
-        await server.done.catch(() => undefined);
-      }
+      expectAllPassed(await acrossRuntimes(serverRuntime, clientRuntime, algorithm), 2);
     },
   );
 });
