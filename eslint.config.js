@@ -63,6 +63,7 @@ export default defineConfig(
           'process',
           'console',
           'URL',
+          'URLSearchParams',
           'setTimeout',
           'clearTimeout',
           'fetch',

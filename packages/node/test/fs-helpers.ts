@@ -4,7 +4,6 @@
  * Uses only node:fs/promises and node:path, so it runs unchanged on Node, Deno and Bun.
  */
 import * as nodeFs from 'node:fs/promises';
-import path from 'node:path';
 import type { FsFileHandleLike, FsLike } from '../src/fs-store.js';
 export { snapshotDir as snapshot } from '@certified/testing/snapshot';
 
@@ -107,10 +106,6 @@ export function faultyFs(
     },
   };
   return { fs, calls };
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Paths in a snapshot that look like the store's temp or backup files. */
