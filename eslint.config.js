@@ -28,6 +28,10 @@ const forbiddenGlobals = [
 
 // @certified/testing is private: published code that imported it would not install.
 const testingMessage = '@certified/testing is for tests only; published src must not import it.';
+const testingOnly = {
+  group: ['@certified/testing', '@certified/testing/*'],
+  message: testingMessage,
+};
 const pureMessage =
   'This code must stay runtime-neutral (WebCrypto and the web platform only): take the capability as a parameter, or move it to a runtime adapter.';
 // @certified/ca's adapters that may use Node: the server and files (`/node`), the node-postgres store.
@@ -101,10 +105,7 @@ export default defineConfig(
               message: pureMessage,
             })),
           ],
-          patterns: [
-            { group: ['node:*', '@certified/node/*'], message: pureMessage },
-            { group: ['@certified/testing', '@certified/testing/*'], message: testingMessage },
-          ],
+          patterns: [{ group: ['node:*', '@certified/node/*'], message: pureMessage }, testingOnly],
         },
       ],
       'no-restricted-globals': [
@@ -130,9 +131,7 @@ export default defineConfig(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['@certified/testing', '@certified/testing/*'], message: testingMessage },
-          ],
+          patterns: [testingOnly],
         },
       ],
     },
@@ -146,7 +145,7 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            { group: ['@certified/testing', '@certified/testing/*'], message: testingMessage },
+            testingOnly,
             {
               group: ['hono', 'hono/*', '@certified/hono', '@certified/hono/*'],
               message: '@certified/node must not import hono: serve takes any fetch handler.',
