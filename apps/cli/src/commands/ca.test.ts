@@ -4,7 +4,7 @@
  * and refused; the installed certificate checked by the real `openssl verify`; the audit log read back.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:https';
@@ -67,6 +67,26 @@ describe('certified ca', () => {
     const again = await certified(['ca', 'init'], { cwd });
     expect(expectOneLineError(again, 'ERR_FILE_WRITE')).toContain('already holds a CA');
     expect(readFileSync(path.join(cwd, CONFIG), 'utf8')).toBe(before);
+  });
+
+  it('init where no directory can be made: ERR_FILE_WRITE in a sentence, at once', async () => {
+    symlinkSync(path.join(cwd, 'nowhere'), path.join(cwd, 'dangling'));
+    const dangling = await certified(['ca', 'init', 'dangling/ca'], { cwd });
+    expect(expectOneLineError(dangling, 'ERR_FILE_WRITE')).toMatch(
+      /^Cannot create the CA in \S+dangling\/ca: a parent directory is missing or cannot hold directories/,
+    );
+    writeFileSync(path.join(cwd, 'plain-file'), 'x');
+    const underFile = await certified(['ca', 'init', 'plain-file/ca'], { cwd });
+    expect(expectOneLineError(underFile, 'ERR_FILE_WRITE')).toContain(
+      'a part of the path is not a directory',
+    );
+    // Node's own recursive mkdir spins forever here (packages/ca's node.test.ts).
+    if (process.platform === 'linux') {
+      const proc = await certified(['ca', 'init', '/proc/certified-cli-test/ca'], { cwd });
+      expect(expectOneLineError(proc, 'ERR_FILE_WRITE')).toContain(
+        'Cannot create the CA in /proc/certified-cli-test/ca',
+      );
+    }
   });
 
   it('request installs a certificate for our key that openssl verifies against ca.crt', async () => {

@@ -11,6 +11,17 @@ import { CliError, list, str, typedHttpsUrl, usage, type Command, type Context }
 import { JSON_OPTION, printJson, report } from './shared.js';
 
 /** `--config` for the CA commands names the CA's config file, not an identity directory. */
+/** What a refused mkdir or write means, for `ca init`'s sentence. */
+const MKDIR_REASONS: Record<string, string> = {
+  ENOENT: 'a parent directory is missing or cannot hold directories (a dangling link, /proc)',
+  ENOTDIR: 'a part of the path is not a directory',
+  EEXIST: 'a part of the path exists and is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+};
+
 const CONFIG_FILE = {
   type: 'string',
   placeholder: 'FILE',
@@ -71,10 +82,19 @@ export const caInitCommand: Command = {
         ...(user ? { user } : {}),
       });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EEXIST' && (e as Error).message.includes('refusing to replace'))
         throw new CliError(
           'ERR_FILE_WRITE',
           `${(e as Error).message.split(';')[0]}: ${dir} already holds a CA; nothing was written. Choose another DIR.`,
+        );
+      // The file system's refusals (a parent that is a file, a dangling link, no permission):
+      // a sentence, not ERR_INTERNAL.
+      if (/^E[A-Z]+$/.test(code))
+        throw new CliError(
+          'ERR_FILE_WRITE',
+          `Cannot create the CA in ${dir}: ${MKDIR_REASONS[code] ?? (e as Error).message}. No CA files were written; choose another DIR.`,
+          { cause: e },
         );
       throw e;
     }

@@ -2,8 +2,9 @@
  * The CA's files on Node: `initCa` makes a directory the server loads as written, never replaces a
  * file, and keeps the key and secret 0600; the embedded store is one process at a time.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +62,56 @@ describe('initCa', () => {
     const e = await rejected(initCa({ dir, organization: 'Other', domains: ['.other.test'] }));
     expect((e as NodeJS.ErrnoException).code).toBe('EEXIST');
     expect(await readFile(first.config, 'utf8')).toBe(before);
+  });
+
+  const procfs = process.platform === 'linux' && existsSync('/proc/self');
+
+  it.skipIf(!procfs)(
+    "why initCa makes its own directories: Node's recursive mkdir never settles under /proc",
+    () => {
+      // In a child, since the walk spins a thread-pool thread forever; killed after 3 s.
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          "require('fs').promises.mkdir('/proc/certified-test/ca', { recursive: true })" +
+            ".then(() => console.log('settled'), (e) => console.log('settled', e.code))",
+        ],
+        { timeout: 3_000, encoding: 'utf8' },
+      );
+      expect(r.stdout).not.toContain('settled');
+      expect(r.signal).toBe('SIGTERM');
+    },
+  );
+
+  it.skipIf(!procfs)('fails at once, writing nothing, where no directory can be made', async () => {
+    const started = Date.now();
+    const e = await rejected(
+      initCa({ dir: '/proc/certified-test/ca', organization: 'Example', domains: ['.x.test'] }),
+    );
+    expect((e as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('fails under a dangling symlink, and removes the directories it made', async () => {
+    const dir = await tmp();
+    await symlink(join(dir, 'nowhere'), join(dir, 'dangling'));
+    const e = await rejected(
+      initCa({ dir: join(dir, 'dangling', 'ca'), organization: 'Example', domains: ['.x.test'] }),
+    );
+    expect((e as NodeJS.ErrnoException).code).toBe('ENOENT');
+    // A config it cannot write (a user name YAML cannot hold) fails after the directories were
+    // made: they are removed again.
+    const f = await rejected(
+      initCa({
+        dir: join(dir, 'new', 'deeper'),
+        organization: 'X',
+        domains: ['.x.test'],
+        user: 'a: [',
+      }),
+    );
+    expect(f).toBeDefined();
+    expect(readdirSync(dir)).toEqual(['dangling']);
   });
 });
 
