@@ -40,7 +40,13 @@ export async function lockDirectory(dir: string, what = 'certified ca'): Promise
         },
       };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        // Its directory is missing or cannot hold files (a dangling link, /proc, read-only).
+        throw new CaError(
+          'ERR_CA_STORE_FAILED',
+          `The embedded store ${dir} cannot be used: its lock file ${path} cannot be created (${(e as Error).message}).`,
+          { field: 'store.path', value: dir, cause: e },
+        );
       const [pidText, holder] = (await readFile(path, 'utf8').catch(() => '')).split('\n');
       const pid = Number(pidText);
       if (Number.isInteger(pid) && pid > 0 && alive(pid))

@@ -147,6 +147,15 @@ describe('the embedded store lock', () => {
     },
   );
 
+  it('a store path where no lock file can be made is ERR_CA_STORE_FAILED, not an internal error', async () => {
+    const dir = await tmp();
+    await symlink(join(dir, 'nowhere'), join(dir, 'dangling'));
+    expect(await rejected(lockDirectory(join(dir, 'dangling', 'data')))).toMatchObject({
+      code: 'ERR_CA_STORE_FAILED',
+      message: expect.stringContaining('data.lock cannot be created'),
+    });
+  });
+
   it('takes over a lock whose process is gone', async () => {
     const dir = await tmp();
     const gone = spawn(process.execPath, ['-e', '']);
