@@ -154,6 +154,13 @@ describe('bad input: a coded 4xx, nothing issued, audited', () => {
       'ERR_CA_BODY_TOO_LARGE',
     ],
     [
+      // Anchor's sign endpoint takes form fields: JSON must not read as "no csr field".
+      'JSON sent to the form endpoint',
+      async () => t.post('/v1/sign/default', { ...form(await csr()) }),
+      400,
+      'ERR_CA_REQUEST_INVALID',
+    ],
+    [
       'JSON that is not an object',
       () => t.post('/v1/certificates', '[1,2'),
       400,
@@ -173,6 +180,12 @@ describe('bad input: a coded 4xx, nothing issued, audited', () => {
       'ERR_CA_ISSUE_FAILED',
     ],
   ];
+  it('says the sign endpoint takes form fields when sent JSON', async () => {
+    const body = await json(await t.post('/v1/sign/default', { ...form(await csr()) }));
+    expect(body['message']).toBe(
+      'The body must be form fields (application/x-www-form-urlencoded or multipart/form-data); it was sent as application/json.',
+    );
+  });
   it.each(cases)('%s', async (_name, send, status, code) => {
     const [before, beforeIssued] = [await refusals(), await issued()];
     const res = await send();

@@ -93,14 +93,22 @@ export function createCaApp(ca: Ca, options: CaAppOptions = {}): Hono<{ Bindings
     kind: 'form' | 'json',
   ): Promise<Record<string, unknown>> {
     try {
-      if (kind === 'form') return (await c.req.parseBody()) as Record<string, unknown>;
+      if (kind === 'form') {
+        // Anchor's API takes form fields; anything else would read as a request with no fields.
+        const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+        if (type !== 'application/x-www-form-urlencoded' && type !== 'multipart/form-data')
+          throw new Error(type ? `it was sent as ${type}` : 'it was sent without a content type');
+        return (await c.req.parseBody()) as Record<string, unknown>;
+      }
       const j: unknown = await c.req.json();
       if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error('not an object');
       return j as Record<string, unknown>;
     } catch (e) {
       const error = new CaError(
         'ERR_CA_REQUEST_INVALID',
-        kind === 'json' ? 'The body must be a JSON object.' : 'The body must be form fields.',
+        kind === 'json'
+          ? 'The body must be a JSON object.'
+          : `The body must be form fields (application/x-www-form-urlencoded or multipart/form-data)${e instanceof Error && e.message.startsWith('it was sent') ? `; ${e.message}` : ''}.`,
         { cause: e },
       );
       await ca.refuse({ ra: c.req.param('ra') ?? '', endpoint, source: source(c) ?? null }, error);
