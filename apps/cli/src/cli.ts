@@ -311,6 +311,12 @@ export async function runCommand(
       configDir: () => {
         if (!resolved) {
           const config = values['config'];
+          // An empty value is a script's unset variable, not "the default directory".
+          if (config === '')
+            throw new CliError(
+              'ERR_USAGE',
+              '--config needs a directory; received an empty value (an unset variable?).',
+            );
           resolved = io.resolveConfigDir(typeof config === 'string' ? config : undefined);
           if (verbose)
             io.stderr(`${program}: identity directory ${resolved.dir} (from ${resolved.source})\n`);

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -327,6 +328,23 @@ describe('usage errors exit 2 with one ERR_USAGE line', () => {
     expect(r.stdout).toBe('');
     await expect(fs.stat(config)).rejects.toThrow(/ENOENT/);
   });
+
+  it.each([['init', 'Ada', '--email', 'ada@example.org'], ['show']])(
+    'an empty --config is a usage error, never the default directory (%s)',
+    async (...argv) => {
+      const home = await fs.mkdtemp(path.join(tmpdir(), 'certified-empty-config-'));
+      try {
+        // In a real process '' fell through to ~/.config/certified; the test Io resolves it to cwd.
+        const r = await certified([...argv, '--config', ''], { cwd: home });
+        expect(expectOneLineError(r, 'ERR_USAGE', { exitCode: 2 })).toMatch(
+          /--config needs a directory; received an empty value/,
+        );
+        expect(await fs.readdir(home)).toEqual([]);
+      } finally {
+        await fs.rm(home, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('an unknown command is reported without the --config directory being touched', async () => {
     const r = await run(['add_clientt', '--config', ada]);
