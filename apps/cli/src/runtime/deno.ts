@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { createFileStore, resolveConfigDir, type FsLike } from '@certified/node/store';
 import { colourFor, type Io } from '../cli.js';
-import { fileError, importModule } from './files.js';
+import { fileError, importModule, readAtMost } from './files.js';
 
 /** The part of the `Deno` namespace used here and by start.ts. */
 export interface DenoApi {
@@ -39,6 +39,10 @@ export interface DenoApi {
     path: string,
     options: { write: true; createNew: true; mode: number },
   ): Promise<{ write(p: Uint8Array): Promise<number>; sync(): Promise<void>; close(): void }>;
+  open(
+    path: string,
+    options: { read: true },
+  ): Promise<{ readonly readable: ReadableStream<Uint8Array>; close(): void }>;
   chmod(path: string, mode: number): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   remove(path: string, options?: { recursive: boolean }): Promise<void>;
@@ -52,6 +56,20 @@ interface DenoStat {
   readonly isFile: boolean;
   readonly isDirectory: boolean;
   readonly mode: number | null;
+}
+
+/** A web stream's chunks, read one at a time (its reader released when the loop stops). */
+async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
 }
 
 const encoder = new TextEncoder();
@@ -134,6 +152,21 @@ function colourEnv(deno: DenoApi): { NO_COLOR?: string; TERM?: string } {
 /** The process's Io on Deno. */
 export function denoIo(deno: DenoApi): Io {
   const cwd = deno.cwd();
+
+  /** A file read whole; a device or a pipe only up to STREAM_LIMIT (it may never end). */
+  async function readPath(path: string): Promise<Uint8Array> {
+    if ((await deno.stat(path)).isFile) return await deno.readFile(path);
+    const file = await deno.open(path, { read: true });
+    try {
+      return await readAtMost(streamChunks(file.readable));
+    } finally {
+      try {
+        file.close();
+      } catch {
+        // the stream closed it already
+      }
+    }
+  }
   const env = envOf(deno);
   const fs = denoFs(deno);
   // Deno names Windows "windows"; the config-dir rules use Node's platform names.
@@ -163,8 +196,8 @@ export function denoIo(deno: DenoApi): Io {
     async readFile(path) {
       try {
         return path === '-'
-          ? new Uint8Array(await new Response(deno.stdin.readable).arrayBuffer())
-          : await deno.readFile(resolve(cwd, path));
+          ? await readAtMost(streamChunks(deno.stdin.readable))
+          : await readPath(resolve(cwd, path));
       } catch (e) {
         throw fileError('read', path, e);
       }

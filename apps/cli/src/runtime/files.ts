@@ -6,10 +6,44 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CliError } from '../cli.js';
 
+/**
+ * Most the CLI reads from a stream: standard input, a pipe or a device (`/dev/zero` never ends).
+ * Regular files are read whole, whatever their size; what the CLI reads is certificates, letters
+ * and request bodies.
+ */
+export const STREAM_LIMIT = 64 * 2 ** 20;
+
+/**
+ * The chunks joined, or a thrown EFBIG error once they pass `limit` bytes (then reading stops).
+ *
+ * @example
+ * const bytes = await readAtMost(process.stdin, STREAM_LIMIT);
+ */
+export async function readAtMost(
+  chunks: AsyncIterable<Uint8Array>,
+  limit = STREAM_LIMIT,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of chunks) {
+    size += chunk.byteLength;
+    if (size > limit) throw Object.assign(new Error(`more than ${limit} bytes`), { code: 'EFBIG' });
+    parts.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',
   EISDIR: 'it is a directory',
+  EFBIG: `it did not end within ${STREAM_LIMIT / 2 ** 20} MiB (a device or a pipe that keeps sending?)`,
 };
 
 /** ERR_FILE_READ or ERR_FILE_WRITE for `path`, in a sentence naming the reason. */
@@ -17,7 +51,7 @@ export function fileError(verb: 'read' | 'write', path: string, e: unknown): Cli
   const code = (e as { code?: string } | null)?.code ?? '';
   return new CliError(
     verb === 'read' ? 'ERR_FILE_READ' : 'ERR_FILE_WRITE',
-    `Cannot ${verb} ${path}: ${REASONS[code] ?? (e as Error).message}.`,
+    `Cannot ${verb} ${path === '-' ? 'standard input' : path}: ${REASONS[code] ?? (e as Error).message}.`,
     { cause: e },
   );
 }

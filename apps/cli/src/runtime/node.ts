@@ -2,11 +2,11 @@
  * @module runtime/node — the CLI's {@link Io} on Node's APIs (node:fs, the `process` global, node:tls
  * through @certified/node), for Node and Bun; Deno has runtime/deno.ts.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createFileStore, resolveConfigDir } from '@certified/node/store';
 import { colourFor, type Io } from '../cli.js';
-import { fileError, importModule } from './files.js';
+import { fileError, importModule, readAtMost } from './files.js';
 
 declare const Bun: { version: string } | undefined;
 
@@ -15,16 +15,15 @@ function runtimeName(): string {
   return `Node ${process.versions.node}`;
 }
 
-async function readStdin(): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Uint8Array);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
+/** A file read whole; a device or a pipe only up to {@link STREAM_LIMIT} (it may never end). */
+async function readPath(path: string): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    if ((await fh.stat()).isFile()) return new Uint8Array(await fh.readFile());
+    return await readAtMost(fh.createReadStream({ autoClose: false }));
+  } finally {
+    await fh.close();
   }
-  return out;
 }
 
 /** The process's Io. */
@@ -54,8 +53,8 @@ export function nodeIo(): Io {
     async readFile(path) {
       try {
         return path === '-'
-          ? await readStdin()
-          : new Uint8Array(await readFile(resolve(cwd, path)));
+          ? await readAtMost(process.stdin as AsyncIterable<Uint8Array>)
+          : await readPath(resolve(cwd, path));
       } catch (e) {
         throw fileError('read', path, e);
       }
