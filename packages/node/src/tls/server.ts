@@ -270,7 +270,8 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
         incoming: IncomingMessage;
         outgoing: ServerResponse;
       };
-      const peer = peerOf(incoming);
+      // The socket first: that is where an HTTP/1.1 connection's verdict is kept.
+      const peer = peers.get(incoming.socket)?.path ?? peerOf(incoming);
       return fetch(request, new RequestEnv(incoming, outgoing, peer, trustOf?.()));
     },
     {
@@ -318,11 +319,13 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
   );
   sweep.unref();
 
+  // One handler for every request, not a closure each: the per-request path allocates little.
+  const failed = (e: unknown): void => safely(onError, e);
   const run = (
     req: IncomingMessage | Http2ServerRequest,
     res: ServerResponse | Http2ServerResponse,
   ): void => {
-    requestListener(req, res).catch((e: unknown) => safely(onError, e));
+    requestListener(req, res).catch(failed);
   };
   /**
    * Hands a request to the app only if the trust in force accepts its connection's client: one
@@ -357,7 +360,8 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     busy.set(socket, (busy.get(socket) ?? 0) + 1);
     idleSince.delete(socket);
     if (listener.closing) res.setHeader('connection', 'close');
-    res.once('close', () => {
+    // 'close' comes once per response: `on`, not `once`, spares a wrapper per request.
+    res.on('close', () => {
       const n = (busy.get(socket) ?? 1) - 1;
       if (n > 0) busy.set(socket, n);
       else busy.delete(socket);
