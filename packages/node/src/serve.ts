@@ -50,6 +50,8 @@ export interface ServeOptions {
   readonly profile?: ValidationProfile;
   /** Offer HTTP/2 besides HTTP/1.1; default true. */
   readonly http2?: boolean;
+  /** Streams one HTTP/2 connection may have open at once; default 100. See {@link MtlsServerOptions.maxConcurrentStreams}. */
+  readonly maxConcurrentStreams?: number;
   /**
    * Install `@hono/node-server`'s lighter global `Request`/`Response` (as its own `serve` does),
    * which makes each Hono response cheaper to send; default true. False leaves the globals alone.
@@ -164,6 +166,7 @@ export async function serve(app: ServeApp, options: ServeOptions = {}): Promise<
       'time',
       'idleTimeoutMs',
       'http2',
+      'maxConcurrentStreams',
       'refusalLimit',
       'explainRefusals',
     ]),

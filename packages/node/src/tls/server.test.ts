@@ -334,6 +334,67 @@ describe('serve', () => {
     expect(Date.now() - t0).toBeLessThan(3_000);
   });
 
+  it('answers HTTP/1.1 request headers over the limit with 431, malformed ones with 400, as an https server does', async () => {
+    await using server = await start(() => new Response('ok'));
+    const big = rawClient(
+      server.port,
+      `GET / HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(await big.closed).toMatch(/^HTTP\/1\.1 431 /);
+    const bad = rawClient(server.port, 'GET / HTTP/1.1\r\nho st: x\r\n\r\n');
+    expect(await bad.closed).toMatch(/^HTTP\/1\.1 400 /);
+    // The server keeps serving.
+    const ok = rawClient(server.port, 'GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    expect(await ok.closed).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('lets one HTTP/2 connection have at most maxConcurrentStreams requests in the app (default 100)', async () => {
+    let running = 0;
+    let most = 0;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    await using server = await start(async () => {
+      most = Math.max(most, ++running);
+      await released;
+      running--;
+      return new Response('ok');
+    });
+    const session = http2Connect(server.url, {
+      ca: encodePem('CERTIFICATE', f.pki.ca.der),
+      key: f.ada.key,
+      cert: f.ada.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
+    });
+    session.on('error', () => undefined);
+    try {
+      await new Promise<void>((r) => session.once('remoteSettings', () => r()));
+      expect(session.remoteSettings.maxConcurrentStreams).toBe(100);
+      const statuses = Array.from(
+        { length: 150 },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const req = session.request({ ':path': '/' });
+            req.on('response', (h) => resolve(Number(h[':status'])));
+            req.on('error', reject);
+            req.resume();
+          }),
+      );
+      await expect.poll(() => running, { timeout: 5_000 }).toBe(100);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(most).toBe(100);
+      release();
+      expect(new Set(await Promise.all(statuses))).toEqual(new Set([200]));
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('rejects a maxConcurrentStreams that is not a positive integer with RangeError', async () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 31])
+      await expect(start(() => new Response('ok'), { maxConcurrentStreams: bad })).rejects.toThrow(
+        RangeError,
+      );
+  });
+
   it('drops a connection that never completes the TLS handshake within idleTimeoutMs', async () => {
     const events: ConnectionEvent[] = [];
     await using server = await start(() => new Response('ok'), {

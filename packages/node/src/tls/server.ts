@@ -118,6 +118,13 @@ export interface MtlsServerOptions {
    */
   readonly http2?: boolean;
   /**
+   * Streams one HTTP/2 connection may have open at once (its SETTINGS_MAX_CONCURRENT_STREAMS);
+   * default 100, as nginx and h2o (RFC 9113 asks for no fewer). Node's own default is 2³²−1: one
+   * client could keep thousands of requests running in the app. Clients queue streams beyond it;
+   * nghttp2 refuses the streams of one that does not.
+   */
+  readonly maxConcurrentStreams?: number;
+  /**
    * Refused clients an address may cause before its connections are dropped at accept, before
    * the TLS handshake (reported once as `ERR_NET_THROTTLED`): a token bucket per address (IPv6 by
    * /64) where a refusal costs one token per started 4 KiB of certificates presented; default 10
@@ -188,6 +195,7 @@ export type PeerSource =
 
 const DEFAULT_URL = 'https://127.0.0.1:4433';
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
 
 // One map for every server: a socket is only ever accepted by one.
 const peers = new WeakMap<object, ConnectionTrust>();
@@ -229,10 +237,11 @@ export function peerOf(source: PeerSource | null | undefined): ValidatedPath | u
  * @param options.onError - handler and server errors; default `console.error`.
  * @param options.time - validation clock; default now.
  * @param options.idleTimeoutMs - handshake and request-headers deadline; default 30 000.
+ * @param options.maxConcurrentStreams - open streams per HTTP/2 connection; default 100.
  * @throws ERR_KEY_MISMATCH when the key is not the certificate's; ERR_KEY_MALFORMED,
  *   ERR_CERT_MALFORMED for unreadable ones. NetworkError ERR_NET_URL for a URL that is not `https://host[:port]`; ERR_NET_CONNECT when
  *   the address cannot be listened on (in use, no permission, not on this machine). `TypeError` for
- *   missing options, `RangeError` for a bad idleTimeoutMs.
+ *   missing options, `RangeError` for a bad idleTimeoutMs or maxConcurrentStreams.
  * @example
  * const app = new Hono<{ Bindings: ServeEnv }>();
  * app.get('/', (c) => c.text(`Hello, ${peerOf(c.env)?.peer.commonName}`));
@@ -260,6 +269,15 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
       `createMtlsServer options.idleTimeoutMs must be a positive number, received ${idleTimeoutMs}`,
     );
   const offerHttp2 = options.http2 ?? true;
+  const maxConcurrentStreams = options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS;
+  if (
+    !Number.isInteger(maxConcurrentStreams) ||
+    maxConcurrentStreams < 1 ||
+    maxConcurrentStreams > 2 ** 31 - 1
+  )
+    throw new RangeError(
+      `createMtlsServer options.maxConcurrentStreams must be an integer from 1 to 2147483647, received ${maxConcurrentStreams}`,
+    );
   const limiter = refusalLimiterOf(options.refusalLimit, 'createMtlsServer');
   await checkKeyMatches(key, options.certificates[0]!, 'createMtlsServer');
 
@@ -371,11 +389,12 @@ export async function createMtlsServer(options: MtlsServerOptions): Promise<Mtls
     });
     dispatch(trust, req, res, refuseHttp1);
   });
-  httpServer.on('clientError', (_error, socket) => socket.destroy());
+  // No 'clientError' listener: node:http then answers a request it cannot read as an https server
+  // does (431 for headers over its limit, 400 for malformed ones) and closes the connection.
 
   // Created only when offered: runtimes whose node:http2 is partial never load it otherwise.
   const http2Server = offerHttp2
-    ? createHttp2Server({}, (req, res) => {
+    ? createHttp2Server({ settings: { maxConcurrentStreams } }, (req, res) => {
         const trust = sessionTrust.get(req.stream.session as ServerHttp2Session);
         dispatch(trust, req, res, refuseStream);
       })
