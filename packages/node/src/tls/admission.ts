@@ -13,6 +13,7 @@ import {
   describeValue,
 } from '@certified/core';
 import { hostPort, peerChainOf, peerLeafOf } from './peer-chain.js';
+import { HandshakeLimit, type AcceptedSocket } from './handshake-limit.js';
 import { RefusalLimiter, type RefusalLimitOptions } from './refusal-limit.js';
 
 /** A refused client, as both listeners report it. */
@@ -34,6 +35,10 @@ export interface RefusalGuard {
   refused(address: string | undefined, chain?: readonly Uint8Array[]): void;
   /** Whether a `tlsClientError` is one of the connections this guard dropped (not to be reported). */
   dropped(error: Error & { code?: string }, socket: TLSSocket | undefined): boolean;
+  /** A connection was judged, accepted or refused (its address and port as read at the verdict). */
+  judged(address: string | undefined, port: number | undefined): void;
+  /** A connection's handshake failed (a `tlsClientError` not {@link dropped}). */
+  failed(): void;
 }
 
 /**
@@ -53,25 +58,50 @@ export function refusalLimiterOf(
 }
 
 /**
- * Drops connections from an address that used up its refusals (see {@link RefusalLimitOptions})
- * at accept, before OpenSSL reads a byte, and reports once when an address starts being dropped.
+ * Drops connections at accept, before OpenSSL reads a byte, from an address that used up its
+ * refusals or that has `handshakes` connections not yet judged (see {@link RefusalLimitOptions}),
+ * and reports once when an address starts being dropped.
  */
 export function limitRefusals(
   tlsServer: TlsServer,
   limiter: RefusalLimiter | undefined,
   report: (event: RefusedEvent) => void,
 ): RefusalGuard {
-  if (!limiter) return { refused: () => undefined, dropped: () => false };
+  if (!limiter)
+    return {
+      refused: () => undefined,
+      dropped: () => false,
+      judged: () => undefined,
+      failed: () => undefined,
+    };
+  const handshakes = new HandshakeLimit(limiter.handshakes);
   // The runtime wraps every accepted socket for TLS and reports our drop as a reset by the client
   // (tlsClientError ECONNRESET): those are ours, counted here, not refusals.
   let unreported = 0;
-  tlsServer.prependListener('connection', (socket: { remoteAddress?: string; destroy(): void }) => {
+  tlsServer.prependListener('connection', (socket: AcceptedSocket & { destroy(): void }) => {
     // Most of the time nobody is blocked, and the address is not even read.
-    if (!limiter.mayBlock() || !limiter.blocked(socket.remoteAddress)) return;
+    if (limiter.mayBlock() && limiter.blocked(socket.remoteAddress)) {
+      unreported++;
+      socket.destroy();
+      return;
+    }
+    if (handshakes.accept(socket)) return;
     unreported++;
     socket.destroy();
+    const address = socket.remoteAddress!;
+    if (handshakes.firstDrop(address))
+      report({
+        type: 'refused',
+        remoteAddress: address,
+        remotePort: undefined,
+        code: 'ERR_NET_THROTTLED',
+        message: `The client at ${address} has ${limiter.handshakes} connections still in the TLS handshake or awaiting a verdict: more are dropped before the handshake until some end (refusalLimit.handshakes).`,
+        subject: undefined,
+      });
   });
   return {
+    judged: (address, port) => handshakes.judged(address, port),
+    failed: () => handshakes.failed(),
     refused(address, chain = []) {
       if (
         !limiter.refused(
@@ -93,7 +123,8 @@ export function limitRefusals(
       if (unreported === 0 || error.code !== 'ECONNRESET') return false;
       // Node and Deno have forgotten the address by now; Bun still knows it.
       const address = socket?.remoteAddress;
-      if (address !== undefined && !limiter.blocked(address)) return false;
+      if (address !== undefined && !limiter.blocked(address) && !handshakes.full(address))
+        return false;
       unreported--;
       return true;
     },

@@ -166,6 +166,7 @@ export async function createMtlsListener(
   });
   tlsServer.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
     if (guard.dropped(error, socket)) return;
+    guard.failed();
     guard.refused(socket?.remoteAddress);
     report({
       type: 'refused',
@@ -200,7 +201,10 @@ export async function createMtlsListener(
       });
     };
     const early = protocol.refuseEarly?.(socket);
-    if (early) return refuse('ERR_NET_TLS', early);
+    if (early) {
+      guard.judged(remoteAddress, remotePort);
+      return refuse('ERR_NET_TLS', early);
+    }
     let judgedBy = validator;
     let verdict = await judgeClient(socket, judgedBy, judging);
     // Trust changed while this client was being judged: updateTrust did not see it, so judge again.
@@ -209,6 +213,7 @@ export async function createMtlsListener(
       verdict = await judgeClient(socket, judgedBy, judging, verdict.chain);
     }
     chain = verdict.chain;
+    guard.judged(remoteAddress, remotePort);
     if (!verdict.ok) return refuse(verdict.code, verdict.message);
     if (closing || socket.destroyed) {
       socket.destroy();

@@ -222,6 +222,34 @@ describe('createMtlsServer refusalLimit over real TLS', () => {
     expect((await attempt(s.port, alice, '127.0.0.4')).reply).toMatch(/^HTTP\/1\.1 200/);
   });
 
+  it('drops an address holding `handshakes` connections it never completes; others are served, and it is again once they close', async () => {
+    const events: ConnectionEvent[] = [];
+    const s = await start({ handshakes: 8 }, events);
+    servers.push(s);
+    // Thirty connections from 127.0.0.5 that never send a byte. Seven get in before the listener
+    // reads any address (fewer than 8 unjudged in all), then eight are counted under 127.0.0.5.
+    let closedByServer = 0;
+    const silent = Array.from({ length: 30 }, () => {
+      const socket = netConnect({ host: '127.0.0.1', port: s.port, localAddress: '127.0.0.5' });
+      socket.on('error', () => undefined);
+      socket.on('close', () => closedByServer++);
+      return socket;
+    });
+    await expect.poll(() => closedByServer, { timeout: 5_000 }).toBe(15);
+    expect((await attempt(s.port, alice, '127.0.0.5')).handshake).toBe(false);
+    expect((await attempt(s.port, alice, '127.0.0.1')).reply).toMatch(/^HTTP\/1\.1 200/);
+    expect(refusals(events)).toEqual(['127.0.0.5 ERR_NET_THROTTLED']);
+    for (const socket of silent) socket.destroy();
+    await expect
+      .poll(async () => (await attempt(s.port, alice, '127.0.0.5')).reply, { timeout: 5_000 })
+      .toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  it('refuses a refusalLimit.handshakes that is not a positive integer', async () => {
+    for (const handshakes of [0, 2.5, -1])
+      await expect(start({ handshakes }, [])).rejects.toThrow(RangeError);
+  });
+
   it('refuses a refusalLimit that is not an object or false', async () => {
     await expect(start('yes' as never, [])).rejects.toThrow(TypeError);
     await expect(start({ burst: -1 }, [])).rejects.toThrow(RangeError);

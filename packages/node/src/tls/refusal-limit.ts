@@ -20,6 +20,13 @@ export interface RefusalLimitOptions {
   readonly perSecond?: number;
   /** Addresses remembered at once (the least recently refused is forgotten first); default 10,000. */
   readonly addresses?: number;
+  /**
+   * Connections one address may have that are not yet judged (still in the TLS handshake, or
+   * awaiting our validator); more are dropped at accept, reported once as `ERR_NET_THROTTLED`.
+   * A client that opens connections and never finishes the handshake spends no refusal until each
+   * times out, while each holds a file descriptor. Default 128.
+   */
+  readonly handshakes?: number;
 }
 
 interface Bucket {
@@ -32,6 +39,8 @@ export class RefusalLimiter {
   readonly #burst: number;
   readonly #perMs: number;
   readonly #max: number;
+  /** {@link RefusalLimitOptions.handshakes}. */
+  readonly handshakes: number;
   readonly #now: () => number;
   readonly #buckets = new Map<string, Bucket>();
   /** When the last address now below one token has earned it back (ms): after it, none is blocked. */
@@ -41,6 +50,11 @@ export class RefusalLimiter {
     this.#burst = positive(options.burst, 10, 'burst');
     this.#perMs = positive(options.perSecond, 0.5, 'perSecond') / 1000;
     this.#max = positive(options.addresses, 10_000, 'addresses');
+    this.handshakes = positive(options.handshakes, 128, 'handshakes');
+    if (!Number.isInteger(this.handshakes))
+      throw new RangeError(
+        `refusalLimit.handshakes must be a positive integer, received ${this.handshakes}`,
+      );
     this.#now = now;
   }
 
