@@ -71,7 +71,7 @@ beforeAll(async () => {
 
   // --- the server, as in GRPC.md ---
   const me = await loadIdentity(createFileStore(join(root, 'Notes')));
-  server = new Server();
+  server = new Server({ 'grpc.max_concurrent_streams': 100 });
   server.addService(GreeterService, {
     hello(
       call: ServerUnaryCall<HelloRequest, HelloReply>,

@@ -144,7 +144,9 @@ export function grpcPeerOf(
  * {@link GrpcListener.updateTrust}: open connections the new validator refuses are revoked.
  *
  * Add services to `server` as usual; do not `bindAsync` it for this address. Close the listener before
- * shutting the server down (`await listener.close(); server.tryShutdown(...)`).
+ * shutting the server down (`await listener.close(); server.tryShutdown(...)`). Create the server with
+ * `{ 'grpc.max_concurrent_streams': 100 }` (or your bound): grpc-js's default lets one connection run
+ * any number of calls at once.
  *
  * @param server - a `new grpc.Server()`; other ports it binds are unaffected.
  * @param options.key - our PKCS#8 PEM private key.
@@ -160,7 +162,7 @@ export function grpcPeerOf(
  *   ERR_NET_CONNECT when the address cannot be listened on. `TypeError` for missing options or a
  *   `server` that is not a grpc-js `Server`, `RangeError` for a bad handshakeTimeoutMs.
  * @example
- * const server = new grpc.Server();
+ * const server = new grpc.Server({ 'grpc.max_concurrent_streams': 100 });
  * server.addService(Greeter, { hello: (call, cb) => cb(null, { to: grpcPeerOf(call)?.commonName }) });
  * const listener = await serveGrpc(server, { key, certificates: [cert.der, ca.der], validator });
  * console.log(`gRPC on ${listener.target}`);
