@@ -77,3 +77,35 @@ describe('deadlines', () => {
     expect(health.status).toBe(200);
   });
 });
+
+describe('connections per address', () => {
+  let limited: CaServer;
+  beforeAll(async () => {
+    limited = await startCaServer({
+      config: join(await caDir(), 'ca.yaml'),
+      listen: 'https://127.0.0.1:0',
+      gcIntervalMs: 0,
+      maxConnections: 20,
+      maxConnectionsPerAddress: 5,
+    });
+  }, 60_000);
+  afterAll(() => limited?.close());
+
+  it('one address holding connections cannot take every slot: its extra ones are dropped, others are served', async () => {
+    let closedByServer = 0;
+    // 127.0.0.0/8 is all loopback: another source address is another client.
+    const held = Array.from({ length: 25 }, () => {
+      const s = tcpConnect({ host: '127.0.0.1', port: limited.port, localAddress: '127.0.0.7' });
+      s.on('error', () => undefined);
+      s.on('close', () => closedByServer++);
+      return s;
+    });
+    try {
+      await expect.poll(() => closedByServer, { timeout: 5_000 }).toBe(20);
+      const health = await https(`${limited.url}/health`, { ca: limited.caPem, method: 'GET' });
+      expect(health.status).toBe(200);
+    } finally {
+      held.forEach((s) => s.destroy());
+    }
+  });
+});

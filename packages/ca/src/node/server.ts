@@ -26,7 +26,7 @@ import {
 } from '@certified/core';
 import { createCaApp, type CaEnv } from '../app.js';
 import type { Ca } from '../ca.js';
-import { peerChainOf } from '@certified/node';
+import { limitConnectionsPerAddress, peerChainOf } from '@certified/node';
 import { socketDeadlines } from './deadlines.js';
 import { loadCaFile } from './files.js';
 
@@ -46,6 +46,11 @@ export interface CaServerOptions {
   readonly requestTimeoutMs?: number;
   /** Most connections open at once; more are refused. Default 1 000. */
   readonly maxConnections?: number;
+  /**
+   * Most connections one client address (IPv6: its /64) may have open at once; more are dropped at
+   * accept. Default 100, so that one address cannot hold all of `maxConnections`.
+   */
+  readonly maxConnectionsPerAddress?: number;
 }
 
 /** A running CA server. */
@@ -118,6 +123,7 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
     },
   );
   server.maxConnections = options.maxConnections ?? 1000;
+  limitConnectionsPerAddress(server, options.maxConnectionsPerAddress ?? 100);
   server.on('tlsClientError', (_e, socket) => socket?.destroy());
   // The serving certificate lives a day like everything this CA issues: renew it at half-life.
   const renew = setInterval(async () => {
