@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as nodeFs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '@certified/core';
 import { createMemoryStore } from '@certified/identity';
 import type { IdentityStore, StoreChange } from '@certified/identity';
-import { createFileStore } from './fs-store.js';
+import { createFileStore, MAX_STORE_FILE_BYTES } from './fs-store.js';
 import { errnoError, faultyFs, snapshot, strayInternalFiles } from '../test/fs-helpers.js';
 import type { Fault, FsOp } from '../test/fs-helpers.js';
 
@@ -106,6 +107,31 @@ describe('createFileStore', () => {
       const readError = await rejection(store.read('known_servers'));
       expect(readError.code).toBe('ERR_STORE_NOT_DIRECTORY');
       expect(readError.field).toBe('known_servers');
+    });
+
+    it('refuses, without reading it, a file that is a device or a pipe, and one over 16 MiB', async () => {
+      const { dir, store } = await initialised();
+      await nodeFs.mkdir(path.join(dir, 'known_clients'));
+      // A symlink to /dev/zero was read until memory ran out; opening a FIFO blocked for ever.
+      await nodeFs.symlink('/dev/zero', path.join(dir, 'known_clients', 'zero.crt'));
+      const zero = await rejection(store.read('known_clients/zero.crt'));
+      expect(zero.code).toBe('ERR_STORE_IO');
+      expect(zero.field).toBe('known_clients/zero.crt');
+      expect(zero.message).toMatch(/is not a regular file \(a device, a pipe or a socket\)/);
+      if (process.platform !== 'win32') {
+        execFileSync('mkfifo', [path.join(dir, 'known_clients', 'pipe.crt')]);
+        expect((await rejection(store.read('known_clients/pipe.crt'))).code).toBe('ERR_STORE_IO');
+      }
+      const big = path.join(dir, 'known_clients', 'big.crt');
+      await nodeFs.writeFile(big, '');
+      await nodeFs.truncate(big, MAX_STORE_FILE_BYTES + 1); // sparse: no 16 MiB written
+      const tooBig = await rejection(store.read('known_clients/big.crt'));
+      expect(tooBig.message).toMatch(
+        /is 16777217 bytes, and files in an identity directory are at most/,
+      );
+      // A file exactly at the limit is still read.
+      await nodeFs.truncate(big, MAX_STORE_FILE_BYTES);
+      expect((await store.read('known_clients/big.crt'))?.byteLength).toBe(MAX_STORE_FILE_BYTES);
     });
 
     it('resolves a relative directory against the current directory', () => {

@@ -15,7 +15,15 @@ export interface FsStatsLike {
   isFile(): boolean;
   isDirectory(): boolean;
   readonly mode: number;
+  /** Bytes, for regular files; when absent, `read` does not check a file's size before reading it. */
+  readonly size?: number;
 }
+
+/**
+ * The largest file `read` takes: an identity directory holds certificates, keys, letters and small
+ * YAML files, so anything near this is a mistake, and reading it whole would only waste memory.
+ */
+export const MAX_STORE_FILE_BYTES: number = 16 * 1024 * 1024;
 
 /** What {@link FsLike.open} returns (a subset of `fs.promises.FileHandle`). */
 export interface FsFileHandleLike {
@@ -119,6 +127,12 @@ export function createFileStore(dir: string, options: CreateFileStoreOptions = {
       checkStorePath(rel);
       if (isInternalPath(rel)) return undefined;
       try {
+        // Looked at before it is opened: a symlink to /dev/zero would be read until memory ran out,
+        // and opening a FIFO blocks (a thread-pool thread, forever) until something writes to it.
+        const st = await fs.stat(abs(rel));
+        if (!st.isFile() && !st.isDirectory()) throw notAFile(rel, abs(rel));
+        if (st.size !== undefined && st.size > MAX_STORE_FILE_BYTES)
+          throw tooLarge(rel, abs(rel), st.size);
         return new Uint8Array(await fs.readFile(abs(rel)));
       } catch (e) {
         if (errnoOf(e) === 'ENOENT' || errnoOf(e) === 'ENOTDIR') return undefined;
@@ -278,6 +292,22 @@ function storeError(e: unknown, verb: Verb, rel: string, absPath: string): Store
     field: rel,
     cause: e,
   });
+}
+
+function notAFile(rel: string, absPath: string): StoreError {
+  return new StoreError(
+    'ERR_STORE_IO',
+    `Cannot read ${absPath}: it is not a regular file (a device, a pipe or a socket), and an identity directory holds only files. Remove it or point it at a file.`,
+    { field: rel },
+  );
+}
+
+function tooLarge(rel: string, absPath: string, size: number): StoreError {
+  return new StoreError(
+    'ERR_STORE_IO',
+    `Cannot read ${absPath}: it is ${size} bytes, and files in an identity directory are at most ${MAX_STORE_FILE_BYTES} bytes (16 MiB).`,
+    { field: rel },
+  );
 }
 
 async function statOrUndefined(

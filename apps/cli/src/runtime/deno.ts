@@ -56,6 +56,7 @@ interface DenoStat {
   readonly isFile: boolean;
   readonly isDirectory: boolean;
   readonly mode: number | null;
+  readonly size: number;
 }
 
 /** A web stream's chunks, read one at a time (its reader released when the loop stops). */
@@ -84,6 +85,7 @@ export function denoFs(deno: DenoApi): FsLike {
     isFile: () => s.isFile,
     isDirectory: () => s.isDirectory,
     mode: s.mode ?? 0,
+    size: s.size,
   });
   return {
     readFile: (p) => deno.readFile(p),
