@@ -39,7 +39,7 @@ export async function loadCaFile(path: string): Promise<LoadedCa> {
   const dir = dirname(resolve(path));
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readSmallFile(path);
   } catch (e) {
     throw new CaError(
       'ERR_CA_CONFIG_INVALID',
@@ -61,11 +61,31 @@ export async function loadCaFile(path: string): Promise<LoadedCa> {
             `the key file is readable by others (mode ${mode.toString(8)}); chmod 600 it`,
           );
       }
-      return readFile(full, 'utf8');
+      return readSmallFile(full);
     },
     openStore: (s) => openConfiguredStore(s, dir),
   });
   return { ca, config };
+}
+
+/** The largest config, key, certificate or JWKS file read: each is a few kilobytes. */
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A small regular file as text. Looked at before it is opened: `/dev/zero` would be read until memory
+ * ran out, and opening a FIFO blocks until something writes to it.
+ */
+async function readSmallFile(path: string): Promise<string> {
+  const st = await stat(path);
+  if (!st.isFile())
+    throw new Error(
+      st.isDirectory()
+        ? 'it is a directory, not a file'
+        : 'it is not a regular file (a device, a pipe or a socket)',
+    );
+  if (st.size > MAX_FILE_BYTES)
+    throw new Error(`it is ${st.size} bytes; at most ${MAX_FILE_BYTES} (16 MiB) are read`);
+  return readFile(path, 'utf8');
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -164,5 +164,29 @@ describe('the embedded store lock', () => {
     const lock = await lockDirectory(join(dir, 'data'));
     expect(await readFile(lock.path, 'utf8')).toContain(String(process.pid));
     await lock.release();
+  });
+});
+
+describe('loadCaFile on files that are not small regular files', () => {
+  it('refuses a device, a pipe or a huge file at once instead of reading it', async () => {
+    // /dev/zero was read until memory ran out; opening a FIFO blocked for ever.
+    const zero = await rejected(loadCaFile('/dev/zero'));
+    expect(zero).toMatchObject({ code: 'ERR_CA_CONFIG_INVALID' });
+    expect(zero.message).toMatch(/Cannot read the config \/dev\/zero: it is not a regular file/);
+    const dir = await tmp();
+    const r = await initCa({ dir, organization: 'Example', domains: ['.example.test'] });
+    const fifo = join(dir, 'fifo.yaml');
+    spawnSync('mkfifo', [fifo]);
+    expect(await rejected(loadCaFile(fifo))).toMatchObject({ code: 'ERR_CA_CONFIG_INVALID' });
+    // The certificate the config names, replaced by a link to /dev/zero.
+    await rm(r.cert);
+    await symlink('/dev/zero', r.cert);
+    const cert = await rejected(loadCaFile(r.config));
+    expect(cert).toMatchObject({ code: 'ERR_CA_CONFIG_INVALID' });
+    expect(cert.message).toMatch(/cannot read .*ca\.crt: it is not a regular file/);
+    await rm(r.cert);
+    await writeFile(r.cert, '');
+    await truncate(r.cert, 16 * 1024 * 1024 + 1);
+    expect((await rejected(loadCaFile(r.config))).message).toMatch(/it is 16777217 bytes/);
   });
 });
