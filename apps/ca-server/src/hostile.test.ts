@@ -78,6 +78,22 @@ describe('deadlines', () => {
   });
 });
 
+describe('renegotiation', () => {
+  it('refuses TLS 1.2 renegotiation', async () => {
+    const s = tlsConnect({
+      host: '127.0.0.1',
+      port: server.port,
+      ca: server.caPem,
+      maxVersion: 'TLSv1.2',
+    });
+    const failed = new Promise<string>((resolve) => s.once('error', (e) => resolve(e.message)));
+    await new Promise<void>((r) => s.once('secureConnect', () => r()));
+    s.renegotiate({}, () => undefined);
+    expect(await failed).toMatch(/no renegotiation/);
+    s.destroy();
+  });
+});
+
 describe('connections per address', () => {
   let limited: CaServer;
   beforeAll(async () => {

@@ -12,7 +12,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { randomUUID } from 'node:crypto';
+import { constants as cryptoConstants, randomUUID } from 'node:crypto';
 import { getRequestListener } from '@hono/node-server';
 import {
   dnsName,
@@ -109,6 +109,8 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      // No TLS 1.2 renegotiation: a second handshake the app never sees (as @certified/node's listener).
+      secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
     },
     (socket) => {

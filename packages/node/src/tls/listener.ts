@@ -5,6 +5,7 @@
  * re-judging on `updateTrust`, and a graceful close. A protocol (`tls/server.ts` for HTTP,
  * `grpc/serve-grpc.ts` for gRPC) only receives admitted sockets and knows how to end one gently.
  */
+import { constants as cryptoConstants } from 'node:crypto';
 import { createServer as createTlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -156,6 +157,10 @@ export async function createMtlsListener(
     minVersion: 'TLSv1.2',
     handshakeTimeout: options.handshakeTimeoutMs,
     ALPNProtocols: [...protocol.alpn],
+    // No TLS 1.2 renegotiation: it is a handshake our validator never sees (a client could present
+    // another certificate in it), and Node would allow three per connection. Bun (BoringSSL) and
+    // Deno (rustls) never renegotiate; their constants may lack the flag, which then sets nothing.
+    secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
   });
   const guard = limitRefusals(tlsServer, limiter, report);
 

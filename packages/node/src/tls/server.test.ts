@@ -388,6 +388,26 @@ describe('serve', () => {
     }
   });
 
+  it('refuses TLS 1.2 renegotiation, a handshake our validator would never see', async () => {
+    await using server = await start(() => new Response('ok'));
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: server.port,
+      key: f.ada.key,
+      cert: f.ada.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
+      rejectUnauthorized: false,
+      maxVersion: 'TLSv1.2',
+    });
+    const failed = new Promise<string>((resolve) =>
+      socket.once('error', (e) => resolve(e.message)),
+    );
+    await new Promise<void>((r) => socket.once('secureConnect', () => r()));
+    expect(socket.getProtocol()).toBe('TLSv1.2');
+    socket.renegotiate({ rejectUnauthorized: false }, () => undefined);
+    expect(await failed).toMatch(/no renegotiation/);
+    socket.destroy();
+  });
+
   it('rejects a maxConcurrentStreams that is not a positive integer with RangeError', async () => {
     for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 31])
       await expect(start(() => new Response('ok'), { maxConcurrentStreams: bad })).rejects.toThrow(
