@@ -69,6 +69,7 @@ export type CliCode =
   | 'ERR_FILE_WRITE'
   | 'ERR_MODULE_LOAD'
   | 'ERR_HTTP_STATUS'
+  | 'ERR_HTTP_BODY_TOO_LARGE'
   | 'ERR_BODY_INVALID'
   | 'ERR_CHECK_FAILED';
 

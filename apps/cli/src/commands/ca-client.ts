@@ -38,7 +38,7 @@ import {
   type Context,
   type OptionSpec,
 } from '../cli.js';
-import { certificateJson, JSON_OPTION, loadMe, readText, report } from './shared.js';
+import { certificateJson, JSON_OPTION, loadMe, readText, report, responseText } from './shared.js';
 
 /** An error answer from the CA, with the CA's own code. */
 export class CaAnswerError extends Error {
@@ -155,7 +155,7 @@ async function caClient(ctx: Context): Promise<CaClient> {
           },
           body: JSON.stringify({ ...body, ...(user ? { user, secret } : {}) }),
         });
-        const text = await r.text();
+        const text = await responseText(r, new URL(path, base).href);
         let json: Record<string, unknown> | undefined;
         try {
           json = JSON.parse(text) as Record<string, unknown>;

@@ -352,6 +352,37 @@ describe('serve and message', () => {
     expect(await done).toBe(0);
   });
 
+  it('a server that keeps sending: message stops after 64 MiB with ERR_HTTP_BODY_TOO_LARGE', async () => {
+    // An endless body; before, message read it into memory until the process died.
+    await fs.writeFile(
+      path.join(work, 'endless.mjs'),
+      [
+        'const chunk = new Uint8Array(1 << 20).fill(0x61);',
+        'export function endless() {',
+        '  return new Response(new ReadableStream({ pull(c) { c.enqueue(chunk); } }));',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    let stop!: (s: string) => void;
+    const stopped = new Promise<string>((r) => (stop = r));
+    const t = testIo({ cwd: work, waitForShutdown: () => stopped });
+    const done = main(
+      ['serve', './endless.mjs:endless', 'https://127.0.0.1:0', '--config', svc],
+      t.io,
+    );
+    const m = await waitFor(t.stdout, /at (https:\/\/127\.0\.0\.1:\d+) /, done);
+    const alias = path.join(work, 'ada-endless');
+    await fs.cp(ada, alias, { recursive: true });
+    await ok(['add-service', 'e', 'svc-signer.json', '--url', m[1]!, '--config', alias]);
+    const r = await send(['https://e/'], alias);
+    expect(expectOneLineError(r, 'ERR_HTTP_BODY_TOO_LARGE', { program: 'message' })).toMatch(
+      /sent a response body of more than 64 MiB/,
+    );
+    stop('SIGINT');
+    expect(await done).toBe(0);
+  }, 60_000);
+
   it('serve exits 0 when asked to stop', async () => {
     shutdown('SIGTERM');
     expect(await serving).toBe(0);

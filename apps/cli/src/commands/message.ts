@@ -4,7 +4,7 @@ import { ornlName, IdentityError } from '@certified/core';
 import { readCertificateInput } from '@certified/identity';
 import { parse as parseYaml } from 'yaml';
 import { CliError, list, str, typedHttpsUrl, usage, type Command } from '../cli.js';
-import { readText } from './shared.js';
+import { readText, responseText } from './shared.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 
@@ -172,7 +172,7 @@ export const messageCommand: Command = {
       ctx.io.stdout(`${lines.join('\n')}\n\n`);
     }
     if (ctx.verbose) res.headers.forEach((v, k) => ctx.debug(`  ${k}: ${v}`));
-    let text = method === 'HEAD' ? '' : await res.text();
+    let text = method === 'HEAD' ? '' : await responseText(res, route.url);
     if (ctx.values['pp'] === true && text !== '') {
       try {
         text = JSON.stringify(JSON.parse(text), null, 2);

@@ -1,7 +1,7 @@
 /** @module commands/shared — helpers the commands share: loading the identity, reading input files. */
 import { fingerprint, formatName, type Name } from '@certified/core';
 import { loadIdentity, type Identity } from '@certified/identity';
-import type { Context, OptionSpec } from '../cli.js';
+import { CliError, type Context, type OptionSpec } from '../cli.js';
 
 /** The identity in the configured directory. */
 export function loadMe(ctx: Context): Promise<Identity> {
@@ -41,4 +41,39 @@ export function certificateJson(c: {
     fingerprint: fingerprint(c.der),
     notAfter: c.notAfter.toISOString(),
   };
+}
+
+/** The most of a response body a command reads: it keeps the body whole (to parse or save it). */
+export const RESPONSE_LIMIT: number = 64 * 2 ** 20;
+
+/**
+ * A response body as text, read up to `limit` bytes: a server that keeps sending (an endless stream)
+ * fails with ERR_HTTP_BODY_TOO_LARGE instead of filling memory. The rest of the body is cancelled.
+ *
+ * @example
+ * const text = await responseText(res, url);
+ */
+export async function responseText(
+  res: Response,
+  url: string,
+  limit: number = RESPONSE_LIMIT,
+): Promise<string> {
+  if (res.body === null) return '';
+  const decoder = new TextDecoder();
+  const reader = res.body.getReader();
+  let text = '';
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new CliError(
+        'ERR_HTTP_BODY_TOO_LARGE',
+        `${url} sent a response body of more than ${limit / 2 ** 20} MiB; the response is read whole, so reading stopped there.`,
+      );
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
