@@ -211,6 +211,43 @@ describe('createLokiSink', () => {
     expect(errors[0]!.message).toMatch(/HTTP 400 entry too far behind/);
   });
 
+  it('reads only the start of an error body, however long the endpoint keeps sending', async () => {
+    // An endpoint that answers 400 and then never stops sending: before, the whole body was read
+    // (into memory) until the push timed out.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        const chunk = Buffer.alloc(1 << 16, 0x61);
+        const more = (): void => {
+          while (res.write(chunk));
+          res.once('drain', more);
+        };
+        more();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const errors: NetworkError[] = [];
+    const s = sink({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      timeoutMs: 60_000,
+      retry: FAST_RETRY,
+      onError: (e) => errors.push(e),
+    });
+    s.write('x');
+    const t0 = Date.now();
+    await s.flush();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(errors[0]!.message).toMatch(/HTTP 400 a{200}\.$/);
+  });
+
   it('gives up after retry.attempts on 500s', async () => {
     const loki = await recorder(() => 500);
     const errors: NetworkError[] = [];

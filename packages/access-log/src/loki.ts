@@ -271,7 +271,7 @@ export function createLokiSink(options: LokiSinkOptions): LokiSink {
           body,
           signal: AbortSignal.timeout(o.timeoutMs),
         });
-        const text = await res.text().catch(() => '');
+        const text = await firstBytes(res).catch(() => '');
         if (res.ok) {
           sent += batch.length;
           return;
@@ -523,4 +523,25 @@ function base64(text: string): string {
 function unref<T>(t: T): T {
   (t as { unref?: () => void } | null)?.unref?.();
   return t;
+}
+
+/**
+ * The start of a response body (only for an error message), the rest cancelled: an endpoint that
+ * keeps sending must not fill memory until the push times out.
+ */
+async function firstBytes(res: Response, max = 1024): Promise<string> {
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    while (text.length < max) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      text += decoder.decode(value, { stream: true });
+    }
+    return text;
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
 }
