@@ -348,6 +348,23 @@ describe('parseIntroLetter', () => {
     ],
     ['services that are null', () => ({ ...good(), services: null }), 'services', /found null/],
     [
+      'more services than a letter may list',
+      () => ({
+        ...good(),
+        services: Object.fromEntries(
+          Array.from({ length: 1001 }, (_, i) => [`s${i}`, 'https://x.example']),
+        ),
+      }),
+      'services',
+      /list 1001 services; a letter may list at most 1000/,
+    ],
+    [
+      'an alias longer than a file name can be',
+      () => ({ ...good(), services: { ['a'.repeat(201)]: 'https://x.example' } }),
+      'services',
+      /is 201 characters; at most 200/,
+    ],
+    [
       'a non-string URL',
       () => ({ ...good(), services: { a: 1 } }),
       'services',

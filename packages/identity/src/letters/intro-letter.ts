@@ -402,14 +402,27 @@ function readCertificateField(
 }
 
 /** A clean copy of a services map, or a phrase saying what is wrong with it. */
+/**
+ * Most services one letter may list, and the longest alias. Each becomes a file
+ * (`known_servers/<alias>.yaml`): a letter is from someone else, and an 8 MiB one could otherwise
+ * make `add-intro` write some 300,000 files, or names no file system takes.
+ */
+const MAX_LETTER_SERVICES = 1000;
+const MAX_SERVICE_ALIAS_LENGTH = 200;
+
 function checkServices(value: unknown): Record<string, string> | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return `must be an object of alias to URL, found ${describe(value)}`;
+  const all = Object.entries(value as Record<string, unknown>);
+  if (all.length > MAX_LETTER_SERVICES)
+    return `list ${all.length} services; a letter may list at most ${MAX_LETTER_SERVICES}`;
   const entries: [string, string][] = [];
-  for (const [alias, url] of Object.entries(value as Record<string, unknown>)) {
+  for (const [alias, url] of all) {
     // The alias names a file (known_servers/<alias>.yaml).
     if (alias === '' || /[/\\]/.test(alias) || hasControl(alias))
       return `alias ${JSON.stringify(alias)} must be non-empty, without "/", "\\" or control characters`;
+    if (alias.length > MAX_SERVICE_ALIAS_LENGTH)
+      return `alias ${JSON.stringify(`${alias.slice(0, 40)}…`)} is ${alias.length} characters; at most ${MAX_SERVICE_ALIAS_LENGTH}`;
     if (typeof url !== 'string')
       return `entry ${JSON.stringify(alias)} must be a URL string, found ${describe(url)}`;
     let parsed: URL | undefined;
