@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants as h2, connect as http2Connect } from 'node:http2';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import {
   createPathValidator,
   createSelfSignedCa,
@@ -299,6 +299,16 @@ describe('serve', () => {
 
   /** Raw TLS as Ada; `send` is written as soon as the handshake ends. */
   const rawClient = (port: number, send?: string) => rawTlsClient(port, f.ada, send);
+  /** A node:tls connection as Ada; `extra` adds or overrides options. */
+  const adaTls = (port: number, extra: ConnectionOptions = {}) =>
+    tlsConnect({
+      host: '127.0.0.1',
+      port,
+      key: f.ada.key,
+      cert: f.ada.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
+      rejectUnauthorized: false,
+      ...extra,
+    });
 
   it('serves a request that arrived while the client was still being validated', async () => {
     const inner = f.pki.validator();
@@ -390,14 +400,7 @@ describe('serve', () => {
 
   it('refuses TLS 1.2 renegotiation, a handshake our validator would never see', async () => {
     await using server = await start(() => new Response('ok'));
-    const socket = tlsConnect({
-      host: '127.0.0.1',
-      port: server.port,
-      key: f.ada.key,
-      cert: f.ada.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
-      rejectUnauthorized: false,
-      maxVersion: 'TLSv1.2',
-    });
+    const socket = adaTls(server.port, { maxVersion: 'TLSv1.2' });
     const failed = new Promise<string>((resolve) =>
       socket.once('error', (e) => resolve(e.message)),
     );
@@ -495,13 +498,7 @@ describe('serve', () => {
       return new Response('finished');
     });
     // An idle connection that never sends a request.
-    const idle = tlsConnect({
-      host: '127.0.0.1',
-      port: server.port,
-      key: f.ada.key,
-      cert: f.ada.certificates.map((d) => encodePem('CERTIFICATE', d)).join(''),
-      rejectUnauthorized: false,
-    });
+    const idle = adaTls(server.port);
     idle.on('error', () => undefined);
     const idleClosed = new Promise<void>((r) => idle.once('close', () => r()));
     await new Promise<void>((r) => idle.once('secureConnect', () => r()));
