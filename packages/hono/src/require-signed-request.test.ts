@@ -424,6 +424,29 @@ describe('requireSignedRequest', () => {
       expect(r).toMatchObject({ status: 401, code: 'ERR_CHAIN_NO_PATH' });
     });
 
+    it('never reads a stranger’s body: its chain is refused first', async () => {
+      const req = await signed(mallory, { body: '{"a":1}' });
+      let pulled = 0;
+      // highWaterMark 0: pulled only when someone reads.
+      const body = new ReadableStream<Uint8Array>(
+        {
+          pull(ctl) {
+            pulled++;
+            ctl.enqueue(new TextEncoder().encode('{"a":1}'));
+            ctl.close();
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      const r = await refusal(
+        await appWith().request(
+          new Request(req.url, { method: 'POST', headers: req.headers, body, duplex: 'half' }),
+        ),
+      );
+      expect(r).toMatchObject({ status: 401, code: 'ERR_CHAIN_NO_PATH' });
+      expect(pulled).toBe(0);
+    });
+
     it('judges the chain with the same trust as requireClientCert (a function validator)', async () => {
       let calls = 0;
       const validator = (): PathValidator => {

@@ -101,8 +101,8 @@ export const REQUIRED_PARAMETERS: readonly string[] = Object.freeze([
  * `ecdsa-p384-sha384`). A nonce is accepted once per signer within its window.
  *
  * Work a stranger can cause is bounded: header lengths and chain length are checked before
- * parsing, one signature is verified before the body is read or the chain judged, and nonces are
- * recorded only for trusted callers (the cache is bounded in size and time). Runs wherever Hono
+ * parsing, one signature is verified before the chain is judged, the chain is judged before the
+ * body is read (a stranger's body is never read), and nonces are recorded only for trusted callers (the cache is bounded in size and time). Runs wherever Hono
  * and WebCrypto do (Node, Deno, Bun, workerd).
  *
  * @param options.validator - a `PathValidator`, or a function returning one; default `serve()`'s trust.
@@ -260,8 +260,8 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
         'The signature does not verify: the request was changed after signing, or another key signed it.',
       );
 
-    await checkBody(c, hasDigestHeader, maxBody, subtle);
-
+    // The chain before the body: a stranger who signed with a key of its own is refused before
+    // up to maxBodyLength bytes are read and hashed for it.
     const judge = await validatorOf(c);
     const result = await judge.validate({
       peer: der[0]!,
@@ -270,6 +270,8 @@ export function requireSignedRequest(options: RequireSignedRequestOptions = {}):
       time: now,
     });
     assertTrusted(result);
+
+    await checkBody(c, hasDigestHeader, maxBody, subtle);
 
     // Only trusted signers reach the cache, so strangers cannot fill it.
     const claim = await cache.claim(`${keyid} ${nonce}`, (expires + skew) * 1000);
