@@ -440,7 +440,12 @@ describe('requireSignedRequest', () => {
       );
       const r = await refusal(
         await appWith().request(
-          new Request(req.url, { method: 'POST', headers: req.headers, body, duplex: 'half' }),
+          new Request(req.url, {
+            method: 'POST',
+            headers: req.headers,
+            body,
+            duplex: 'half',
+          } as RequestInit),
         ),
       );
       expect(r).toMatchObject({ status: 401, code: 'ERR_CHAIN_NO_PATH' });
