@@ -37,8 +37,8 @@ export interface RefusalGuard {
   dropped(error: Error & { code?: string }, socket: TLSSocket | undefined): boolean;
   /** A connection was judged, accepted or refused (its address and port as read at the verdict). */
   judged(address: string | undefined, port: number | undefined): void;
-  /** A connection's handshake failed (a `tlsClientError` not {@link dropped}). */
-  failed(): void;
+  /** A connection's handshake failed (a `tlsClientError` not {@link dropped}), as far as it is known. */
+  failed(address: string | undefined, port: number | undefined): void;
 }
 
 /**
@@ -74,7 +74,25 @@ export function limitRefusals(
       judged: () => undefined,
       failed: () => undefined,
     };
-  const handshakes = new HandshakeLimit(limiter.handshakes);
+  const refused = (address: string | undefined, chain: readonly Uint8Array[] = []): void => {
+    if (
+      !limiter.refused(
+        address,
+        chain.reduce((n, c) => n + c.byteLength, 0),
+      )
+    )
+      return;
+    report({
+      type: 'refused',
+      remoteAddress: address,
+      remotePort: undefined,
+      code: 'ERR_NET_THROTTLED',
+      message: `The client at ${address} was refused too often: its connections are dropped before the TLS handshake until it has waited (refusalLimit).`,
+      subject: undefined,
+    });
+  };
+  // A handshake abandoned after the client's hello counts as a refusal: it cost us the answer.
+  const handshakes = new HandshakeLimit(limiter.handshakes, (address) => refused(address));
   // The runtime wraps every accepted socket for TLS and reports our drop as a reset by the client
   // (tlsClientError ECONNRESET): those are ours, counted here, not refusals.
   let unreported = 0;
@@ -101,24 +119,8 @@ export function limitRefusals(
   });
   return {
     judged: (address, port) => handshakes.judged(address, port),
-    failed: () => handshakes.failed(),
-    refused(address, chain = []) {
-      if (
-        !limiter.refused(
-          address,
-          chain.reduce((n, c) => n + c.byteLength, 0),
-        )
-      )
-        return;
-      report({
-        type: 'refused',
-        remoteAddress: address,
-        remotePort: undefined,
-        code: 'ERR_NET_THROTTLED',
-        message: `The client at ${address} was refused too often: its connections are dropped before the TLS handshake until it has waited (refusalLimit).`,
-        subject: undefined,
-      });
-    },
+    failed: (address, port) => handshakes.failed(address, port),
+    refused,
     dropped(error, socket) {
       if (unreported === 0 || error.code !== 'ECONNRESET') return false;
       // Node and Deno have forgotten the address by now; Bun still knows it.

@@ -4,12 +4,13 @@
  * or a close, and forgotten when the pressure is over.
  */
 import { describe, expect, it } from 'vitest';
-import { HandshakeLimit, type AcceptedSocket } from './handshake-limit.js';
+import { FAILURE_WINDOW_MS, HandshakeLimit, type AcceptedSocket } from './handshake-limit.js';
 
 /** A socket at accept that counts reads of its address and can be closed. */
-function socket(address: string, port: number, reads: { n: number }) {
+function socket(address: string, port: number, reads: { n: number }, bytesRead = 0) {
   let onClose: (() => void) | undefined;
   const s: AcceptedSocket & { close(): void } = {
+    bytesRead,
     get remoteAddress() {
       reads.n++;
       return address;
@@ -33,7 +34,7 @@ describe('HandshakeLimit', () => {
     for (let i = 0; i < 3; i++)
       expect(limit.accept(socket('192.0.2.1', 1000 + i, reads))).toBe(true);
     expect(reads.n).toBe(0);
-    expect(limit.tracking).toBe(false);
+    expect(limit.watching).toBe(false);
     for (let i = 0; i < 3; i++) limit.judged('192.0.2.1', 1000 + i);
     for (let i = 0; i < 3; i++)
       expect(limit.accept(socket('192.0.2.1', 2000 + i, reads))).toBe(true);
@@ -49,7 +50,7 @@ describe('HandshakeLimit', () => {
       ...Array(7).fill(true),
       ...Array(4).fill(false),
     ]);
-    expect(limit.tracking).toBe(true);
+    expect(limit.watching).toBe(true);
     expect(limit.full('192.0.2.1')).toBe(true);
     expect(limit.accept(socket('192.0.2.2', 1, reads))).toBe(true);
     // IPv6 by /64: two addresses in one /64 share a count.
@@ -77,7 +78,7 @@ describe('HandshakeLimit', () => {
     expect(limit.accept(socket('192.0.2.1', 5, reads))).toBe(true);
     expect(limit.accept(socket('192.0.2.1', 6, reads))).toBe(false);
     b.close(); // its handshake failed: the close releases it
-    limit.failed();
+    limit.failed(undefined, undefined);
     expect(limit.accept(socket('192.0.2.1', 7, reads))).toBe(true);
   });
 
@@ -86,9 +87,9 @@ describe('HandshakeLimit', () => {
     const reads = { n: 0 };
     const all = Array.from({ length: 6 }, (_, i) => socket(`192.0.2.${i + 1}`, 1, reads));
     for (const s of all) limit.accept(s);
-    expect(limit.tracking).toBe(true);
+    expect(limit.watching).toBe(true);
     all.forEach((s, i) => limit.judged(`192.0.2.${i + 1}`, 1));
-    expect(limit.tracking).toBe(false);
+    expect(limit.watching).toBe(false);
     const before = reads.n;
     limit.accept(socket('192.0.2.9', 1, reads));
     expect(reads.n).toBe(before);
@@ -106,5 +107,41 @@ describe('HandshakeLimit', () => {
       true,
       true,
     ]);
+  });
+
+  it('after a handshake failed with no address, reads addresses and counts abandoned handshakes, for a while', () => {
+    let now = 0;
+    const abandoned: string[] = [];
+    const limit = new HandshakeLimit(
+      128,
+      (a) => abandoned.push(a),
+      () => now,
+    );
+    const reads = { n: 0 };
+    limit.accept(socket('192.0.2.1', 1, reads));
+    limit.failed(undefined, undefined); // Node forgot who it was
+    expect(limit.watching).toBe(true);
+    // The next connections are counted under their address when they close unjudged; one that
+    // sent nothing (a TCP health check) is not a refusal.
+    const hello = socket('192.0.2.1', 2, reads, 300);
+    const probe = socket('192.0.2.2', 3, reads, 0);
+    const admitted = socket('192.0.2.3', 4, reads, 300);
+    for (const s of [hello, probe, admitted]) limit.accept(s);
+    expect(reads.n).toBe(3);
+    limit.judged('192.0.2.3', 4);
+    for (const s of [hello, probe, admitted]) s.close();
+    for (let i = 0; i < 3; i++) limit.failed(undefined, undefined);
+    expect(abandoned).toEqual(['192.0.2.1']);
+    // A failure whose address is known is the caller's to count, never counted twice.
+    const known = socket('192.0.2.4', 5, reads, 300);
+    limit.accept(known);
+    limit.failed('192.0.2.4', 5);
+    known.close();
+    expect(abandoned).toEqual(['192.0.2.1']);
+    now += FAILURE_WINDOW_MS;
+    expect(limit.watching).toBe(false);
+    const before = reads.n;
+    limit.accept(socket('192.0.2.9', 1, reads));
+    expect(reads.n).toBe(before);
   });
 });

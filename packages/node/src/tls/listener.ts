@@ -171,7 +171,7 @@ export async function createMtlsListener(
   });
   tlsServer.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
     if (guard.dropped(error, socket)) return;
-    guard.failed();
+    guard.failed(socket?.remoteAddress, socket?.remotePort);
     guard.refused(socket?.remoteAddress);
     report({
       type: 'refused',

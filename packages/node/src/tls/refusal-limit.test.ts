@@ -3,7 +3,7 @@
  * over real TLS on 127.0.0.0/8, a stranger at 127.0.0.2 turned away at accept (before the
  * handshake) after its allowance while a trusted client at 127.0.0.1 is still served.
  */
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -243,6 +243,58 @@ describe('createMtlsServer refusalLimit over real TLS', () => {
     await expect
       .poll(async () => (await attempt(s.port, alice, '127.0.0.5')).reply, { timeout: 5_000 })
       .toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  it('counts handshakes a client abandons after the server answered its hello, and drops it once they use up its allowance', async () => {
+    // A real ClientHello, recorded from node:tls.
+    const hello = await new Promise<Uint8Array>((resolve) => {
+      const recorder = createNetServer((s) =>
+        s.once('data', (d: Uint8Array) => {
+          resolve(d);
+          s.destroy();
+          recorder.close();
+        }),
+      );
+      recorder.listen(0, '127.0.0.1', () => {
+        const c = tlsConnect({
+          host: '127.0.0.1',
+          port: (recorder.address() as { port: number }).port,
+          rejectUnauthorized: false,
+        });
+        c.on('error', () => undefined);
+      });
+    });
+    const events: ConnectionEvent[] = [];
+    const s = await start({ burst: 3, perSecond: 0.001 }, events);
+    servers.push(s);
+    /** Sends the hello from 127.0.0.9, resets once answered: whether the server answered. */
+    const abandon = () =>
+      new Promise<boolean>((resolve) => {
+        let answered = false;
+        const socket = netConnect(
+          { host: '127.0.0.1', port: s.port, localAddress: '127.0.0.9' },
+          () => socket.write(hello),
+        );
+        socket.on('error', () => undefined);
+        socket.once('data', () => {
+          answered = true;
+          socket.resetAndDestroy();
+        });
+        socket.on('close', () => resolve(answered));
+      });
+    // Node reports such a failure with no address: the first starts the listener reading
+    // addresses (the next may already be accepted by then); three more use up 127.0.0.9's
+    // allowance; then it is dropped at accept, unanswered.
+    const answers: boolean[] = [];
+    for (let i = 0; i < 10; i++) answers.push(await abandon());
+    const answered = answers.filter(Boolean).length;
+    expect(answered).toBeGreaterThanOrEqual(4);
+    expect(answered).toBeLessThanOrEqual(6); // events may trail the next accept by one
+    expect(answers.slice(answered)).toEqual(Array(10 - answered).fill(false));
+    expect(refusals(events).filter((r) => r.startsWith('127.0.0.9'))).toEqual([
+      '127.0.0.9 ERR_NET_THROTTLED',
+    ]);
+    expect((await attempt(s.port, alice, '127.0.0.1')).reply).toMatch(/^HTTP\/1\.1 200/);
   });
 
   it('refuses a refusalLimit.handshakes that is not a positive integer', async () => {
