@@ -17,7 +17,7 @@ export type {
 } from './tls/server.js';
 export type { RefusalLimitOptions } from './tls/refusal-limit.js';
 export { peerChainOf } from './tls/peer-chain.js';
-export { limitConnectionsPerAddress } from './tls/address-limit.js';
+export { limitConnectionsPerAddress, limitFailedHandshakes } from './tls/address-limit.js';
 export { createMtlsFetch } from './tls/client.js';
 export type { MtlsFetch, MtlsFetchOptions } from './tls/client.js';
 export { createSession } from './session.js';

@@ -26,7 +26,7 @@ import {
 } from '@certified/core';
 import { createCaApp, type CaEnv } from '../app.js';
 import type { Ca } from '../ca.js';
-import { limitConnectionsPerAddress, peerChainOf } from '@certified/node';
+import { limitConnectionsPerAddress, limitFailedHandshakes, peerChainOf } from '@certified/node';
 import { socketDeadlines } from './deadlines.js';
 import { loadCaFile } from './files.js';
 
@@ -126,6 +126,8 @@ export async function startCaServer(options: CaServerOptions): Promise<CaServer>
   );
   server.maxConnections = options.maxConnections ?? 1000;
   limitConnectionsPerAddress(server, options.maxConnectionsPerAddress ?? 100);
+  // Handshakes that fail or are abandoned after our answer cost their address, as under serve().
+  limitFailedHandshakes(server);
   server.on('tlsClientError', (_e, socket) => socket?.destroy());
   // The serving certificate lives a day like everything this CA issues: renew it at half-life.
   const renew = setInterval(async () => {

@@ -1,10 +1,13 @@
 /**
- * @module tls/address-limit — a cap on the connections one client address may have open at once
- * on a server that accepts anyone (the CA service: a client certificate is optional there). With
- * only a global `maxConnections`, one address could hold every slot and lock everyone else out.
+ * @module tls/address-limit — guards for a TLS server that accepts anyone (the CA service: a client
+ * certificate is optional there): a cap on the connections one address may have open at once (with
+ * only a global `maxConnections`, one address could hold every slot), and the refusal limit on
+ * failed and abandoned handshakes that `serve`'s own listener applies.
  */
 import type { Server } from 'node:net';
-import { addressKey } from './refusal-limit.js';
+import type { Server as TlsServer } from 'node:tls';
+import { limitRefusals } from './admission.js';
+import { addressKey, RefusalLimiter, type RefusalLimitOptions } from './refusal-limit.js';
 
 /** A connection at accept: what the limit reads of it. */
 interface Accepted {
@@ -59,4 +62,42 @@ export function limitConnectionsPerAddress(
     });
   });
   return (address) => open.get(addressKey(address)) ?? 0;
+}
+
+/**
+ * Applies `serve`'s refusal limit to the TLS handshakes of any `node:tls` server: a client address
+ * whose handshakes keep failing or being abandoned once the server has answered its ClientHello
+ * (each costs the server a key exchange and a signature) has its connections dropped at accept for
+ * a while, and at most `handshakes` of its connections may be in the handshake at once. Call it
+ * before the server listens; what happens after a handshake is the server's own business.
+ *
+ * @param server - the server to guard.
+ * @param options - as `serve`'s `refusalLimit`: `burst` (10), `perSecond` (0.5), `addresses`,
+ *   `handshakes` (128).
+ * @param onThrottled - called with each address when it starts being dropped; default none.
+ * @throws RangeError for options that are not positive numbers.
+ * @example
+ * const server = tls.createServer({ key, cert });
+ * limitFailedHandshakes(server);
+ */
+export function limitFailedHandshakes(
+  server: TlsServer,
+  options: RefusalLimitOptions = {},
+  onThrottled?: (address: string) => void,
+): void {
+  const limiter = new RefusalLimiter(options);
+  const guard = limitRefusals(server, limiter, (event) => {
+    if (event.code === 'ERR_NET_THROTTLED' && event.remoteAddress !== undefined)
+      try {
+        onThrottled?.(event.remoteAddress);
+      } catch {
+        // a logging callback must not take the server down
+      }
+  });
+  server.on('tlsClientError', (error: Error & { code?: string }, socket) => {
+    if (guard.dropped(error, socket)) return;
+    guard.failed(socket?.remoteAddress, socket?.remotePort);
+    guard.refused(socket?.remoteAddress);
+  });
+  server.on('secureConnection', (socket) => guard.judged(socket.remoteAddress, socket.remotePort));
 }

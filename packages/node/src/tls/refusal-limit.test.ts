@@ -3,7 +3,7 @@
  * over real TLS on 127.0.0.0/8, a stranger at 127.0.0.2 turned away at accept (before the
  * handshake) after its allowance while a trusted client at 127.0.0.1 is still served.
  */
-import { connect as netConnect, createServer as createNetServer } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +14,7 @@ import {
   type TlsPki,
 } from '@certified/testing/tls-pki';
 import { encodePem } from '@certified/core';
+import { abandonHandshake, recordClientHello } from '@certified/testing/net';
 import { addressKey, RefusalLimiter } from './refusal-limit.js';
 import { createMtlsServer, type ConnectionEvent, type MtlsServer } from './server.js';
 
@@ -246,42 +247,11 @@ describe('createMtlsServer refusalLimit over real TLS', () => {
   });
 
   it('counts handshakes a client abandons after the server answered its hello, and drops it once they use up its allowance', async () => {
-    // A real ClientHello, recorded from node:tls.
-    const hello = await new Promise<Uint8Array>((resolve) => {
-      const recorder = createNetServer((s) =>
-        s.once('data', (d: Uint8Array) => {
-          resolve(d);
-          s.destroy();
-          recorder.close();
-        }),
-      );
-      recorder.listen(0, '127.0.0.1', () => {
-        const c = tlsConnect({
-          host: '127.0.0.1',
-          port: (recorder.address() as { port: number }).port,
-          rejectUnauthorized: false,
-        });
-        c.on('error', () => undefined);
-      });
-    });
+    const hello = await recordClientHello();
     const events: ConnectionEvent[] = [];
     const s = await start({ burst: 3, perSecond: 0.001 }, events);
     servers.push(s);
-    /** Sends the hello from 127.0.0.9, resets once answered: whether the server answered. */
-    const abandon = () =>
-      new Promise<boolean>((resolve) => {
-        let answered = false;
-        const socket = netConnect(
-          { host: '127.0.0.1', port: s.port, localAddress: '127.0.0.9' },
-          () => socket.write(hello),
-        );
-        socket.on('error', () => undefined);
-        socket.once('data', () => {
-          answered = true;
-          socket.resetAndDestroy();
-        });
-        socket.on('close', () => resolve(answered));
-      });
+    const abandon = () => abandonHandshake(s.port, hello, '127.0.0.9');
     // Node reports such a failure with no address: the first starts the listener reading
     // addresses (the next may already be accepted by then); three more use up 127.0.0.9's
     // allowance; then it is dropped at accept, unanswered.
