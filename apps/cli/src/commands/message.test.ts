@@ -327,35 +327,49 @@ describe('serve and message', () => {
     );
   });
 
-  it('a bare fetch handler export is served too', async () => {
-    await fs.writeFile(
-      path.join(work, 'handler.mjs'),
-      'export function hello() { return new Response("hi from a handler\\n"); }\n',
-    );
+  /**
+   * Serves `source` (a module) as `./<file>:<name>` with the service identity, and gives Ada a copy
+   * of her directory where service `alias` points at it. `stop()` ends it; resolves the exit code.
+   */
+  async function serveModule(file: string, name: string, source: string, alias: string) {
+    await fs.writeFile(path.join(work, file), source);
     let stop!: (s: string) => void;
     const stopped = new Promise<string>((r) => (stop = r));
     const t = testIo({ cwd: work, waitForShutdown: () => stopped });
-    const done = main(
-      ['serve', './handler.mjs:hello', 'https://127.0.0.1:0', '--config', svc],
-      t.io,
-    );
+    const done = main(['serve', `./${file}:${name}`, 'https://127.0.0.1:0', '--config', svc], t.io);
     const m = await waitFor(t.stdout, /at (https:\/\/127\.0\.0\.1:\d+) /, done);
+    const config = path.join(work, `ada-${alias}`);
+    await fs.cp(ada, config, { recursive: true });
+    await ok(['add-service', alias, 'svc-signer.json', '--url', m[1]!, '--config', config]);
+    return {
+      config,
+      stop: async () => {
+        stop('SIGINT');
+        return done;
+      },
+    };
+  }
+
+  it('a bare fetch handler export is served too', async () => {
+    const served = await serveModule(
+      'handler.mjs',
+      'hello',
+      'export function hello() { return new Response("hi from a handler\\n"); }\n',
+      'h',
+    );
     const r = await send([`https://notes/`], ada); // the main server still answers
     expect(r.code).toBe(0);
-    const alias = path.join(work, 'ada-handler');
-    await fs.cp(ada, alias, { recursive: true });
-    await ok(['add-service', 'h', 'svc-signer.json', '--url', m[1]!, '--config', alias]);
-    const h = await send(['https://h/'], alias);
+    const h = await send(['https://h/'], served.config);
     expect(h.code, h.stderr).toBe(0);
     expect(h.stdout).toBe('hi from a handler\n');
-    stop('SIGINT');
-    expect(await done).toBe(0);
+    expect(await served.stop()).toBe(0);
   });
 
   it('a server that keeps sending: message stops after 64 MiB with ERR_HTTP_BODY_TOO_LARGE', async () => {
     // An endless body; before, message read it into memory until the process died.
-    await fs.writeFile(
-      path.join(work, 'endless.mjs'),
+    const served = await serveModule(
+      'endless.mjs',
+      'endless',
       [
         'const chunk = new Uint8Array(1 << 20).fill(0x61);',
         'export function endless() {',
@@ -363,24 +377,13 @@ describe('serve and message', () => {
         '}',
         '',
       ].join('\n'),
+      'e',
     );
-    let stop!: (s: string) => void;
-    const stopped = new Promise<string>((r) => (stop = r));
-    const t = testIo({ cwd: work, waitForShutdown: () => stopped });
-    const done = main(
-      ['serve', './endless.mjs:endless', 'https://127.0.0.1:0', '--config', svc],
-      t.io,
-    );
-    const m = await waitFor(t.stdout, /at (https:\/\/127\.0\.0\.1:\d+) /, done);
-    const alias = path.join(work, 'ada-endless');
-    await fs.cp(ada, alias, { recursive: true });
-    await ok(['add-service', 'e', 'svc-signer.json', '--url', m[1]!, '--config', alias]);
-    const r = await send(['https://e/'], alias);
+    const r = await send(['https://e/'], served.config);
     expect(expectOneLineError(r, 'ERR_HTTP_BODY_TOO_LARGE', { program: 'message' })).toMatch(
       /sent a response body of more than 64 MiB/,
     );
-    stop('SIGINT');
-    expect(await done).toBe(0);
+    expect(await served.stop()).toBe(0);
   }, 60_000);
 
   it('serve exits 0 when asked to stop', async () => {
