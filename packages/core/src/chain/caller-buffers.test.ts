@@ -49,4 +49,101 @@ describe.each(['P-256', 'Ed25519'] as const)('a new chain (%s)', (alg) => {
     expect(r.ok).toBe(false);
     expect(!r.ok && r.code).toBe('ERR_CHAIN_SIGNATURE_INVALID');
   });
+
+  it('a new chain: the caller rewriting its intermediate, names and lists once validate() returned changes nothing', async () => {
+    const { root, intermediate, leaf } = await chain(alg);
+    const validator = createPathValidator({ anchors: [root.der] });
+    const inter = intermediate.der.slice();
+    const input = {
+      peer: (await leaf('fresh')).der.slice(),
+      chain: [inter],
+      purpose: 'serverAuth' as const,
+      peerName: 'early.example',
+      requiredKeyUsages: ['digitalSignature'] as ('digitalSignature' | 'keyCertSign')[],
+    };
+    const pending = validator.validate(input);
+    // The intermediate's issuer name, changed in place ("Leaves" → "Leaver"); then another name,
+    // and a key usage the leaf lacks.
+    const at = Buffer.from(inter).lastIndexOf('Leaves');
+    inter[at + 5] = 0x72;
+    input.peerName = 'other.example';
+    input.requiredKeyUsages.push('keyCertSign');
+    const r = await pending;
+    expect(r.ok).toBe(true);
+    expect(r.ok && equalBytes(r.path[1]!.der, intermediate.der)).toBe(true);
+  });
+
+  it('a new chain costs two verifications and one key import, each once', async () => {
+    const { root, intermediate, leaf } = await chain(alg);
+    const calls = { verify: 0, importKey: 0 };
+    const real = globalThis.crypto.subtle;
+    const subtle = {
+      verify: (...a: Parameters<SubtleCrypto['verify']>) => (calls.verify++, real.verify(...a)),
+      importKey: (...a: Parameters<SubtleCrypto['importKey']>) => (
+        calls.importKey++,
+        (real.importKey as (...x: unknown[]) => unknown)(...a)
+      ),
+    } as unknown as SubtleCrypto;
+    const validator = createPathValidator({ anchors: [root.der], crypto: { subtle } as Crypto });
+    expect(calls).toEqual({ verify: 0, importKey: 1 }); // the anchor's key, made ready up front
+    const r = await validator.validate({
+      peer: (await leaf('counted')).der,
+      chain: [intermediate.der],
+      purpose: 'serverAuth',
+      peerName: 'early.example',
+    });
+    expect(r.ok).toBe(true);
+    expect(r.work.signatureChecks).toBe(2);
+    expect(calls).toEqual({ verify: 2, importKey: 2 });
+    // A second leaf under the intermediate now known: one verification, no import.
+    const again = await validator.validate({
+      peer: (await leaf('counted-two')).der,
+      chain: [intermediate.der],
+      purpose: 'serverAuth',
+      peerName: 'early.example',
+    });
+    expect(again.ok).toBe(true);
+    expect(calls).toEqual({ verify: 3, importKey: 2 });
+  });
+
+  it('a new chain under a full certificate pool is still verified once per link', async () => {
+    const [a, b] = await Promise.all([chain(alg), chain(alg)]);
+    let verifies = 0;
+    const real = globalThis.crypto.subtle;
+    const subtle = {
+      verify: (...x: Parameters<SubtleCrypto['verify']>) => (verifies++, real.verify(...x)),
+      importKey: (...x: unknown[]) => (real.importKey as (...y: unknown[]) => unknown)(...x),
+    } as unknown as SubtleCrypto;
+    // cacheSize 1 keeps two certificates: the two anchors fill it, so the intermediate is parsed
+    // without being remembered, and must be handed over, not parsed again.
+    const validator = createPathValidator({
+      anchors: [a.root.der, b.root.der],
+      cacheSize: 1,
+      crypto: { subtle } as Crypto,
+    });
+    const r = await validator.validate({
+      peer: (await a.leaf('full')).der,
+      chain: [a.intermediate.der],
+      purpose: 'serverAuth',
+      peerName: 'early.example',
+    });
+    expect(r.ok).toBe(true);
+    expect(verifies).toBe(2);
+  });
+
+  it('a new chain whose intermediate was not signed by the anchor is refused at the intermediate', async () => {
+    const { root, intermediate, leaf } = await chain(alg);
+    const validator = createPathValidator({ anchors: [root.der] });
+    const bad = intermediate.der.slice();
+    bad[bad.length - 1]! ^= 1;
+    const r = await validator.validate({
+      peer: (await leaf('orphan')).der,
+      chain: [bad],
+      purpose: 'serverAuth',
+      peerName: 'early.example',
+    });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.code).toBe('ERR_CHAIN_SIGNATURE_INVALID');
+    expect(!r.ok && r.certIndex).toBe(1);
+  });
 });

@@ -10,6 +10,7 @@ import { decodeAuthorityKeyIdentifier } from '../x509/extensions.js';
 import { nameKey } from '../x509/name.js';
 import {
   decodeSigned,
+  pendingImport,
   prepareVerifyKey,
   verifyX509Signature,
   type AlgorithmIdentifier,
@@ -20,6 +21,7 @@ import {
   hashBytes,
   type CertificateInput,
 } from './certificate-pool.js';
+import { factsOf } from './facts.js';
 import { asIssuer, subjectKeyOf } from './profile.js';
 import type { Prefetched } from './signatures.js';
 
@@ -40,14 +42,36 @@ export interface IssuerIndex {
     presented: readonly Certificate[],
   ): [Certificate, boolean][];
   /**
-   * For DER not yet seen (the caller checks the pool first) whose issuer name is already known (remembered by its bytes) and matched
-   * by exactly one usable CA among the presented chain, configured intermediates and anchors: start
-   * verifying the signature. The full parse that follows covers the same bytes, synchronously.
+   * For DER not yet seen (the caller checks the pool first): start verifying the peer's signature
+   * before its full parse, so the threadpool works while this thread parses and checks.
+   * - Issuer name known (remembered by its bytes) and matched by exactly one usable CA among the
+   *   presented chain, configured intermediates and anchors: verify under it.
+   * - Otherwise, a chain whose first certificate names the peer's issuer byte for byte, with a
+   *   matching key identifier (a new intermediate, the cold case): parse that one, start its own
+   *   signature under the anchor that issued it, import its key and verify the peer with it. Both
+   *   are links the search would check first; the caller takes the parse along.
+   * The full parse that follows covers the same bytes, synchronously.
    */
   earlyVerify(
     der: Uint8Array,
     chain: readonly CertificateInput[] | undefined,
-  ): Prefetched | undefined;
+    signatures: number,
+  ): Early | undefined;
+}
+
+/** Verifications {@link IssuerIndex.earlyVerify} started, and the presented CA it parsed for them. */
+export interface Early {
+  readonly peer: Prefetched;
+  /**
+   * The peer's verification waits for its issuer's key, being imported: it is dispatched once the
+   * caller awaits this (and the caller must not read the input's buffers after that await).
+   */
+  readonly keyPending?: Promise<unknown> | undefined;
+  /** The chain's first certificate, parsed (`pool.get(der, 'if-admitted')`), and its own link. */
+  readonly presented?: {
+    readonly cert: Certificate;
+    readonly upper: Prefetched | undefined;
+  };
 }
 
 /**
@@ -75,6 +99,11 @@ export function createIssuerIndex(
     (c) => !isAnchorDer(c),
   );
   const anchorBySubject = indexBySubject(anchors);
+  // Anchors by the hash of their subjectKeyIdentifier: the cold early verification finds a new
+  // intermediate's issuer by bytes, normalising no name.
+  const anchorByKid = new Map<number, Certificate[]>();
+  for (const a of anchors)
+    if (a.subjectKeyIdentifier) push(anchorByKid, hashBytes(a.subjectKeyIdentifier), a);
   const configuredBySubject = indexBySubject(configured);
 
   // Normalised issuer names, remembered by their DER: every leaf under one CA repeats the same bytes.
@@ -89,27 +118,34 @@ export function createIssuerIndex(
     return key;
   };
 
+  function candidatesFor(
+    child: Certificate,
+    kid: Uint8Array | undefined,
+    presented: readonly Certificate[],
+  ): [Certificate, boolean][] {
+    const fits = (c: Certificate): boolean =>
+      !kid || !c.subjectKeyIdentifier || equalBytes(kid, c.subjectKeyIdentifier);
+    const key = issuerKeyOf(child);
+    const out: [Certificate, boolean][] = [];
+    for (const a of anchorBySubject.get(key) ?? []) if (fits(a)) out.push([a, true]);
+    for (const c of presented) if (subjectKeyOf(c) === key && fits(c)) out.push([c, false]);
+    for (const c of configuredBySubject.get(key) ?? [])
+      if (fits(c) && !presented.some((p) => sameDer(p, c))) out.push([c, false]);
+    return out;
+  }
+
   return {
     anchors,
     isAnchorDer,
-    candidatesFor(child, kid, presented) {
-      const fits = (c: Certificate): boolean =>
-        !kid || !c.subjectKeyIdentifier || equalBytes(kid, c.subjectKeyIdentifier);
-      const key = issuerKeyOf(child);
-      const out: [Certificate, boolean][] = [];
-      for (const a of anchorBySubject.get(key) ?? []) if (fits(a)) out.push([a, true]);
-      for (const c of presented) if (subjectKeyOf(c) === key && fits(c)) out.push([c, false]);
-      for (const c of configuredBySubject.get(key) ?? [])
-        if (fits(c) && !presented.some((p) => sameDer(p, c))) out.push([c, false]);
-      return out;
-    },
+    candidatesFor,
     earlyVerify,
   };
 
   function earlyVerify(
     der: Uint8Array,
     chain: readonly CertificateInput[] | undefined,
-  ): Prefetched | undefined {
+    signatures: number,
+  ): Early | undefined {
     if (der[0] !== 0x30) return undefined;
     let light: ReturnType<typeof lightRead>;
     try {
@@ -117,10 +153,11 @@ export function createIssuerIndex(
     } catch {
       return undefined; // the full parse reports it
     }
+    if (!light.kid) return undefined;
     const known = issuerKeys
       .get(hashBytes(light.issuerDer))
       ?.find((e) => equalBytes(e.der, light.issuerDer));
-    if (!known || !light.kid) return undefined;
+    if (!known) return signatures >= 2 ? coldVerify(der, light, chain) : undefined;
     const matches: [Certificate, boolean][] = [];
     for (const c of chain ?? []) {
       const cert = c instanceof Uint8Array && c[0] === 0x30 ? pool.peek(c) : undefined;
@@ -132,18 +169,77 @@ export function createIssuerIndex(
       ([c]) => c.subjectKeyIdentifier && equalBytes(c.subjectKeyIdentifier, light.kid!),
     );
     if (fitting.length !== 1 || asIssuer(fitting[0]![0], fitting[0]![1])) return undefined;
-    const issuer = fitting[0]![0];
+    return { peer: start(fitting[0]![0], light) };
+  }
+
+  /**
+   * The cold case of {@link earlyVerify}: the peer's issuer is the chain's first certificate, not
+   * seen before. Its link to an anchor is dispatched first, so the threadpool verifies it while
+   * this thread imports the new key; the peer's link follows, and the peer's full parse and checks
+   * then run while both are verified.
+   */
+  function coldVerify(
+    peer: Uint8Array,
+    light: LightRead,
+    chain: readonly CertificateInput[] | undefined,
+  ): Early | undefined {
+    const der = chain?.[0];
+    if (!(der instanceof Uint8Array) || der[0] !== 0x30 || equalBytes(der, peer)) return undefined;
+    let cert: Certificate;
+    try {
+      cert = pool.get(der, 'if-admitted');
+    } catch {
+      return undefined; // unreadable: the search skips it
+    }
+    const kid = cert.subjectKeyIdentifier;
+    if (!kid || !equalBytes(kid, light.kid!) || !equalBytes(cert.subjectDer, light.issuerDer))
+      return undefined;
+    // A certificate that cannot issue costs no verification, as in the search.
+    if (isAnchorDer(cert) || asIssuer(cert, false)) return undefined;
+    // Its issuer, if an anchor: the one whose name (byte for byte) and key identifier it names.
+    // The anchor's profile is checked by the search: a verification is a pure function of its
+    // bytes, and this is the one any path through this chain would need.
+    const akid = cert.authorityKeyIdentifier?.keyIdentifier;
+    const anchor = akid
+      ? anchorByKid
+          .get(hashBytes(akid))
+          ?.find(
+            (a) =>
+              equalBytes(a.subjectKeyIdentifier!, akid) && equalBytes(a.subjectDer, cert.issuerDer),
+          )
+      : undefined;
+    const upper = anchor && !factsOf(cert).verifiedBy ? start(anchor, cert) : undefined;
+    // The peer's link is dispatched only once the key is imported, after the caller's buffer may
+    // have changed: it verifies copies of the bytes read now.
+    const own = {
+      signatureAlgorithm: light.signatureAlgorithm,
+      tbs: light.tbs.slice(),
+      signature: light.signature.slice(),
+    };
+    return {
+      peer: start(cert, own),
+      keyPending: pendingImport(cert.publicKey, own.signatureAlgorithm),
+      presented: { cert, upper },
+    };
+  }
+
+  function start(
+    issuer: Certificate,
+    child: Pick<Certificate, 'signatureAlgorithm' | 'tbs' | 'signature'>,
+  ): Prefetched {
     const ok = verifyX509Signature(
       issuer.publicKey,
-      light.signatureAlgorithm,
-      light.tbs,
-      light.signature,
+      child.signatureAlgorithm,
+      child.tbs,
+      child.signature,
       subtle,
     );
     ok.catch(() => undefined);
     return { key: issuer.publicKey, ok };
   }
 }
+
+type LightRead = ReturnType<typeof lightRead>;
 
 /** Is `b[start..end)` the content of OID 2.5.29.35 (authorityKeyIdentifier)? */
 const isAkiOid = (b: Uint8Array, start: number, end: number): boolean =>

@@ -110,14 +110,21 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     // A peer seen before is found once here (bytes compared), not again by the parse below.
     const der = input.peer instanceof Uint8Array && input.peer[0] === 0x30 ? input.peer : undefined;
     const known = der && pool.recall(der);
-    const early =
-      der && !known && cacheSize > 0 && budget.maxSignatureChecks > 0
-        ? index.earlyVerify(der, input.chain)
-        : undefined;
-
     // A new peer is remembered (and its result cached) while there is room, else from its second
     // sighting: one-off peers push out none that return, nor keep garbage alive (CertificatePool.admits).
     const remembered = !der || !!known || pool.admits(der);
+    const early =
+      der && !known && cacheSize > 0 && budget.maxSignatureChecks > 0
+        ? index.earlyVerify(der, input.chain, budget.maxSignatureChecks)
+        : undefined;
+    // A new intermediate (the cold case): the peer's verification waits for its key, imported
+    // just now. Yield once, so it is dispatched and the parse and checks below overlap it; the
+    // caller may reuse its buffers from then on, so what follows reads a copy of the input.
+    if (early?.keyPending) {
+      input = copyOfInput(input, early.presented!.cert);
+      await early.keyPending.catch(() => undefined);
+    }
+
     let peer: Certificate;
     try {
       peer = known || pool.get(input.peer, remembered);
@@ -139,7 +146,9 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
         try {
           // The peer again (a chain that repeats it) is not parsed twice, nor remembered this way.
           if (c instanceof Uint8Array && equalBytes(c, peer.der)) continue;
-          const cert = pool.get(c, 'if-admitted');
+          // The chain's first certificate may have been parsed already, for an early verification.
+          const cert =
+            c === early?.presented?.cert.der ? early.presented.cert : pool.get(c, 'if-admitted');
           // Duplicates are dropped by bytes: with caching off, copies parse to distinct objects.
           if (sameDer(cert, peer) || index.isAnchorDer(cert)) continue;
           const h = derHashOf(cert);
@@ -186,8 +195,13 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
     // prepared with the validator), so it starts while the lower key is being imported.
     const prefetched = new Map<Certificate, Prefetched>();
     if (early) {
-      prefetched.set(peer, early);
+      prefetched.set(peer, early.peer);
       work.signatureChecks++;
+      const upper = early.presented?.upper;
+      if (upper) {
+        prefetched.set(early.presented.cert, upper);
+        work.signatureChecks++;
+      }
     }
     const pinned = index.isAnchorDer(peer);
     if (!pinned) {
@@ -309,6 +323,26 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
       });
     },
   };
+}
+
+/**
+ * The input with its buffers copied (the chain's first certificate is `first`, parsed already) and
+ * its lists and names too: what a validation reads after it has yielded to the caller.
+ */
+function copyOfInput(input: ValidatePathInput, first: Certificate): ValidatePathInput {
+  const bytes = <T>(c: T): T => (c instanceof Uint8Array ? (c.slice() as T) : c);
+  const name = <T>(n: T): T => (typeof n === 'object' && n !== null ? { ...n } : n);
+  const out: { -readonly [K in keyof ValidatePathInput]: ValidatePathInput[K] } = {
+    ...input,
+    peer: bytes(input.peer),
+  };
+  if (input.chain) out.chain = [first.der, ...input.chain.slice(1).map(bytes)];
+  if (input.intermediates) out.intermediates = input.intermediates.map(bytes);
+  if (input.peerName !== undefined) out.peerName = name(input.peerName);
+  if (input.peerNames) out.peerNames = input.peerNames.map(name);
+  if (input.requiredEkus) out.requiredEkus = input.requiredEkus.slice();
+  if (input.requiredKeyUsages) out.requiredKeyUsages = input.requiredKeyUsages.slice();
+  return out;
 }
 
 /**

@@ -416,6 +416,25 @@ function importVerifyKey(
 }
 
 /**
+ * The import of `key` for signatures under `alg` while it is under way (undefined once done, or
+ * never started): awaiting it lets a verification that waits for the key be dispatched.
+ */
+export function pendingImport(
+  key: PublicKeyInfo,
+  alg: AlgorithmIdentifier,
+): Promise<unknown> | undefined {
+  let p: VerifyParams;
+  try {
+    p = verifyParams(alg);
+  } catch {
+    return undefined;
+  }
+  const imports = importsOf(key);
+  const k = cacheKeyOf(p);
+  return imports.ready.has(k) ? undefined : imports.pending.get(k);
+}
+
+/**
  * Starts importing an EC or Ed25519 key for verification ahead of need (a validator's anchors), so
  * the first verification does not wait for it. RSA keys are imported per hash, on first use.
  */
