@@ -23,7 +23,17 @@ import {
   type ValidationLimits,
   type WorkBudget,
 } from '../index.js';
-import { tlv, TAG } from '../internal/der.js';
+import {
+  bitString,
+  bytesOf,
+  children,
+  nullValue,
+  oid,
+  readRoot,
+  seq,
+  tlv,
+  TAG,
+} from '../internal/der.js';
 import { OID } from '../internal/oids.js';
 import { CA_KEY_USAGE, keyIdentifier, signTbs, spkiOf } from '../x509/build-certificate.js';
 import {
@@ -31,6 +41,7 @@ import {
   basicConstraintsValue,
   keyUsageValue,
 } from '../x509/extensions.js';
+import { decodeCertificate } from '../x509/certificate.js';
 import { encodeName } from '../x509/name.js';
 import { nameConstraintsOf } from './profile.js';
 import { hostileChain, type HostileChain } from '../../test/hostile-chain.js';
@@ -1098,5 +1109,93 @@ describe('parse-level garbage', () => {
         nameWork: 0,
       });
     }
+  });
+});
+
+describe('an issuer key that costs too much to verify with', () => {
+  /** An RSA public key with a random modulus of `bits` (no private key is needed to present one). */
+  async function rsaKey(bits: number, exponent: Uint8Array): Promise<CryptoKey> {
+    const n = globalThis.crypto.getRandomValues(new Uint8Array(bits / 8));
+    n[0]! |= 0x80;
+    n[n.length - 1]! |= 1;
+    const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+    return globalThis.crypto.subtle.importKey(
+      'jwk',
+      { kty: 'RSA', n: b64u(n), e: b64u(exponent), ext: true },
+      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      true,
+      ['verify'],
+    );
+  }
+
+  /**
+   * root → a CA the root really signed, holding `key` → a leaf that CA "signed" with RSA (any
+   * signature: what costs is verifying it). Core signs with EC and Ed25519 keys only, so the leaf
+   * is issued by a P-256 twin of the CA (same name and key identifier), then relabelled.
+   */
+  async function chainUnder(key: CryptoKey): Promise<{ ca: Certificate; leaf: Certificate }> {
+    const ca = await forgeCa({
+      issuerName: root.certificate.subject,
+      signer: root.privateKey,
+      aki: skiOf(root.certificate),
+      subject: cn('Costly Key CA'),
+      publicKey: key,
+    });
+    const twinKeys = await generateKeyPair();
+    const twin = await forgeCa({
+      issuerName: root.certificate.subject,
+      signer: root.privateKey,
+      aki: skiOf(root.certificate),
+      subject: cn('Costly Key CA'),
+      publicKey: twinKeys.publicKey,
+      ski: skiOf(ca),
+    });
+    const issued = await endEntity({ certificate: twin, privateKey: twinKeys.privateKey });
+    const rsaSha256 = seq(oid(OID.sha256WithRsa), nullValue());
+    const parts = children(issued.tbs, readRoot(issued.tbs)).map((t) => bytesOf(issued.tbs, t));
+    parts[2] = rsaSha256; // version, serialNumber, signature: the TBS names the algorithm too
+    const signature = globalThis.crypto.getRandomValues(new Uint8Array(256));
+    const leaf = decodeCertificate(seq(seq(...parts), rsaSha256, bitString(signature)));
+    return { ca, leaf };
+  }
+
+  const F4 = new Uint8Array([1, 0, 1]);
+  const cases: [string, () => Promise<CryptoKey>, RegExp][] = [
+    ['a 16,384-bit modulus', () => rsaKey(16384, F4), /over 8192 bits/],
+    ['a 64-bit exponent', () => rsaKey(4096, new Uint8Array(8).fill(0xff)), /exponents over/],
+  ];
+
+  it.each(cases)(
+    '%s: refused without verifying under it, one-shot and by a validator',
+    async (_, key, why) => {
+      const { ca, leaf } = await chainUnder(await key());
+      const oneShot = await run({ anchors: [root.certificate], peer: leaf, chain: [ca] });
+      refused(oneShot.r);
+      expect(oneShot.r.code).toBe('ERR_CHAIN_ALGORITHM');
+      expect(oneShot.r.message).toMatch(why);
+      expect(oneShot.verifies).toBeLessThanOrEqual(1); // the CA's own signature, under the root
+      const counting = countingCrypto();
+      const validator = createPathValidator({
+        anchors: [root.certificate.der],
+        crypto: counting.crypto,
+      });
+      const r = await validator.validate({
+        peer: leaf.der,
+        chain: [ca.der],
+        purpose: 'any',
+        time: TIME,
+      });
+      refused(r);
+      expect(r.code).toBe('ERR_CHAIN_ALGORITHM');
+      expect(counting.verifies()).toBeLessThanOrEqual(1);
+    },
+  );
+
+  it('an 8,192-bit key with exponent 65,537 is still verified with', async () => {
+    const { ca, leaf } = await chainUnder(await rsaKey(8192, F4));
+    const { r, verifies } = await run({ anchors: [root.certificate], peer: leaf, chain: [ca] });
+    refused(r);
+    expect(r.code).toBe('ERR_CHAIN_SIGNATURE_INVALID'); // a random modulus: it cannot verify
+    expect(verifies).toBe(2);
   });
 });
