@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { issuingChain } from '../../test/leaves.js';
 import { equalBytes } from '../internal/bytes.js';
 import { createPathValidator } from './validate-path.js';
+import { countingCrypto } from '../../test/counting-crypto.js';
 
 async function chain(alg: 'P-256' | 'Ed25519') {
   const { root, intermediate, leaf } = await issuingChain(alg);
@@ -75,51 +76,35 @@ describe.each(['P-256', 'Ed25519'] as const)('a new chain (%s)', (alg) => {
 
   it('a new chain costs two verifications and one key import, each once', async () => {
     const { root, intermediate, leaf } = await chain(alg);
-    const calls = { verify: 0, importKey: 0 };
-    const real = globalThis.crypto.subtle;
-    const subtle = {
-      verify: (...a: Parameters<SubtleCrypto['verify']>) => (calls.verify++, real.verify(...a)),
-      importKey: (...a: Parameters<SubtleCrypto['importKey']>) => (
-        calls.importKey++,
-        (real.importKey as (...x: unknown[]) => unknown)(...a)
-      ),
-    } as unknown as SubtleCrypto;
-    const validator = createPathValidator({ anchors: [root.der], crypto: { subtle } as Crypto });
+    const counting = countingCrypto();
+    const { calls } = counting;
+    const validator = createPathValidator({ anchors: [root.der], crypto: counting.crypto });
     expect(calls).toEqual({ verify: 0, importKey: 1 }); // the anchor's key, made ready up front
-    const r = await validator.validate({
-      peer: (await leaf('counted')).der,
-      chain: [intermediate.der],
-      purpose: 'serverAuth',
-      peerName: 'early.example',
-    });
+    const under = async (name: string) =>
+      validator.validate({
+        peer: (await leaf(name)).der,
+        chain: [intermediate.der],
+        purpose: 'serverAuth',
+        peerName: 'early.example',
+      });
+    const r = await under('counted');
     expect(r.ok).toBe(true);
     expect(r.work.signatureChecks).toBe(2);
     expect(calls).toEqual({ verify: 2, importKey: 2 });
     // A second leaf under the intermediate now known: one verification, no import.
-    const again = await validator.validate({
-      peer: (await leaf('counted-two')).der,
-      chain: [intermediate.der],
-      purpose: 'serverAuth',
-      peerName: 'early.example',
-    });
-    expect(again.ok).toBe(true);
+    expect((await under('counted-two')).ok).toBe(true);
     expect(calls).toEqual({ verify: 3, importKey: 2 });
   });
 
   it('a new chain under a full certificate pool is still verified once per link', async () => {
     const [a, b] = await Promise.all([chain(alg), chain(alg)]);
-    let verifies = 0;
-    const real = globalThis.crypto.subtle;
-    const subtle = {
-      verify: (...x: Parameters<SubtleCrypto['verify']>) => (verifies++, real.verify(...x)),
-      importKey: (...x: unknown[]) => (real.importKey as (...y: unknown[]) => unknown)(...x),
-    } as unknown as SubtleCrypto;
+    const counting = countingCrypto();
     // cacheSize 1 keeps two certificates: the two anchors fill it, so the intermediate is parsed
     // without being remembered, and must be handed over, not parsed again.
     const validator = createPathValidator({
       anchors: [a.root.der, b.root.der],
       cacheSize: 1,
-      crypto: { subtle } as Crypto,
+      crypto: counting.crypto,
     });
     const r = await validator.validate({
       peer: (await a.leaf('full')).der,
@@ -128,7 +113,7 @@ describe.each(['P-256', 'Ed25519'] as const)('a new chain (%s)', (alg) => {
       peerName: 'early.example',
     });
     expect(r.ok).toBe(true);
-    expect(verifies).toBe(2);
+    expect(counting.verifies()).toBe(2);
   });
 
   it('a new chain whose intermediate was not signed by the anchor is refused at the intermediate', async () => {

@@ -44,6 +44,7 @@ import {
 import { decodeCertificate } from '../x509/certificate.js';
 import { encodeName } from '../x509/name.js';
 import { nameConstraintsOf } from './profile.js';
+import { countingCrypto } from '../../test/counting-crypto.js';
 import { hostileChain, type HostileChain } from '../../test/hostile-chain.js';
 import { DEFAULT_VALIDATION_LIMITS } from './validate-path.js';
 
@@ -73,24 +74,6 @@ const NOT_AFTER = new Date('2039-01-01T00:00:00Z');
 const cn = (commonName: string): Name => personName({ commonName });
 
 // --- helpers ---
-
-/** A WebCrypto whose `subtle.verify` calls are counted: the work a budget must bound. */
-function countingCrypto(): { crypto: Crypto; verifies: () => number } {
-  const real = globalThis.crypto.subtle;
-  let n = 0;
-  const subtle = new Proxy(real, {
-    get(target, prop) {
-      if (prop === 'verify')
-        return (...args: Parameters<SubtleCrypto['verify']>) => {
-          n++;
-          return real.verify(...args);
-        };
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-  return { crypto: { subtle } as unknown as Crypto, verifies: () => n };
-}
 
 const der = (certs: readonly Certificate[]): Uint8Array[] => certs.map((c) => c.der);
 

@@ -7,19 +7,7 @@ import { organizationName } from '../x509/name.js';
 import { budgetOf } from './budget.js';
 import { signatureProblem, verifiedBy } from './signatures.js';
 import type { WorkDone } from './types.js';
-
-/** WebCrypto that counts its verifications. */
-function countingSubtle(): { subtle: SubtleCrypto; verifies: () => number } {
-  const real = globalThis.crypto.subtle;
-  let n = 0;
-  const subtle = Object.create(real) as SubtleCrypto;
-  subtle.verify = (...args: Parameters<SubtleCrypto['verify']>) => {
-    n++;
-    return real.verify(...args);
-  };
-  subtle.importKey = real.importKey.bind(real) as SubtleCrypto['importKey'];
-  return { subtle, verifies: () => n };
-}
+import { countingCrypto } from '../../test/counting-crypto.js';
 
 const noWork = (): WorkDone => ({
   candidates: 0,
@@ -48,7 +36,9 @@ describe('signatureProblem', () => {
       altNames: [dnsName('leaf.example')],
     });
     const leaf = decodeCertificate(issued.der);
-    const { subtle, verifies } = countingSubtle();
+    const counting = countingCrypto();
+    const { subtle } = counting.crypto;
+    const verifies = counting.verifies;
     const budget = budgetOf(undefined);
     const check = (issuer: typeof a) =>
       signatureProblem(leaf, issuer, new Map(), noWork(), budget, subtle);
