@@ -72,6 +72,7 @@ const NOT_BEFORE = new Date('2029-01-01T00:00:00Z');
 const NOT_AFTER = new Date('2039-01-01T00:00:00Z');
 
 const cn = (commonName: string): Name => personName({ commonName });
+const OID_CN = '2.5.4.3';
 
 // --- helpers ---
 
@@ -953,6 +954,54 @@ describe('size limits', () => {
       new RegExp(`presented ${bytes} bytes of certificates; at most ${bytes - 1}`),
     );
     expect((await validate(leaf, [mid.certificate], { maxChainBytes: bytes })).ok).toBe(true);
+  });
+
+  it('reads at most 8 commonNames of a server certificate against its subjectAltNames (webpki)', async () => {
+    const commonNames = (values: string[]): Name =>
+      values.map((value) => [{ type: OID_CN, value }]);
+    const serverLeaf = async (subject: Name): Promise<Certificate> =>
+      issueEndEntityCertificate({
+        issuer: mid,
+        subject,
+        publicKey: (await generateKeyPair()).publicKey,
+        altNames: [dnsName('leaf.example.com')],
+        now: ISSUED,
+      });
+    const others = Array.from({ length: 2000 }, (_, i) => `h${i}.example.com`);
+    const crowded = await serverLeaf(commonNames(others));
+    const respelledFirst = await serverLeaf(commonNames(['LEAF.example.com', ...others]));
+    const respelledNinth = await serverLeaf(
+      commonNames([...others.slice(0, 8), 'LEAF.example.com']),
+    );
+    // Each commonName read is one URL parse: count them.
+    const RealURL = globalThis.URL;
+    let parses = 0;
+    globalThis.URL = class extends RealURL {
+      constructor(url: string | URL, base?: string | URL) {
+        super(url, base);
+        parses++;
+      }
+    };
+    try {
+      const serve = (peer: Certificate): Promise<ValidatePathResult> =>
+        validatePath({
+          anchors: [root.certificate.der],
+          peer: peer.der,
+          chain: [mid.certificate.der],
+          purpose: 'serverAuth',
+          profile: 'webpki',
+          time: TIME,
+        });
+      expect((await serve(crowded)).ok).toBe(true);
+      expect(parses).toBeLessThanOrEqual(8);
+      const r = await serve(respelledFirst);
+      refused(r);
+      expect(r.message).toMatch(/commonName "LEAF.example.com" spells/);
+      // Past the eighth, a commonName is not read (only subjectAltNames name the peer anyway).
+      expect((await serve(respelledNinth)).ok).toBe(true);
+    } finally {
+      globalThis.URL = RealURL;
+    }
   });
 
   it('refuses a peer with more than 1,024 subjectAltNames', async () => {

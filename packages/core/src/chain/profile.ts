@@ -9,7 +9,7 @@ import { children, Cursor, readOid, readRoot, TAG } from '../internal/der.js';
 import { EKU, OID } from '../internal/oids.js';
 import type { Certificate } from '../x509/certificate.js';
 import { decodeGeneralName } from '../x509/general-name.js';
-import { commonNameOf, nameEquals, nameKey } from '../x509/name.js';
+import { nameEquals, nameKey } from '../x509/name.js';
 import { factsOf } from './facts.js';
 import {
   decodeNameConstraints,
@@ -20,7 +20,8 @@ import {
 /**
  * Which rule set applies. `rfc5280` (the default): RFC 5280 plus hardening that costs no legitimate
  * certified identity anything. `webpki` adds the CA/Browser Forum rules for public TLS servers
- * (commonName must repeat a subjectAltName, no CA certificate as the peer, EKU required, …).
+ * (a commonName naming a subjectAltName's host must copy it exactly, no CA certificate as the peer, EKU
+ * required, …).
  */
 export type ValidationProfile = 'rfc5280' | 'webpki';
 
@@ -245,21 +246,57 @@ export function nameConstraintsOf(cert: Certificate): NameConstraints | Error | 
   return nc;
 }
 
-/** CA/B Forum BR 7.1.4.3: each commonName repeats, byte for byte, a dNSName or an IP of the SAN. */
+/**
+ * The host a name spells, as the web platform's URL parser reads it (lower-case A-labels, dotted
+ * IPv4, bracketed RFC 5952 IPv6), or undefined when it does not spell one.
+ */
+function hostOf(name: string): string | undefined {
+  // Characters that make the URL parser read a path, user or port instead of a host.
+  if (name === '' || /[\s/\\?#@%]/.test(name)) return undefined;
+  try {
+    return new URL(`http://${name.includes(':') ? `[${name}]` : name}/`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CA/B Forum BR 7.1.4.3 where a relying party can act on it: a commonName that names the same host
+ * as a subjectAltName must be a character-for-character copy of it. `192.168.001.001`, `0xC0A80101`,
+ * `2001:DB8::1`, `Example.COM` or a Unicode form of an A-label spell a SAN's host in a way other
+ * parsers read differently (leading zeros are octal to some), so they are refused. A commonName that
+ * names some other host is left alone: only subjectAltNames name the peer here, and browsers, Go,
+ * rustls and BetterTLS accept it (x509-limbo's `webpki::cn::not-in-san` alone expects a refusal).
+ */
 function commonNameProblem(cert: Certificate): Problem | undefined {
-  const values = new Set<string>();
-  for (const g of cert.subjectAltNames ?? [])
-    if (g.type === 'dns' || g.type === 'ip') values.add(g.value);
+  const exact = new Set<string>();
+  const hosts = new Map<string, string>();
+  for (const g of cert.subjectAltNames ?? []) {
+    if (g.type !== 'dns' && g.type !== 'ip') continue;
+    exact.add(g.value);
+    // As hostOf() spells them: dNSNames are ASCII (so only case changes), IPs are canonical text.
+    const host =
+      g.type === 'dns' ? g.value.toLowerCase() : g.value.includes(':') ? `[${g.value}]` : g.value;
+    if (!hosts.has(host)) hosts.set(host, g.value);
+  }
+  let parsed = 0;
   for (const rdn of cert.subject)
-    for (const a of rdn)
-      if (a.type === CN_OID && (a.der !== undefined || !values.has(a.value)))
+    for (const a of rdn) {
+      if (a.type !== CN_OID || a.der !== undefined || exact.has(a.value)) continue;
+      // A URL parse costs ~1 µs, and a subject can hold thousands of commonNames: read a few.
+      if (++parsed > MAX_COMMON_NAMES_READ) return undefined;
+      const host = hostOf(a.value);
+      const san = host === undefined ? undefined : hosts.get(host);
+      if (san !== undefined)
         return problem(
           'ERR_CHAIN_PROFILE',
-          `its commonName ${JSON.stringify(commonNameOf([[a]]) ?? '#der')} is not one of its subjectAltNames (CA/B Forum BR 7.1.4.3)`,
+          `its commonName ${JSON.stringify(a.value)} spells its subjectAltName ${JSON.stringify(san)} differently (CA/B Forum BR 7.1.4.3 requires a character-for-character copy)`,
         );
+    }
   return undefined;
 }
 const CN_OID = '2.5.4.3';
+const MAX_COMMON_NAMES_READ = 8;
 
 /** Rules for the peer certificate. */
 function peerProblem(

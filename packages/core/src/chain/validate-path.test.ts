@@ -2213,20 +2213,68 @@ describe("profile 'webpki'", () => {
     expectAccepted(await check({ peer: int.cert, purpose: 'any' }), 2, root.cert);
   });
 
-  it('refuses a commonName that is not among the subjectAltNames for serverAuth only', async () => {
-    // `leaf` is CN=leaf with DNS api.example.com.
-    const r = expectRefused(
-      await check({ peer: leaf, chain: [int.cert] }, { profile: 'webpki' }),
-      'ERR_CHAIN_PROFILE',
-      0,
-    );
-    expect(r.message).toMatch(/commonName "leaf" is not one of its subjectAltNames/);
+  it('accepts a commonName that names another host than its subjectAltNames, as browsers do', async () => {
+    // `leaf` is CN=leaf with DNS api.example.com; only subjectAltNames name the peer.
     expectAccepted(
-      await check({ peer: leaf, chain: [int.cert], purpose: 'clientAuth' }, { profile: 'webpki' }),
+      await check({ peer: leaf, chain: [int.cert] }, { profile: 'webpki' }),
       3,
       root.cert,
     );
-    expectAccepted(await check({ peer: leaf, chain: [int.cert] }), 3, root.cert);
+    const other = await forgeLeaf(int, { subject: person('other.example.com') });
+    expectAccepted(
+      await check(
+        { peer: other, chain: [int.cert], peerName: 'api.example.com' },
+        { profile: 'webpki' },
+      ),
+      3,
+      root.cert,
+    );
+    const refused = await check(
+      { peer: other, chain: [int.cert], peerName: 'other.example.com' },
+      { profile: 'webpki' },
+    );
+    expectRefused(refused, 'ERR_CHAIN_PEER_NAME', 0);
+  });
+
+  // CA/B Forum BR 7.1.4.3: a commonName naming a SAN's host must copy it character for character.
+  const respelled: [commonName: string, san: GeneralName][] = [
+    ['API.Example.com', dnsName('api.example.com')],
+    ['192.168.001.001', ipAddress('192.168.1.1')], // octal to some parsers
+    ['0xC0A80101', ipAddress('192.168.1.1')],
+    ['2001:DB8::1', ipAddress('2001:db8::1')],
+    ['2001:db8:0:0:0:0:0:1', ipAddress('2001:db8::1')],
+    ['café.example.com', dnsName('café.example.com')], // the SAN holds the A-label
+  ];
+  it.each(respelled)(
+    'refuses commonName %j beside the subjectAltName %j for serverAuth only',
+    async (commonName, san) => {
+      const l0 = await forgeLeaf(int, { subject: person(commonName), altNames: [san] });
+      const r = expectRefused(
+        await check({ peer: l0, chain: [int.cert] }, { profile: 'webpki' }),
+        'ERR_CHAIN_PROFILE',
+        0,
+      );
+      expect(r.message).toContain(`its commonName ${JSON.stringify(commonName)} spells`);
+      expect(r.message).toMatch(/BR 7\.1\.4\.3/);
+      const asClient = { peer: l0, chain: [int.cert], purpose: 'clientAuth' as const };
+      expectAccepted(await check(asClient, { profile: 'webpki' }), 3, root.cert);
+      expectAccepted(await check({ peer: l0, chain: [int.cert] }), 3, root.cert);
+    },
+  );
+
+  it('accepts a commonName that copies a subjectAltName exactly', async () => {
+    for (const [commonName, san] of [
+      ['192.168.1.1', ipAddress('192.168.1.1')],
+      ['2001:db8::1', ipAddress('2001:db8::1')],
+      ['xn--caf-dma.example.com', dnsName('café.example.com')],
+    ] as const) {
+      const l0 = await forgeLeaf(int, { subject: person(commonName), altNames: [san] });
+      expectAccepted(
+        await check({ peer: l0, chain: [int.cert] }, { profile: 'webpki' }),
+        3,
+        root.cert,
+      );
+    }
   });
 
   it('refuses a critical subjectAltName beside a non-empty subject; rfc5280 accepts it', async () => {
