@@ -5,12 +5,14 @@
  * with folded scalars, `json.dumps(indent=2)` letters in the `-_` base64 alphabet). And ORNL reads what
  * we write: fixtures/ornl/ornl_read.py follows ORNL's own read paths (CA.load, LeafCert.load,
  * lookup_server + TrustedService, add-intro, introduce, add-service, the ssl contexts it builds).
+ * Those contexts also meet ours over real TLS on 127.0.0.1 (Python's ssl, so OpenSSL, on their side):
+ * ORNL's client against our `serve`, our session against ORNL's server, each way with a stranger.
  *
  * The Python half needs `python3` with python-cryptography (PyYAML for service files): without them
  * those tests are skipped with a warning on a developer's machine, and fail under CI=true (.ci/run
  * installs Debian's python3-cryptography and python3-yaml when they are missing).
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -22,13 +24,22 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import * as core from '@certified/core';
 import * as identity from '@certified/identity';
-import { createFileStore } from '@certified/node';
+import {
+  createFileStore,
+  createSession,
+  serve,
+  type CertifiedServer,
+  type ConnectionEvent,
+  type ServeEnv,
+} from '@certified/node';
 
+const execFileAsync = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'ornl');
 const PERSON = join(FIXTURE, 'ornl-person');
 const SERVICE = join(FIXTURE, 'ornl-service');
@@ -423,3 +434,159 @@ describe.skipIf(!hasCryptography)('what we write, read by ORNL (python)', () => 
     expect(identity.parseService('t', 't.yaml', text).auths).toEqual(names);
   });
 });
+
+// --- over real TLS: ORNL's ssl contexts (Python's ssl, OpenSSL) against our server and client ---
+
+describe("ORNL's TLS contexts and ours, over real TLS on 127.0.0.1", () => {
+  // Service files need PyYAML on the Python side; under CI=true a missing one already failed above.
+  const skip = !hasPyYaml;
+  const dirs = { svc: '', ada: '', stranger: '', mallory: '' };
+  const subjects = { svc: 'O=Notes API', ada: 'CN=Ada Lovelace', stranger: 'CN=Eve Stranger' };
+  const ids = {} as Record<keyof typeof dirs, identity.Identity>;
+  const certPem = (c: core.Certificate) => core.encodePem('CERTIFICATE', c.der);
+  let ours: CertifiedServer | undefined;
+  let theirs: ChildProcess | undefined;
+  let theirPort = 0;
+  const refusals: Extract<ConnectionEvent, { type: 'refused' }>[] = [];
+
+  beforeAll(async () => {
+    if (skip) return;
+    const make = async (k: keyof typeof dirs, subject: core.Name, altNames: core.GeneralName[]) => {
+      dirs[k] = fresh(`tls-${k}`);
+      ids[k] = await identity.initIdentity(createFileStore(dirs[k]), { subject, altNames });
+    };
+    await make('svc', core.organizationName({ organization: 'Notes API' }), [
+      core.ipAddress('127.0.0.1'),
+      core.dnsName('localhost'),
+    ]);
+    await make('ada', core.personName({ commonName: 'Ada Lovelace' }), [
+      core.emailAddress('ada@example.org'),
+    ]);
+    await make('stranger', core.personName({ commonName: 'Eve Stranger' }), [
+      core.emailAddress('eve@example.org'),
+    ]);
+    await make('mallory', core.personName({ commonName: 'Mallory' }), [
+      core.emailAddress('mallory@example.org'),
+    ]);
+    await identity.addClient(ids.svc, 'ada', certPem(ids.ada.signer!.certificate), { ca: true });
+    ours = await serve(
+      (_req: Request, env: ServeEnv) => Response.json({ hello: env.peer?.peer.commonName ?? null }),
+      {
+        configDir: dirs.svc,
+        url: 'https://127.0.0.1:0',
+        reloadIntervalMs: 0,
+        onConnection: (e: ConnectionEvent) => {
+          if (e.type === 'refused') refusals.push(e);
+        },
+      },
+    );
+    theirs = spawn('python3', [join(FIXTURE, 'ornl_read.py'), 'serve', dirs.svc], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    theirPort = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      theirs!.stdout!.on('data', (d: Buffer) => {
+        out += String(d);
+        const line = out.split('\n')[0]!;
+        if (out.includes('\n')) resolve((JSON.parse(line) as { port: number }).port);
+      });
+      theirs!.once('exit', (code) => reject(new Error(`ornl_read.py serve exited ${code}`)));
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    theirs?.kill('SIGKILL');
+    await ours?.close();
+  });
+
+  /** `who` introduced by `by` (the how-to's Method 2): id/<by's signer>.crt and known_servers/notes.yaml. */
+  async function introduced(who: keyof typeof dirs, by: keyof typeof dirs): Promise<void> {
+    const letter = await identity.introduce(ids[by], identity.getIdent(ids[who]), {
+      services: { notes: ours!.url },
+    });
+    const loaded = await identity.loadIdentity(createFileStore(dirs[who]));
+    await identity.addIntro(loaded, JSON.stringify(letter), { overwrite: true });
+  }
+
+  it.skipIf(skip)(
+    "ORNL's client context, Ada introduced by the service (Method 2), gets 200 from our server",
+    async () => {
+      await introduced('ada', 'svc');
+      const r = await ornlCall(dirs.ada, 'notes', '/');
+      expect(r, JSON.stringify(r)).toMatchObject({ status: 200, server: subjects.svc });
+      expect(JSON.parse(r.body!)).toEqual({ hello: 'Ada Lovelace' });
+    },
+  );
+
+  it.skipIf(skip)(
+    "ORNL's client context, a stranger introduced by someone the service does not trust, is refused",
+    async () => {
+      await introduced('stranger', 'mallory');
+      // It trusts the service's signer for the server, and presents Mallory's certificate.
+      await identity.addService(ids.stranger, 'notes', certPem(ids.svc.signer!.certificate), {
+        url: ours!.url,
+        auths: [core.ornlName(ids.mallory.signer!.certificate.subject)],
+        overwrite: true,
+      });
+      const r = await ornlCall(dirs.stranger, 'notes', '/');
+      expect(r.status, JSON.stringify(r)).toBeUndefined();
+      expect(r.error).toMatch(/\S/);
+      const refusal = refusals.find((e) => e.subject === subjects.stranger);
+      expect(refusal, JSON.stringify(refusals)).toMatchObject({ code: 'ERR_CHAIN_NO_PATH' });
+    },
+  );
+
+  it.skipIf(skip)(
+    "our session reaches ORNL's server context as Ada; a stranger's is refused",
+    async () => {
+      const url = `https://127.0.0.1:${theirPort}`;
+      for (const who of ['ada', 'stranger'] as const)
+        await identity.addService(ids[who], 'py', certPem(ids.svc.signer!.certificate), { url });
+      await using ada = await createSession({ configDir: dirs.ada });
+      const res = await ada.fetch('https://py/');
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ client: subjects.ada });
+      await using stranger = await createSession({ configDir: dirs.stranger });
+      const refused = await stranger.fetch('https://py/').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(core.CertifiedError);
+      expect((refused as core.CertifiedError).code, String(refused)).toBe('ERR_NET_TLS');
+      expect(String(refused)).toMatch(/the server refused our certificate/);
+    },
+  );
+
+  it.skipIf(skip)(
+    "our session refuses ORNL's server when the service file names another signer",
+    async () => {
+      const url = `https://127.0.0.1:${theirPort}`;
+      // Ada's file for "wrong" pins the stranger's signer: the server's chain must not validate.
+      await identity.addService(ids.ada, 'wrong', certPem(ids.stranger.signer!.certificate), {
+        url,
+      });
+      await using ada = await createSession({ configDir: dirs.ada });
+      const refused = await ada.fetch('https://wrong/').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((refused as core.CertifiedError | undefined)?.code, String(refused)).toBe(
+        'ERR_CHAIN_NO_PATH',
+      );
+    },
+  );
+});
+
+/** ornl_read.py call: ORNL's client context for `service`, one HTTPS GET (async: our server is in this process). */
+async function ornlCall(
+  dir: string,
+  service: string,
+  path: string,
+): Promise<{ status?: number; body?: string; server?: string; error?: string }> {
+  const { stdout } = await execFileAsync(
+    'python3',
+    [join(FIXTURE, 'ornl_read.py'), 'call', dir, service, path],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  return JSON.parse(stdout) as { status?: number; body?: string; server?: string; error?: string };
+}
