@@ -34,6 +34,8 @@ export interface LimboTestcase {
   readonly expected_peer_names?:
     readonly { readonly kind: string; readonly value: string }[] | null;
   readonly max_chain_depth?: number | null;
+  /** PEM CRLs to check the path against. */
+  readonly crls?: readonly string[] | null;
 }
 
 export interface LimboCaseResult {
@@ -84,8 +86,6 @@ const PEER_KINDS: Readonly<Record<string, 'dns' | 'ip' | 'email'>> = {
 
 /** Why we do not run a testcase, or undefined to run it. Only things the validator deliberately lacks. */
 export function skipReason(tc: LimboTestcase): string | undefined {
-  if (tc.features?.includes('has-crl'))
-    return 'CRL checking is not implemented: certified revokes by short certificate lifetimes';
   if (tc.signature_algorithms?.length)
     return 'restricting the signature algorithms per validation is not supported';
   if (tc.validation_kind !== 'SERVER' && tc.validation_kind !== 'CLIENT')
@@ -115,7 +115,9 @@ export async function runTestcase(
       /* unreadable anchor */
     }
   }
-  const validator = createPathValidator({ anchors, profile, cacheSize: 0 });
+  // An unreadable CRL is a configuration error (createPathValidator throws): the harness reports it.
+  const crls = tc.crls ?? [];
+  const validator = createPathValidator({ anchors, profile, cacheSize: 0, crls });
   const purpose = tc.validation_kind === 'SERVER' ? 'serverAuth' : 'clientAuth';
   const name = (n: { kind: string; value: string }): PeerNameInput => ({
     type: PEER_KINDS[n.kind]!,

@@ -12,6 +12,7 @@ export type CertifiedErrorCode =
   | 'ERR_BASE64_MALFORMED'
   | 'ERR_CERT_MALFORMED'
   | 'ERR_CSR_MALFORMED'
+  | 'ERR_CRL_MALFORMED'
   | 'ERR_KEY_MALFORMED'
   | 'ERR_KEY_ENCRYPTED'
   | 'ERR_KEY_NOT_EXTRACTABLE'
@@ -191,7 +192,15 @@ export type PathValidationCode =
    * What the peer presented is over a size limit (certificates or bytes in its chain), or a
    * certificate carries more subjectAltNames or nameConstraints subtrees than the limit allows.
    */
-  | 'ERR_CHAIN_TOO_LARGE';
+  | 'ERR_CHAIN_TOO_LARGE'
+  /** A certificate on the path is listed on a CRL its issuer signed (`PathValidatorOptions.crls`). */
+  | 'ERR_CHAIN_REVOKED'
+  /**
+   * A CRL given for an issuer on the path cannot be relied on (bad signature, out of date, not v2,
+   * no crlNumber, an unknown critical extension, an issuer without cRLSign), so revocation cannot be
+   * checked and the path is refused.
+   */
+  | 'ERR_CHAIN_CRL_INVALID';
 
 /** Structured details an error may carry besides its message. */
 export interface CertifiedErrorDetails {
@@ -269,6 +278,10 @@ export class CertificateMalformed extends CertifiedError {
 /** DER that does not have the structure of a PKCS#10 request (RFC 2986). */
 export class CsrMalformed extends CertifiedError {
   readonly code = 'ERR_CSR_MALFORMED' as const;
+}
+/** DER that does not have the structure of an X.509 CRL (RFC 5280 §5.1). */
+export class CrlMalformed extends CertifiedError {
+  readonly code = 'ERR_CRL_MALFORMED' as const;
 }
 /** A key that cannot be read (bad PKCS#8/SPKI/JWK, wrong curve point, …). */
 export class KeyMalformed extends CertifiedError {

@@ -110,6 +110,8 @@ export type {
   ValidityOptions,
 } from './x509/build-certificate.js';
 export { verifyCertificateSignature } from './x509/verify-certificate.js';
+export { decodeCrl, parseCrl } from './x509/crl.js';
+export type { CertificateRevocationList, RevokedCertificate } from './x509/crl.js';
 export { createCsr, decodeCsr, issueCertificateFromCsr, parseCsr, verifyCsr } from './csr/csr.js';
 export type {
   CertificationRequest,

@@ -71,6 +71,8 @@ export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = Object.freeze({
   maxNameConstraintSubtrees: 256,
 });
 
+import type { CrlInput } from './revocation.js';
+
 /** Options fixed for one trust context (a service, a client): anchors, profile, limits, cache. */
 export interface PathValidatorOptions extends CryptoOptions {
   /**
@@ -80,6 +82,12 @@ export interface PathValidatorOptions extends CryptoOptions {
   readonly anchors: readonly CertificateInput[];
   /** Untrusted intermediates the path builder may use for every validation. */
   readonly intermediates?: readonly CertificateInput[];
+  /**
+   * CRLs to check the path against: each certificate but the anchor is refused when a CRL its
+   * issuer signed lists it (`ERR_CHAIN_REVOKED`), and when such a CRL cannot be relied on (out of
+   * date, bad signature, …: `ERR_CHAIN_CRL_INVALID`). Complete v2 CRLs only; default none.
+   */
+  readonly crls?: readonly CrlInput[];
   /** Rule set; default `rfc5280`. */
   readonly profile?: ValidationProfile;
   /** Most intermediates (not counting self-issued ones) a path may have; default 8. */

@@ -35,6 +35,7 @@ import {
 import { extendPath, type PathSearch } from './extend-path.js';
 import { normalisePeerName } from './peer-name.js';
 import { cacheKey, ResultCache } from './result-cache.js';
+import { RevocationLists } from './revocation.js';
 import { verifiedBy, type Prefetched } from './signatures.js';
 
 export { DEFAULT_VALIDATION_LIMITS } from './types.js';
@@ -55,6 +56,7 @@ export type {
   WorkDone,
 } from './types.js';
 export { matchesPeerName } from './peer-name.js';
+export type { CrlInput } from './revocation.js';
 
 const MAX_ATTEMPTS_KEPT = 32;
 
@@ -86,6 +88,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
   const pool = new CertificatePool(cacheSize * 2);
   const index = createIssuerIndex(pool, options.anchors, options.intermediates ?? [], subtle);
   const results = new ResultCache(cacheSize);
+  const revocation = new RevocationLists(options.crls ?? []);
 
   async function validate(input: ValidatePathInput): Promise<ValidatePathResult> {
     if (!input || typeof input !== 'object') throw new TypeError('validate needs an input object');
@@ -289,6 +292,21 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
       const v = validityOf(c);
       from = Math.max(from, v.from);
       until = Math.min(until, v.until);
+    }
+    if (revocation.size > 0) {
+      const spend = (): boolean =>
+        work.signatureChecks < budget.maxSignatureChecks && ++work.signatureChecks > 0;
+      const r = await revocation.check(path, t, subtle, spend);
+      if (!r.ok) {
+        fail(path, r, r.certIndex);
+        const who =
+          r.certIndex === 0
+            ? 'The peer certificate'
+            : `Certificate ${r.certIndex} (${subjectText(path[r.certIndex]!)})`;
+        return refuse(r.code, `${who}: ${r.message}.`, r.certIndex, attempts, work);
+      }
+      // A remembered answer must not outlive the CRLs it was checked against.
+      until = Math.min(until, r.until);
     }
     // Frozen: a cached result is handed to every later caller, who must not be able to change it.
     const result: ValidatedPath = Object.freeze({
