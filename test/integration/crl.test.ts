@@ -11,18 +11,9 @@ import { join } from 'node:path';
 import { createPathValidator, parseCertificates, parseCrl } from '@certified/core';
 import { createMtlsServer, type ConnectionEvent, type MtlsServer } from '@certified/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '@certified/testing/tools';
 
-const isCI = process.env['CI'] === 'true';
-const missing = ['curl', 'openssl'].filter(
-  (tool) =>
-    spawnSync(tool, ['--version']).error !== undefined &&
-    spawnSync(tool, ['version']).error !== undefined,
-);
-if (missing.length)
-  console.warn(
-    `SKIPPED CRL integration tests: ${missing.join(', ')} not installed${isCI ? ' (CI=true: failing instead)' : ''}`,
-  );
-const skip = missing.length > 0 && !isCI;
+const skip = skipWithout(['curl', 'openssl'], 'CRL integration tests');
 
 const dir = mkdtempSync(join(tmpdir(), 'certified-crl-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

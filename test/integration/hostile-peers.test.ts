@@ -35,19 +35,10 @@ import {
 } from '@certified/node';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '@certified/testing/tools';
 import { hostileChain } from '../../packages/core/test/hostile-chain.js';
 
-const isCI = process.env['CI'] === 'true';
-const missing = ['curl', 'openssl'].filter(
-  (tool) =>
-    spawnSync(tool, ['--version']).error !== undefined &&
-    spawnSync(tool, ['version']).error !== undefined,
-);
-if (missing.length)
-  console.warn(
-    `SKIPPED hostile-peer tests: ${missing.join(', ')} not installed${isCI ? ' (CI=true: failing instead)' : ''}`,
-  );
-const skip = missing.length > 0 && !isCI;
+const skip = skipWithout(['curl', 'openssl'], 'hostile-peer tests');
 
 const pem = (c: { der: Uint8Array }): string => encodePem('CERTIFICATE', c.der);
 const root = mkdtempSync(join(tmpdir(), 'certified-hostile-'));
