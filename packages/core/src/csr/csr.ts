@@ -1,7 +1,7 @@
 /**
  * @module csr/csr — PKCS#10 certification requests (RFC 2986): create, parse, verify, and issue from them.
  */
-import { CsrMalformed, PemMalformed, ProfileViolation, SignatureInvalid } from '../errors.js';
+import { CsrMalformed, ProfileViolation, SignatureInvalid } from '../errors.js';
 import { rethrowAsMalformed } from '../internal/malformed.js';
 import {
   bitString,
@@ -22,7 +22,7 @@ import {
   type Tlv,
 } from '../internal/der.js';
 import { EKU_NAMES, OID } from '../internal/oids.js';
-import { readDerInput } from '../encoding/pem.js';
+import { readOneDer } from '../encoding/pem.js';
 import { subtleOf, type CryptoOptions } from '../keys/keys.js';
 import { decodePublicKeyInfo, type PublicKeyInfo } from '../keys/public-key-info.js';
 import type { Certificate } from '../x509/certificate.js';
@@ -195,12 +195,9 @@ function decode(der: Uint8Array): CertificationRequest {
  * await verifyCsr(csr);
  */
 export function parseCsr(input: Uint8Array | string): CertificationRequest {
-  const { blocks } = readDerInput(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
-  if (blocks.length !== 1)
-    throw new PemMalformed(`Expected one certification request, found ${blocks.length}.`, {
-      reason: 'several blocks',
-    });
-  return decodeCsr(blocks[0]!.der);
+  return decodeCsr(
+    readOneDer(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'], 'certification request'),
+  );
 }
 
 /**

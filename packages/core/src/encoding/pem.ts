@@ -244,3 +244,26 @@ export function readDerInput(
     });
   return { encoding: 'base64', blocks: [{ label: '', der }] };
 }
+
+/**
+ * The DER of exactly one `what` in `input` (DER, PEM or base64), as every single-object `parse…`
+ * function reads it.
+ *
+ * @param hint - appended to the message when there are several, e.g. `; use parseCertificates`.
+ * @throws ERR_PEM_MALFORMED when there is not exactly one; the codes of {@link readDerInput}.
+ * @example
+ * const der = readOneDer(input, ['X509 CRL'], 'CRL');
+ */
+export function readOneDer(
+  input: Uint8Array | string,
+  labels: readonly string[],
+  what: string,
+  hint = '',
+): Uint8Array {
+  const { blocks } = readDerInput(input, labels);
+  if (blocks.length !== 1)
+    throw new PemMalformed(`Expected one ${what}, found ${blocks.length}${hint}.`, {
+      reason: 'several blocks',
+    });
+  return blocks[0]!.der;
+}

@@ -1,7 +1,7 @@
 /**
  * @module x509/certificate — parsing X.509 v3 certificates (RFC 5280 §4.1) with the lean DER reader.
  */
-import { CertificateMalformed, PemMalformed } from '../errors.js';
+import { CertificateMalformed } from '../errors.js';
 import { rethrowAsMalformed } from '../internal/malformed.js';
 import { toHex } from '../internal/bytes.js';
 import {
@@ -17,7 +17,7 @@ import {
 import { withMemo } from '../internal/memo.js';
 import { OID } from '../internal/oids.js';
 import { sha256 } from '../internal/sha.js';
-import { readDerInput } from '../encoding/pem.js';
+import { readDerInput, readOneDer } from '../encoding/pem.js';
 import { decodePublicKeyInfo, type PublicKeyInfo } from '../keys/public-key-info.js';
 import {
   decodeAuthorityKeyIdentifier,
@@ -286,14 +286,9 @@ const LAZY_FIELDS: PropertyDescriptorMap = Object.fromEntries(
  * console.log(formatName(cert.subject), cert.notAfter);
  */
 export function parseCertificate(input: Uint8Array | string): Certificate {
-  const { blocks } = readDerInput(input, ['CERTIFICATE']);
-  if (blocks.length !== 1) {
-    throw new PemMalformed(
-      `Expected one certificate, found ${blocks.length}; use parseCertificates for bundles.`,
-      { reason: 'several blocks' },
-    );
-  }
-  return decodeCertificate(blocks[0]!.der);
+  return decodeCertificate(
+    readOneDer(input, ['CERTIFICATE'], 'certificate', '; use parseCertificates for bundles'),
+  );
 }
 
 /**

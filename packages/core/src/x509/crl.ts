@@ -2,7 +2,7 @@
  * @module x509/crl — parsing X.509 certificate revocation lists (RFC 5280 §5) with the lean DER
  * reader, for path validation against CRLs a caller supplies (`PathValidatorOptions.crls`).
  */
-import { CertifiedError, CrlMalformed, PemMalformed } from '../errors.js';
+import { CertifiedError, CrlMalformed } from '../errors.js';
 import { rethrowAsMalformed } from '../internal/malformed.js';
 import { toHex } from '../internal/bytes.js';
 import {
@@ -15,7 +15,7 @@ import {
   TAG,
   type Tlv,
 } from '../internal/der.js';
-import { readDerInput } from '../encoding/pem.js';
+import { readOneDer } from '../encoding/pem.js';
 import { decodeExtensions, type Extension } from './extensions.js';
 import { decodeName, type Name } from './name.js';
 import {
@@ -167,10 +167,5 @@ function revokedEntries(der: Uint8Array, list: Tlv, version: number): RevokedCer
  * console.log(crl.revoked.length, crl.nextUpdate);
  */
 export function parseCrl(input: Uint8Array | string): CertificateRevocationList {
-  const { blocks } = readDerInput(input, ['X509 CRL']);
-  if (blocks.length !== 1)
-    throw new PemMalformed(`Expected one CRL, found ${blocks.length}.`, {
-      reason: 'several blocks',
-    });
-  return decodeCrl(blocks[0]!.der);
+  return decodeCrl(readOneDer(input, ['X509 CRL'], 'CRL'));
 }
