@@ -42,8 +42,15 @@ describe('x509-limbo (limbo-dev.json subset)', () => {
       webpki.falseAccepts.filter((id) => !pedantic(id) && !CN_NAMING_ANOTHER_HOST.has(id)),
     ).toEqual([]);
     expect(webpki.passed + webpki.failed + webpki.skipped).toBe(webpki.total);
-    // Today 1055/1062; a drop means a regression (see packages/core/README.md for the failures left).
-    expect(webpki.passed).toBeGreaterThanOrEqual(1055);
+    // Today 1057/1062; a drop means a regression (see packages/core/README.md for the failures left).
+    expect(webpki.passed).toBeGreaterThanOrEqual(1057);
+    // The false accepts left: limbo's two commonName cases it contradicts elsewhere, and a
+    // cross-signed anchor without an AKI that cve::cve-2024-0567 expects accepted.
+    expect(webpki.falseAccepts.sort()).toEqual([
+      'rfc5280::aki::cross-signed-root-missing-aki',
+      'webpki::cn::not-in-san',
+      'webpki::cn::punycode-not-in-san',
+    ]);
   });
 
   it('refuses only on the refusing side of limbo’s declared conflicts (webpki profile)', () => {
@@ -151,7 +158,8 @@ describe('x509-limbo (limbo-own.json: limbo’s own 193 cases)', () => {
       (id) => !(ownFeatures.get(id) ?? []).some((f) => f.startsWith('pedantic-')),
     );
     expect(nonPedantic.sort()).toEqual([...CN_NAMING_ANOTHER_HOST].sort());
-    expect(summary.passed).toBeGreaterThanOrEqual(180);
+    expect(summary.passed).toBeGreaterThanOrEqual(185);
+    expect(summary.falseAccepts.length).toBe(4);
     expect(summary.skipped).toBe(0);
   }, 60_000);
 });

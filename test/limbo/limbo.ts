@@ -16,6 +16,7 @@ import {
   type ValidatePathResult,
   parseCertificate,
 } from '@certified/core';
+import { isPublicSuffix } from '@certified/core/public-suffix';
 
 /** The fields of a limbo Testcase the harness reads (see x509-limbo's limbo-schema.json). */
 export interface LimboTestcase {
@@ -117,7 +118,14 @@ export async function runTestcase(
   }
   // An unreadable CRL is a configuration error (createPathValidator throws): the harness reports it.
   const crls = tc.crls ?? [];
-  const validator = createPathValidator({ anchors, profile, cacheSize: 0, crls });
+  // Under webpki, as a browser: no wildcard over a public suffix (limbo's public-suffix cases).
+  const validator = createPathValidator({
+    anchors,
+    profile,
+    cacheSize: 0,
+    crls,
+    ...(profile === 'webpki' ? { publicSuffix: isPublicSuffix } : {}),
+  });
   const purpose = tc.validation_kind === 'SERVER' ? 'serverAuth' : 'clientAuth';
   const name = (n: { kind: string; value: string }): PeerNameInput => ({
     type: PEER_KINDS[n.kind]!,

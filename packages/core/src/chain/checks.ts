@@ -16,6 +16,7 @@ import {
 } from './name-constraints.js';
 import {
   asPeer,
+  zeroSerialProblem,
   missingEku,
   nameConstraintsOf,
   isSelfIssued,
@@ -151,6 +152,10 @@ export interface PeerRequirements {
   readonly ekus: readonly string[];
   readonly usages: readonly KeyUsage[];
   readonly names: readonly PeerName[];
+  /** The peer is itself a trust anchor (pinned): judged for its bytes, not how it was issued. */
+  readonly pinned: boolean;
+  /** See PathValidatorOptions.publicSuffix. */
+  readonly publicSuffix: ((name: string) => boolean) | undefined;
 }
 
 /** The peer on its own: sizes, validity, profile, EKU, key usage, names. */
@@ -163,7 +168,9 @@ export function peerProblem(
   if (size) return size;
   const validity = validityProblem(cert, now);
   if (validity) return validity;
-  const p = asPeer(cert, r.profile, r.purpose === 'serverAuth');
+  const p =
+    asPeer(cert, r.profile, r.purpose === 'serverAuth') ??
+    (r.pinned ? undefined : zeroSerialProblem(cert));
   if (p) return p;
   const missing = missingEku(cert, r.ekus);
   if (missing)
@@ -175,7 +182,7 @@ export function peerProblem(
   const tls = tlsKeyUsageProblem(cert, r.purpose);
   if (tls) return tls;
   for (const n of r.names) {
-    const why = peerNameProblem(cert, n);
+    const why = peerNameProblem(cert, n, r.publicSuffix);
     if (why) return { code: 'ERR_CHAIN_PEER_NAME', message: why };
   }
   return undefined;

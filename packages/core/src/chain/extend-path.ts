@@ -15,7 +15,14 @@ import {
   sizeProblem,
   validityProblem,
 } from './checks.js';
-import { asIssuer, isSelfIssued, subjectKeyOf, type Problem } from './profile.js';
+import {
+  asIssuer,
+  isSelfIssued,
+  subjectKeyOf,
+  webpkiAnchorProblem,
+  type Problem,
+  type ValidationProfile,
+} from './profile.js';
 import { signatureProblem, type Prefetched } from './signatures.js';
 import type { ValidationLimits, WorkBudget, WorkDone } from './types.js';
 
@@ -27,6 +34,7 @@ export interface PathSearch {
   /** The validation time, ms (whole seconds). */
   readonly t: number;
   readonly maxDepth: number;
+  readonly profile: ValidationProfile;
   /** EKU OIDs every CA on the path must allow. */
   readonly required: readonly string[];
   readonly limits: ValidationLimits;
@@ -105,6 +113,7 @@ export async function extendPath(
     const p =
       sizeProblem(issuer, s.limits) ??
       asIssuer(issuer, anchor) ??
+      (anchor && s.profile === 'webpki' ? webpkiAnchorProblem(issuer) : undefined) ??
       validityProblem(issuer, s.t) ??
       ekuProblem(issuer, s.required) ??
       depthProblem(issuer, anchor, cas, selfIssued, s.maxDepth) ??

@@ -3,7 +3,7 @@
  * exact, mailbox, URI)? Never falls back to the commonName.
  */
 import type { Certificate } from '../x509/certificate.js';
-import { canonicalIp, matchesDnsName, parseMailbox, referenceHost } from './names.js';
+import { canonicalIp, dnsPattern, matchesDnsName, parseMailbox, referenceHost } from './names.js';
 import type { PeerNameInput } from './types.js';
 
 export type PeerName = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -27,15 +27,30 @@ export function matchesPeerName(cert: Certificate, name: PeerNameInput): boolean
   return peerNameProblem(cert, normalisePeerName(name)) === undefined;
 }
 
-/** Why `cert` does not carry `name`, or undefined when it does. Never falls back to the commonName. */
-export function peerNameProblem(cert: Certificate, name: PeerName): string | undefined {
+/**
+ * Why `cert` does not carry `name`, or undefined when it does. Never falls back to the commonName.
+ * With `publicSuffix`, a wildcard over a public suffix matches nothing.
+ */
+export function peerNameProblem(
+  cert: Certificate,
+  name: PeerName,
+  publicSuffix?: (name: string) => boolean,
+): string | undefined {
   const sans = cert.subjectAltNames ?? [];
   switch (name.type) {
     case 'dns': {
       const host = referenceHost(name.value);
       if (host === undefined)
         return `the expected name ${JSON.stringify(name.value)} is not a valid DNS name`;
-      if (sans.some((g) => g.type === 'dns' && matchesDnsName(g.value, host))) return undefined;
+      let overSuffix: string | undefined;
+      for (const g of sans) {
+        if (g.type !== 'dns' || !matchesDnsName(g.value, host)) continue;
+        const base = publicSuffix && dnsPattern(g.value);
+        if (base && base.wildcard && isSuffix(publicSuffix, base.host)) overSuffix ??= g.value;
+        else return undefined;
+      }
+      if (overSuffix !== undefined)
+        return `its subjectAltName ${JSON.stringify(overSuffix)} is a wildcard over a public suffix, which names no one`;
       break;
     }
     case 'ip': {
@@ -60,4 +75,13 @@ export function peerNameProblem(cert: Certificate, name: PeerName): string | und
       break;
   }
   return `it does not carry the ${name.type === 'dns' ? 'DNS name' : name.type === 'ip' ? 'IP address' : name.type === 'email' ? 'mailbox' : 'URI'} ${JSON.stringify(name.value)} in its subjectAltName`;
+}
+
+/** The caller's public-suffix predicate; one that throws counts as yes (refusing is the safe side). */
+function isSuffix(publicSuffix: (name: string) => boolean, name: string): boolean {
+  try {
+    return Boolean(publicSuffix(name));
+  } catch {
+    return true;
+  }
 }

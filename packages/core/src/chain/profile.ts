@@ -104,7 +104,7 @@ function commonProblem(cert: Certificate): Problem | undefined {
   const serial = cert.serialNumber;
   if (serial.length > 20)
     return problem('ERR_CHAIN_PROFILE', 'its serial number is longer than 20 octets');
-  // A zero serial breaks RFC 5280 too, but roots in use carry one (Starfield Root G2): allowed.
+  // A zero serial is refused of issued certificates only (zeroSerialProblem): roots in use carry one.
   if (serial[0]! & 0x80) return problem('ERR_CHAIN_PROFILE', 'its serial number is negative');
   if (!equalBytes(cert.signatureAlgorithm.der, cert.tbsSignatureAlgorithm.der))
     return problem(
@@ -176,8 +176,23 @@ export function isSelfIssued(cert: Certificate): boolean {
     equalBytes(cert.issuerDer, cert.subjectDer) || nameEquals(cert.issuer, cert.subject));
 }
 
+/**
+ * RFC 5280 §4.1.2.2 (and CA/B Forum BR 7.1): a CA gives what it issues a positive serial. Asked of
+ * intermediates and the peer, never of trust anchors or a pinned peer: roots in use carry a zero
+ * serial (Starfield Root G2), and an anchor is trusted for its bytes, not for how it was issued.
+ */
+export function zeroSerialProblem(cert: Certificate): Problem | undefined {
+  return cert.serialNumber.every((b) => b === 0)
+    ? problem('ERR_CHAIN_PROFILE', 'its serial number is zero, which RFC 5280 forbids')
+    : undefined;
+}
+
 /** Rules for a certificate that issues another on the path (an intermediate or the anchor). */
 function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined {
+  if (!anchor) {
+    const zero = zeroSerialProblem(cert);
+    if (zero) return zero;
+  }
   const bc = cert.basicConstraints;
   if (!bc?.ca)
     return problem(
@@ -323,6 +338,11 @@ function peerProblem(
       'ERR_CHAIN_EKU',
       'its extKeyUsage contains anyExtendedKeyUsage, which the webpki profile refuses',
     );
+  if (cert.extensions.some((e) => e.oid === OID.extKeyUsage && e.critical))
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'its extKeyUsage extension is critical, which the webpki profile refuses (CA/B Forum BR 7.1.2.7.6)',
+    );
   return server ? commonNameProblem(cert) : undefined;
 }
 
@@ -337,6 +357,19 @@ function memoised(
   let p = facts[role];
   if (p === undefined) facts[role] = p = f() ?? null;
   return p ?? undefined;
+}
+
+/**
+ * CA/B Forum BR 7.1.2.1.2 under the webpki profile: a root (a self-issued anchor) carries no
+ * extKeyUsage. A cross-signed CA used as an anchor may: BR wants one in subordinate CAs.
+ */
+export function webpkiAnchorProblem(cert: Certificate): Problem | undefined {
+  return cert.extKeyUsage && isSelfIssued(cert)
+    ? problem(
+        'ERR_CHAIN_PROFILE',
+        'it is a root with an extKeyUsage extension, which the webpki profile refuses (CA/B Forum BR 7.1.2.1.2)',
+      )
+    : undefined;
 }
 
 /** Everything a certificate acting as an issuer must satisfy (common rules first). */

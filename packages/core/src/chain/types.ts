@@ -88,6 +88,18 @@ export interface PathValidatorOptions extends CryptoOptions {
    * date, bad signature, …: `ERR_CHAIN_CRL_INVALID`). Complete v2 CRLs only; default none.
    */
   readonly crls?: readonly CrlInput[];
+  /**
+   * Whether a DNS name (lower case, A-labels) is a public suffix: `co.uk`, `github.io`. Given one, a
+   * wildcard subjectAltName over a public suffix (`*.co.uk`) matches no peer name, as browsers
+   * refuse it; without one, only wildcards over a single label (`*.com`) are refused.
+   * `isPublicSuffix` from `@certified/core/public-suffix` reads the Public Suffix List (ICANN and
+   * private sections). A predicate that throws counts as yes.
+   *
+   * @example
+   * import { isPublicSuffix } from '@certified/core/public-suffix';
+   * createPathValidator({ anchors, profile: 'webpki', publicSuffix: isPublicSuffix });
+   */
+  readonly publicSuffix?: (name: string) => boolean;
   /** Rule set; default `rfc5280`. */
   readonly profile?: ValidationProfile;
   /** Most intermediates (not counting self-issued ones) a path may have; default 8. */

@@ -971,6 +971,41 @@ describe('extended key usage', () => {
     );
   });
 
+  // CA/B Forum BR 7.1.2.7.6 and 7.1.2.1.2 (x509-limbo's webpki::eku::ee-critical-eku, root-has-eku).
+  it('under webpki, refuses a leaf whose extKeyUsage is critical and a root carrying one', async () => {
+    const critical = await forgeLeaf(int, {
+      extensions: (d) => d.map((e) => (e.oid === OID.extKeyUsage ? { ...e, critical: true } : e)),
+    });
+    expect(critical.extensions.find((e) => e.oid === OID.extKeyUsage)?.critical).toBe(true);
+    expectAccepted(await check({ peer: critical, chain: [int.cert] }), 3, root.cert);
+    const r = expectRefused(
+      await check({ peer: critical, chain: [int.cert] }, { profile: 'webpki' }),
+      'ERR_CHAIN_PROFILE',
+      0,
+    );
+    expect(r.message).toMatch(/extKeyUsage extension is critical/);
+
+    const ekuRoot = await forgeCa(undefined, org('EKU Root'), keys.other, { ekus: ['serverAuth'] });
+    const l0 = await leafUnder(ekuRoot);
+    expectAccepted(await check({ peer: l0 }, { anchors: [ekuRoot.cert] }), 2, ekuRoot.cert);
+    const rr = expectRefused(
+      await check({ peer: l0 }, { anchors: [ekuRoot.cert], profile: 'webpki' }),
+      'ERR_CHAIN_PROFILE',
+      1,
+    );
+    expect(rr.message).toMatch(/root with an extKeyUsage/);
+    // A subordinate CA trusted as an anchor may carry one (BR wants it there).
+    const ekuInt = await forgeCa(root, org('EKU Sub CA'), keys.int2, { ekus: ['serverAuth'] });
+    expectAccepted(
+      await check(
+        { peer: await leafUnder(ekuInt), peerName: 'api.example.com' },
+        { anchors: [ekuInt.cert], profile: 'webpki' },
+      ),
+      2,
+      ekuInt.cert,
+    );
+  });
+
   it('requiredEkus must be allowed by every certificate with an extKeyUsage', async () => {
     expectRefused(
       await check({ peer: leaf, chain: [int.cert], requiredEkus: ['codeSigning'] }),
@@ -1403,12 +1438,37 @@ describe('version, serial and names', () => {
     ['a 21-octet serial', 'ERR_CHAIN_PROFILE', octets([1], 0xaa, 21)],
     ['a 21-octet serial with a leading zero', 'ERR_CHAIN_PROFILE', octets([0, 0x80], 0xaa, 21)],
     ['a 20-octet serial', 'accepted', octets([0x7f], 0xff, 20)],
-    ['a zero serial (tolerated)', 'accepted', [0]],
+    ['a zero serial', 'ERR_CHAIN_PROFILE', [0]],
   ])('%s: %s', async (_what, code, serial) => {
     const l0 = await forgeLeaf(int, { serial: new Uint8Array(serial) });
     const r = await check({ peer: l0, chain: [int.cert] });
     if (code === 'accepted') expectAccepted(r, 3, root.cert);
     else expectRefused(r, code, 0);
+  });
+
+  // RFC 5280 §4.1.2.2: what a CA issues has a positive serial. Anchors are trusted for their bytes,
+  // and roots in use carry zero (Starfield Root G2, in limbo's online::fastly.com).
+  it('refuses a zero serial on an intermediate, accepts one on an anchor or a pinned peer', async () => {
+    const zero = { serial: new Uint8Array([0]) };
+    const zeroInt = await forgeCa(root, org('Zero CA'), keys.int2, zero);
+    const r = expectRefused(
+      await check({ peer: await forgeLeaf(zeroInt), chain: [zeroInt.cert] }),
+      'ERR_CHAIN_PROFILE',
+      1,
+    );
+    expect(r.message).toMatch(/serial number is zero/);
+    const zeroRoot = await forgeCa(undefined, org('Zero Root'), keys.other, zero);
+    for (const profile of ['rfc5280', 'webpki'] as const)
+      expectAccepted(
+        await check(
+          { peer: await leafUnder(zeroRoot), peerName: 'api.example.com' },
+          { anchors: [zeroRoot.cert], profile },
+        ),
+        2,
+        zeroRoot.cert,
+      );
+    const pinned = await forgeLeaf(int, zero);
+    expectAccepted(await check({ peer: pinned }, { anchors: [pinned] }), 1, pinned);
   });
 
   it('refuses an empty issuer name with ERR_CHAIN_PROFILE at 0', async () => {
@@ -1517,6 +1577,37 @@ describe('peer names', () => {
       expectRefused(await matches(name, odd), 'ERR_CHAIN_PEER_NAME', 0);
     },
   );
+
+  // x509-limbo's webpki::san::public-suffix-*-wildcard-san: `*.co.uk` names every site in co.uk.
+  it('with publicSuffix, a wildcard over a public suffix matches nothing; without, it matches', async () => {
+    const overSuffix = await leafUnder(int, {
+      altNames: [
+        { type: 'dns', value: '*.co.uk' },
+        { type: 'dns', value: '*.example.co.uk' },
+      ],
+    });
+    const asked: string[] = [];
+    const publicSuffix = (name: string): boolean => {
+      asked.push(name);
+      return name === 'co.uk';
+    };
+    const at = (peerName: string, options: Partial<PathValidatorOptions>) =>
+      check({ peer: overSuffix, chain: [int.cert], purpose: 'any', peerName }, options);
+    expectAccepted(await at('example.co.uk', {}), 3, root.cert);
+    const r = expectRefused(await at('example.co.uk', { publicSuffix }), 'ERR_CHAIN_PEER_NAME', 0);
+    expect(r.message).toMatch(/"\*\.co\.uk" is a wildcard over a public suffix/);
+    expect(asked).toEqual(['co.uk']);
+    // The other wildcard is over a registrable domain: it still matches.
+    expectAccepted(await at('www.example.co.uk', { publicSuffix }), 3, root.cert);
+    // A predicate that throws counts as yes: refusing is the safe side.
+    const throwing = (): boolean => {
+      throw new Error('list unavailable');
+    };
+    expectRefused(await at('example.co.uk', { publicSuffix: throwing }), 'ERR_CHAIN_PEER_NAME', 0);
+    expect(() =>
+      createPathValidator({ anchors: [root.cert], publicSuffix: 'co.uk' as never }),
+    ).toThrow(TypeError);
+  });
 
   it('never falls back to the commonName', async () => {
     expect(cnOnly.subjectAltNames).toBeUndefined();

@@ -84,6 +84,9 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
   const cacheSize = options.cacheSize ?? 1024;
   if (!Number.isInteger(cacheSize) || cacheSize < 0)
     throw new RangeError(`cacheSize must be a non-negative integer, received ${cacheSize}`);
+  const publicSuffix = options.publicSuffix;
+  if (publicSuffix !== undefined && typeof publicSuffix !== 'function')
+    throw new TypeError('publicSuffix must be a function (name: string) => boolean');
   const subtle = subtleOf(options);
   const pool = new CertificatePool(cacheSize * 2);
   const index = createIssuerIndex(pool, options.anchors, options.intermediates ?? [], subtle);
@@ -252,6 +255,8 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
       ekus: required,
       usages: kus,
       names,
+      pinned: !!pinned,
+      publicSuffix,
     });
     if (peerIssue) {
       fail([peer], peerIssue, 0);
@@ -265,6 +270,7 @@ export function createPathValidator(options: PathValidatorOptions): PathValidato
         presented,
         t,
         maxDepth,
+        profile,
         required,
         limits,
         work,
