@@ -6,6 +6,7 @@
  */
 import * as core from '@certified/core';
 import * as inspect from '@certified/core/inspect';
+import { isPublicSuffix } from '@certified/core/public-suffix';
 import { signedRequests } from './signed-request.js';
 
 /** One case of the shared suite; `run` rejects to fail, or calls {@link skip} to skip. */
@@ -263,6 +264,46 @@ export const suite: SuiteCase[] = [
         equalBytes(core.fromBase64Der(core.toBase64Der(cert.der)), cert.der),
         'base64-DER must round-trip',
       );
+    },
+  },
+  {
+    name: 'core/public-suffix: a wildcard over a public suffix names no one (Public Suffix List)',
+    async run() {
+      assert(isPublicSuffix('co.uk') && isPublicSuffix('github.io'), 'listed suffixes');
+      assert(!isPublicSuffix('example.co.uk') && !isPublicSuffix('localhost'), 'unlisted names');
+      const caKeys = await core.generateKeyPair();
+      const root = await core.createSelfSignedCa({
+        subject: core.organizationName({ organization: 'PSL Root' }),
+        keyPair: caKeys,
+      });
+      const leaf = await core.issueEndEntityCertificate({
+        issuer: { certificate: root, privateKey: caKeys.privateKey },
+        subject: core.personName({ commonName: 'wild' }),
+        publicKey: (await core.generateKeyPair()).publicKey,
+        altNames: [
+          { type: 'dns', value: '*.co.uk' },
+          { type: 'dns', value: '*.example.co.uk' },
+        ],
+      });
+      const validator = core.createPathValidator({
+        anchors: [root],
+        publicSuffix: isPublicSuffix,
+      });
+      const over = await validator.validate({
+        peer: leaf.der,
+        purpose: 'serverAuth',
+        peerName: 'example.co.uk',
+      });
+      assert(
+        !over.ok && over.code === 'ERR_CHAIN_PEER_NAME',
+        `*.co.uk must not name example.co.uk, got ${over.ok ? 'ok' : over.code}`,
+      );
+      const under = await validator.validate({
+        peer: leaf.der,
+        purpose: 'serverAuth',
+        peerName: 'www.example.co.uk',
+      });
+      assert(under.ok, `*.example.co.uk must name www.example.co.uk: ${JSON.stringify(under)}`);
     },
   },
   {
