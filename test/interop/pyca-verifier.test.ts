@@ -1,0 +1,207 @@
+/**
+ * @module test/interop/pyca-verifier.test — what certified issues, judged by an independent verifier:
+ * pyca/cryptography's X.509 path validation (`cryptography.x509.verification`, cryptography ≥ 42,
+ * written by x509-limbo's authors). Its policy is the CA/B Forum's, stricter than RFC 5280 (an AKI
+ * on every issued certificate, key usages, critical basicConstraints, SANs, validity), so a chain
+ * it accepts is one any strict relying party accepts. It takes RSA and ECDSA keys only, so the
+ * identities here are P-256 and P-384 (Ed25519 ones go through OpenSSL in openssl.test.ts).
+ *
+ * Judged: identities as `certified init` makes them (a person, a service with a DNS name and an IP),
+ * an introduction (the service's CA signing the person's key), and a certificate from the CA
+ * service (`@certified/ca`). Each also has a case the verifier must refuse, so a verifier that
+ * says yes to everything fails the suite.
+ *
+ * Needs python3 with cryptography ≥ 42: without it the suite is skipped loudly, and fails with CI=true.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  createCsr,
+  createSelfSignedCa,
+  dnsName,
+  emailAddress,
+  encodePem,
+  exportPrivateKey,
+  generateKeyPair,
+  ipAddress,
+  organizationName,
+  parseCertificate,
+  personName,
+  signingName,
+  type Certificate,
+} from '@certified/core';
+import {
+  createMemoryStore,
+  initIdentity,
+  introduce,
+  parseIntroLetter,
+  type Identity,
+  type IdentityKeyType,
+} from '@certified/identity';
+import { createCaApp, hashSecret, loadCa, parseCaConfig } from '@certified/ca';
+import { createPgliteStore } from '@certified/ca/pglite';
+
+const SCRIPT = fileURLToPath(new URL('../fixtures/pyca/verify.py', import.meta.url));
+
+interface PycaCase {
+  anchors: Certificate[];
+  chain: Certificate[];
+  kind: 'client' | 'server';
+  name?: { dns: string } | { ip: string };
+}
+interface PycaResult {
+  ok: boolean;
+  subjects?: string[];
+  error?: string;
+}
+
+/** Runs every case through pyca in one python process; undefined when pyca cannot verify here. */
+function pyca(cases: readonly PycaCase[]): PycaResult[] | undefined {
+  const time = new Date().toISOString();
+  const input = cases.map((c) => ({
+    anchors: c.anchors.map((a) => encodePem('CERTIFICATE', a.der)),
+    chain: c.chain.map((a) => encodePem('CERTIFICATE', a.der)),
+    kind: c.kind,
+    name: c.name,
+    time,
+  }));
+  const r = spawnSync('python3', [SCRIPT], { input: JSON.stringify(input), encoding: 'utf8' });
+  if (r.error || r.status === 3) return undefined;
+  if (r.status !== 0) throw new Error(`verify.py exited ${r.status}:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as PycaResult[];
+}
+
+const available = pyca([]) !== undefined;
+if (!available) {
+  const why = 'python3 with cryptography >= 42 (cryptography.x509.verification) not found';
+  if (process.env['CI'] === 'true') throw new Error(`CI=true: ${why}; see .ci/run.`);
+  console.warn(`\n!!! ${why}: SKIPPING test/interop/pyca-verifier.test.ts !!!\n`);
+}
+
+async function identity(keyType: IdentityKeyType, service: boolean): Promise<Identity> {
+  return initIdentity(createMemoryStore(), {
+    keyType,
+    ...(service
+      ? {
+          subject: organizationName({ organization: 'Example Org', unit: 'Notes API' }),
+          altNames: [dnsName('notes.example.org'), ipAddress('127.0.0.1')],
+        }
+      : {
+          subject: personName({ commonName: 'Grace Hopper' }),
+          altNames: [emailAddress('grace@example.org')],
+        }),
+  });
+}
+
+describe.skipIf(!available)('pyca/cryptography verifies what certified issues', () => {
+  for (const keyType of ['secp256r1', 'secp384r1'] as const)
+    describe(keyType, () => {
+      let person: Identity;
+      let service: Identity;
+      let introduced: Certificate;
+      beforeAll(async () => {
+        person = await identity(keyType, false);
+        service = await identity(keyType, true);
+        const letter = await introduce(service, person.id.certificate.der);
+        introduced = parseIntroLetter(letter).signedCert;
+      });
+
+      it('accepts identities as `certified init` makes them, and refuses them elsewhere', () => {
+        const own = (who: Identity) => ({
+          anchors: [who.signer!.certificate],
+          chain: [who.id.certificate],
+        });
+        const results = pyca([
+          { ...own(person), kind: 'client' },
+          { ...own(service), kind: 'client' },
+          { ...own(service), kind: 'server', name: { dns: 'notes.example.org' } },
+          { ...own(service), kind: 'server', name: { ip: '127.0.0.1' } },
+          // Must refuse: another name, and a CA that did not sign it.
+          { ...own(service), kind: 'server', name: { dns: 'other.example.org' } },
+          {
+            anchors: [service.signer!.certificate],
+            chain: [person.id.certificate],
+            kind: 'client',
+          },
+        ])!;
+        expect(results.slice(0, 4).map((r) => r.error ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'ok']);
+        expect(results[0]!.subjects).toEqual(['grace@example.org']);
+        expect(results[4]!.ok).toBe(false);
+        expect(results[5]!.ok).toBe(false);
+      });
+
+      it('accepts an introduction: the service CA signing the person', () => {
+        const [ok, forged] = pyca([
+          { anchors: [service.signer!.certificate], chain: [introduced], kind: 'client' },
+          // Introduced by the service, not by the person's own CA.
+          { anchors: [person.signer!.certificate], chain: [introduced], kind: 'client' },
+        ])!;
+        expect(ok!.error ?? 'ok').toBe('ok');
+        expect(ok!.subjects).toEqual(['grace@example.org']);
+        expect(forged!.ok).toBe(false);
+      });
+    });
+
+  it('accepts a certificate from the CA service (short-lived, from a CSR)', async () => {
+    const caKeys = await generateKeyPair({ algorithm: 'P-256', extractable: true });
+    const caCert = await createSelfSignedCa({
+      subject: signingName(organizationName({ organization: 'Example CA' })),
+      keyPair: caKeys,
+    });
+    const files: Record<string, string> = {
+      'ca.crt': encodePem('CERTIFICATE', caCert.der),
+      'ca.key': await exportPrivateKey(caKeys.privateKey),
+    };
+    const config = parseCaConfig(`
+signing_ca:
+  main: { cert_path: ca.crt, key_path: ca.key }
+authentication:
+  ops:
+    backend: static
+    users: [{ user: ops, secret_hash: "${await hashSecret('a long enough secret')}" }]
+registration_authority:
+  default:
+    signing_ca: main
+    authentication: ops
+    valid_hours: 24
+    validators:
+      common_name: { allowed_domains: [.example.com] }
+      ca_status: { ca_requested: false }
+    fixups:
+      enforce_alternative_names: {}
+`);
+    const ca = await loadCa(config, {
+      readText: async (path) => files[path]!,
+      openStore: () => createPgliteStore(),
+    });
+    try {
+      const keyPair = await generateKeyPair({ algorithm: 'P-256' });
+      const csr = await createCsr({
+        subject: personName({ commonName: 'web.example.com' }),
+        keyPair,
+      });
+      const form = new URLSearchParams({
+        user: 'ops',
+        secret: 'a long enough secret',
+        encoding: 'pem',
+        csr: encodePem('CERTIFICATE REQUEST', csr.der),
+      });
+      const res = await createCaApp(ca).request(
+        '/v1/sign/default',
+        { method: 'POST', body: form },
+        { remoteAddress: '127.0.0.1' },
+      );
+      expect(res.status).toBe(200);
+      const issued = parseCertificate(await res.text());
+      const [server, wrongName] = pyca([
+        { anchors: [caCert], chain: [issued], kind: 'server', name: { dns: 'web.example.com' } },
+        { anchors: [caCert], chain: [issued], kind: 'server', name: { dns: 'www.example.com' } },
+      ])!;
+      expect(server!.error ?? 'ok').toBe('ok');
+      expect(wrongName!.ok).toBe(false);
+    } finally {
+      await ca.store.close();
+    }
+  }, 60_000);
+});
