@@ -19,7 +19,7 @@ import {
   asIssuer,
   isSelfIssued,
   subjectKeyOf,
-  webpkiAnchorProblem,
+  webpkiIssuerProblem,
   type Problem,
   type ValidationProfile,
 } from './profile.js';
@@ -113,7 +113,7 @@ export async function extendPath(
     const p =
       sizeProblem(issuer, s.limits) ??
       asIssuer(issuer, anchor) ??
-      (anchor && s.profile === 'webpki' ? webpkiAnchorProblem(issuer) : undefined) ??
+      (s.profile === 'webpki' ? webpkiIssuerProblem(issuer, anchor) : undefined) ??
       validityProblem(issuer, s.t) ??
       ekuProblem(issuer, s.required) ??
       depthProblem(issuer, anchor, cas, selfIssued, s.maxDepth) ??

@@ -360,16 +360,31 @@ function memoised(
 }
 
 /**
- * CA/B Forum BR 7.1.2.1.2 under the webpki profile: a root (a self-issued anchor) carries no
- * extKeyUsage. A cross-signed CA used as an anchor may: BR wants one in subordinate CAs.
+ * The CA/B Forum's rules for a CA on the path, under the webpki profile. A root (a self-issued
+ * anchor) carries no extKeyUsage (BR 7.1.2.1.2). A subordinate CA below the anchor carries a keyUsage
+ * (BR 7.1.2.10.7, as RFC 5280 §4.2.1.3 requires of every CA) and no critical extKeyUsage (BR
+ * 7.1.2.10.6). Other anchors are judged for their bytes: x509-limbo expects an anchor without a
+ * keyUsage accepted (`crl::issuer-no-keyusage-extension`), and a cross-signed one may carry an EKU.
  */
-export function webpkiAnchorProblem(cert: Certificate): Problem | undefined {
-  return cert.extKeyUsage && isSelfIssued(cert)
-    ? problem(
-        'ERR_CHAIN_PROFILE',
-        'it is a root with an extKeyUsage extension, which the webpki profile refuses (CA/B Forum BR 7.1.2.1.2)',
-      )
-    : undefined;
+export function webpkiIssuerProblem(cert: Certificate, anchor: boolean): Problem | undefined {
+  if (anchor)
+    return cert.extKeyUsage && isSelfIssued(cert)
+      ? problem(
+          'ERR_CHAIN_PROFILE',
+          'it is a root with an extKeyUsage extension, which the webpki profile refuses (CA/B Forum BR 7.1.2.1.2)',
+        )
+      : undefined;
+  if (!cert.keyUsage)
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'it is a CA without a keyUsage extension, which the webpki profile refuses (RFC 5280 §4.2.1.3, CA/B Forum BR 7.1.2.10.7)',
+    );
+  if (cert.extensions.some((e) => e.oid === OID.extKeyUsage && e.critical))
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'it is a subordinate CA whose extKeyUsage extension is critical, which the webpki profile refuses (CA/B Forum BR 7.1.2.10.6)',
+    );
+  return undefined;
 }
 
 /** Everything a certificate acting as an issuer must satisfy (common rules first). */

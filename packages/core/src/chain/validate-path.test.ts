@@ -1006,6 +1006,34 @@ describe('extended key usage', () => {
     );
   });
 
+  // Found by differential runs against pyca/cryptography's verifier, which refuses both.
+  it('under webpki, refuses a subordinate CA without keyUsage or with a critical extKeyUsage', async () => {
+    const noKu = await forgeCa(root, org('No KU CA'), keys.int2, { keyUsages: [] });
+    expect(noKu.cert.keyUsage).toBeUndefined();
+    const criticalEku = await forgeCa(root, org('Critical EKU CA'), keys.int2, {
+      ekus: ['serverAuth'],
+      extensions: (d) => d.map((e) => (e.oid === OID.extKeyUsage ? { ...e, critical: true } : e)),
+    });
+    for (const [ca, why] of [
+      [noKu, /CA without a keyUsage/],
+      [criticalEku, /extKeyUsage extension is critical/],
+    ] as const) {
+      const input = { peer: await leafUnder(ca), chain: [ca.cert], peerName: 'api.example.com' };
+      expectAccepted(await check(input), 3, root.cert);
+      const r = expectRefused(await check(input, { profile: 'webpki' }), 'ERR_CHAIN_PROFILE', 1);
+      expect(r.message).toMatch(why);
+    }
+    // An anchor without keyUsage is judged for its bytes (x509-limbo's crl::issuer-no-keyusage-extension).
+    expectAccepted(
+      await check(
+        { peer: await leafUnder(noKu), peerName: 'api.example.com' },
+        { anchors: [noKu.cert], profile: 'webpki' },
+      ),
+      2,
+      noKu.cert,
+    );
+  });
+
   it('requiredEkus must be allowed by every certificate with an extKeyUsage', async () => {
     expectRefused(
       await check({ peer: leaf, chain: [int.cert], requiredEkus: ['codeSigning'] }),
