@@ -11,10 +11,9 @@
  * service (`@certified/ca`). Each also has a case the verifier must refuse, so a verifier that
  * says yes to everything fails the suite.
  *
- * Needs python3 with cryptography ≥ 42: without it the suite is skipped loudly, and fails with CI=true.
+ * Needs python3 with cryptography ≥ 42 (`@certified/testing/pyca`): without it the suite is skipped
+ * loudly, and fails with CI=true.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createCsr,
@@ -41,43 +40,22 @@ import {
 } from '@certified/identity';
 import { createCaApp, hashSecret, loadCa, parseCaConfig } from '@certified/ca';
 import { createPgliteStore } from '@certified/ca/pglite';
+import { skipWithoutPyca, verifyWithPyca, type PycaResult } from '@certified/testing/pyca';
 
-const SCRIPT = fileURLToPath(new URL('../fixtures/pyca/verify.py', import.meta.url));
-
-interface PycaCase {
+interface Case {
   anchors: Certificate[];
   chain: Certificate[];
   kind: 'client' | 'server';
   name?: { dns: string } | { ip: string };
 }
-interface PycaResult {
-  ok: boolean;
-  subjects?: string[];
-  error?: string;
-}
 
-/** Runs every case through pyca in one python process; undefined when pyca cannot verify here. */
-function pyca(cases: readonly PycaCase[]): PycaResult[] | undefined {
-  const time = new Date().toISOString();
-  const input = cases.map((c) => ({
-    anchors: c.anchors.map((a) => encodePem('CERTIFICATE', a.der)),
-    chain: c.chain.map((a) => encodePem('CERTIFICATE', a.der)),
-    kind: c.kind,
-    name: c.name,
-    time,
-  }));
-  const r = spawnSync('python3', [SCRIPT], { input: JSON.stringify(input), encoding: 'utf8' });
-  if (r.error || r.status === 3) return undefined;
-  if (r.status !== 0) throw new Error(`verify.py exited ${r.status}:\n${r.stderr}`);
-  return JSON.parse(r.stdout) as PycaResult[];
-}
+const pem = (c: Certificate): string => encodePem('CERTIFICATE', c.der);
+const pyca = (cases: readonly Case[]): PycaResult[] =>
+  verifyWithPyca(
+    cases.map((c) => ({ ...c, anchors: c.anchors.map(pem), chain: c.chain.map(pem) })),
+  )!;
 
-const available = pyca([]) !== undefined;
-if (!available) {
-  const why = 'python3 with cryptography >= 42 (cryptography.x509.verification) not found';
-  if (process.env['CI'] === 'true') throw new Error(`CI=true: ${why}; see .ci/run.`);
-  console.warn(`\n!!! ${why}: SKIPPING test/interop/pyca-verifier.test.ts !!!\n`);
-}
+const skip = skipWithoutPyca('test/interop/pyca-verifier.test.ts');
 
 async function identity(keyType: IdentityKeyType, service: boolean): Promise<Identity> {
   return initIdentity(createMemoryStore(), {
@@ -94,7 +72,7 @@ async function identity(keyType: IdentityKeyType, service: boolean): Promise<Ide
   });
 }
 
-describe.skipIf(!available)('pyca/cryptography verifies what certified issues', () => {
+describe.skipIf(skip)('pyca/cryptography verifies what certified issues', () => {
   for (const keyType of ['secp256r1', 'secp384r1'] as const)
     describe(keyType, () => {
       let person: Identity;
@@ -124,7 +102,7 @@ describe.skipIf(!available)('pyca/cryptography verifies what certified issues', 
             chain: [person.id.certificate],
             kind: 'client',
           },
-        ])!;
+        ]);
         expect(results.slice(0, 4).map((r) => r.error ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'ok']);
         expect(results[0]!.subjects).toEqual(['grace@example.org']);
         expect(results[4]!.ok).toBe(false);
@@ -136,7 +114,7 @@ describe.skipIf(!available)('pyca/cryptography verifies what certified issues', 
           { anchors: [service.signer!.certificate], chain: [introduced], kind: 'client' },
           // Introduced by the service, not by the person's own CA.
           { anchors: [person.signer!.certificate], chain: [introduced], kind: 'client' },
-        ])!;
+        ]);
         expect(ok!.error ?? 'ok').toBe('ok');
         expect(ok!.subjects).toEqual(['grace@example.org']);
         expect(forged!.ok).toBe(false);
@@ -197,7 +175,7 @@ registration_authority:
       const [server, wrongName] = pyca([
         { anchors: [caCert], chain: [issued], kind: 'server', name: { dns: 'web.example.com' } },
         { anchors: [caCert], chain: [issued], kind: 'server', name: { dns: 'www.example.com' } },
-      ])!;
+      ]);
       expect(server!.error ?? 'ok').toBe('ok');
       expect(wrongName!.ok).toBe(false);
     } finally {

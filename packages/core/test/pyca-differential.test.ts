@@ -1,0 +1,285 @@
+/**
+ * Differential test against an independent verifier: our validator (`webpki`, serverAuth) and
+ * pyca/cryptography's (`cryptography.x509.verification`, CA/B Forum profile) judge the same seeded
+ * random chains — a P-256 root, sometimes an intermediate, a leaf — each certificate with up to two
+ * mutations from the lists below (a missing or non-critical extension, a wrong key usage, name
+ * constraints, validity, serials, a wrong signer, …).
+ *
+ * - Where pyca refuses, we refuse: a false accept here is a hole. One documented exception: an
+ *   anchor without keyUsage (x509-limbo's `crl::issuer-no-keyusage-extension` expects it accepted).
+ * - Where we refuse what pyca accepts, it is one of our documented stricter rules (README, "Profiles").
+ *
+ * The run is seeded, so a failure reproduces; DIFFERENTIAL_SEED and DIFFERENTIAL_CHAINS explore more.
+ */
+import { describe, expect, it } from 'vitest';
+import { skipWithoutPyca, verifyWithPyca } from '@certified/testing/pyca';
+import { encodePem } from '../src/encoding/pem.js';
+import { OID } from '../src/internal/oids.js';
+import { generateKeyPair } from '../src/keys/keys.js';
+import { createPathValidator } from '../src/chain/validate-path.js';
+import type { Certificate } from '../src/x509/certificate.js';
+import {
+  basicConstraintsValue,
+  extKeyUsageValue,
+  keyUsageValue,
+  type Extension,
+} from '../src/x509/extensions.js';
+import { dnsName, ipAddress } from '../src/x509/general-name.js';
+import { organizationName, personName } from '../src/x509/name.js';
+import { extension, forge, without, withExtensions, type ForgeOptions } from './forge.js';
+
+const SEED = Number(process.env['DIFFERENTIAL_SEED'] ?? 1);
+const CHAINS = Number(process.env['DIFFERENTIAL_CHAINS'] ?? 240);
+const NOW = new Date('2030-06-01T00:00:00Z');
+const HOST = 'www.example.com';
+
+type Options = Omit<ForgeOptions, 'keyPair'> & Partial<Pick<ForgeOptions, 'keyPair'>>;
+type Mutation = readonly [name: string, apply: (o: Options) => Options];
+type Editor = (defaults: Extension[]) => Extension[];
+
+/** Adds an extension editor after the ones already there. */
+const edit =
+  (f: Editor) =>
+  (o: Options): Options => {
+    const before = o.extensions;
+    if (Array.isArray(before)) return { ...o, extensions: f([...(before as Extension[])]) };
+    return { ...o, extensions: before ? (d) => f((before as Editor)(d)) : f };
+  };
+const critical = (oid: string, on: boolean) =>
+  edit((d) => d.map((e) => (e.oid === oid ? { ...e, critical: on } : e)));
+const unknown = (oid: string, isCritical: boolean) =>
+  edit((d) => [...d, extension(oid, new Uint8Array([5, 0]), isCritical)]);
+const past = { notBefore: new Date('2020-01-01Z'), notAfter: new Date('2029-01-01Z') };
+const future = { notBefore: new Date('2031-01-01Z'), notAfter: new Date('2035-01-01Z') };
+const otherAki = extension(
+  OID.authorityKeyIdentifier,
+  new Uint8Array([0x30, 0x06, 0x80, 0x04, 1, 2, 3, 4]),
+);
+
+function mutations(wrongKey: CryptoKey): { ca: Mutation[]; leaf: Mutation[] } {
+  const shared: Mutation[] = [
+    ['expired', (o) => ({ ...o, ...past })],
+    ['serial-zero', (o) => ({ ...o, serial: new Uint8Array([0]) })],
+    ['serial-negative', (o) => ({ ...o, serial: new Uint8Array([0x80, 1]) })],
+    ['v1', (o) => ({ ...o, version: 1 })],
+    ['no-aki', edit(without(OID.authorityKeyIdentifier))],
+    ['aki-other', edit(withExtensions(otherAki))],
+    ['no-ski', edit(without(OID.subjectKeyIdentifier))],
+    ['unknown-critical', unknown('1.2.3.4.5', true)],
+    ['unknown-noncritical', unknown('1.2.3.4.6', false)],
+    ['wrong-signer', (o) => ({ ...o, signingKey: wrongKey })],
+  ];
+  const ca: Mutation[] = [
+    ...shared,
+    ['not-yet-valid', (o) => ({ ...o, ...future })],
+    ['no-bc', edit(without(OID.basicConstraints))],
+    ['bc-noncritical', critical(OID.basicConstraints, false)],
+    [
+      'bc-ca-false',
+      edit(
+        withExtensions(extension(OID.basicConstraints, basicConstraintsValue({ ca: false }), true)),
+      ),
+    ],
+    ['pathlen-0', (o) => ({ ...o, pathLength: 0 })],
+    ['no-ku', (o) => ({ ...o, keyUsages: [] })],
+    ['ku-no-certsign', (o) => ({ ...o, keyUsages: ['digitalSignature', 'cRLSign'] })],
+    ['ku-noncritical', critical(OID.keyUsage, false)],
+    ['eku-client', (o) => ({ ...o, ekus: ['clientAuth'] })],
+    ['eku-server', (o) => ({ ...o, ekus: ['serverAuth'] })],
+    [
+      'eku-server-critical',
+      edit(withExtensions(extension(OID.extKeyUsage, extKeyUsageValue(['serverAuth']), true))),
+    ],
+    [
+      'nc-permit-example',
+      (o) => ({ ...o, nameConstraints: { permitted: [dnsName('example.com')] } }),
+    ],
+    ['nc-permit-other', (o) => ({ ...o, nameConstraints: { permitted: [dnsName('other.org')] } })],
+    [
+      'nc-permit-sub',
+      (o) => ({ ...o, nameConstraints: { permitted: [dnsName('sub.example.com')] } }),
+    ],
+    ['nc-exclude-host', (o) => ({ ...o, nameConstraints: { excluded: [dnsName(HOST)] } })],
+    [
+      'nc-permit-ip',
+      (o) => ({ ...o, nameConstraints: { permitted: [{ type: 'ip', value: '192.0.2.0/24' }] } }),
+    ],
+  ];
+  const leaf: Mutation[] = [
+    ...shared,
+    ['no-san', edit(without(OID.subjectAltName))],
+    ['san-critical', critical(OID.subjectAltName, true)],
+    ['san-other', (o) => ({ ...o, altNames: [dnsName('other.example.com')] })],
+    ['san-wildcard', (o) => ({ ...o, altNames: [{ type: 'dns', value: '*.example.com' }] })],
+    [
+      'san-wildcard-deeper',
+      (o) => ({ ...o, altNames: [{ type: 'dns', value: '*.sub.example.com' }, dnsName(HOST)] }),
+    ],
+    ['san-ip', (o) => ({ ...o, altNames: [ipAddress('192.0.2.1'), dnsName(HOST)] })],
+    ['cn-other', (o) => ({ ...o, subject: personName({ commonName: 'other.example.com' }) })],
+    ['cn-respelled', (o) => ({ ...o, subject: personName({ commonName: 'WWW.example.com' }) })],
+    ['empty-subject', (o) => ({ ...o, subject: [] })],
+    ['eku-client', (o) => ({ ...o, ekus: ['clientAuth'] })],
+    ['no-eku', (o) => ({ ...o, ekus: [] })],
+    ['eku-any', (o) => ({ ...o, ekus: ['anyExtendedKeyUsage'] })],
+    ['eku-critical', critical(OID.extKeyUsage, true)],
+    ['ku-key-encipherment', (o) => ({ ...o, keyUsages: ['keyEncipherment'] })],
+    ['ku-key-agreement', (o) => ({ ...o, keyUsages: ['keyAgreement'] })],
+    ['no-ku', (o) => ({ ...o, keyUsages: [] })],
+    ['ku-certsign', (o) => ({ ...o, keyUsages: ['digitalSignature', 'keyCertSign'] })],
+    [
+      'bc-ca',
+      edit(
+        withExtensions(extension(OID.basicConstraints, basicConstraintsValue({ ca: true }), true)),
+      ),
+    ],
+    ['no-bc', edit(without(OID.basicConstraints))],
+    [
+      'ku-critical-off',
+      edit(withExtensions(extension(OID.keyUsage, keyUsageValue(['digitalSignature']), false))),
+    ],
+  ];
+  return { ca, leaf };
+}
+
+/**
+ * Why we may refuse what pyca accepts: our stricter rules, each documented in the README. A new
+ * reason here is a new false reject until someone says why.
+ */
+const STRICTER: readonly (readonly [RegExp, string?])[] = [
+  [/keyUsage \((keyAgreement|keyEncipherment)\) does not assert digitalSignature/], // TLS 1.3 signs
+  [/spells its subjectAltName .* differently/], // BR 7.1.4.3 where parsers disagree
+  [/serial number is zero/], // RFC 5280 §4.1.2.2 (pyca tolerates it)
+  [/no authorityKeyIdentifier keyIdentifier/], // RFC 5280 §4.2.1.1
+  [/CA without a subjectKeyIdentifier/], // RFC 5280 §4.2.1.2
+  [/root with an extKeyUsage/], // BR 7.1.2.1.2
+  [/no extKeyUsage, which the webpki profile requires/], // BR 7.1.2.7.10
+  [/extKeyUsage extension is critical/], // BR 7.1.2.7.6
+  [/self-issued root whose authorityKeyIdentifier differs/], // RFC 5280 §4.2.1.1
+  // An authorityKeyIdentifier naming another key rules that issuer out (pyca checks only the
+  // signature): only where a certificate's AKI was changed.
+  [/no trust anchor or intermediate matches its issuer .* and authorityKeyIdentifier/, 'aki-other'],
+  // A wildcard must lie wholly inside a permitted subtree (CVE-2025-61727); pyca lets
+  // *.example.com through a permitted sub.example.com.
+  [/the dns name \*\.\S+ is not in any permitted subtree/],
+];
+const stricter = (message: string, names: readonly string[]): boolean =>
+  STRICTER.some(
+    ([r, only]) => r.test(message) && (!only || names.some((n) => n.endsWith(`:${only}`))),
+  );
+
+/** A small LCG: the same chains for the same seed on every machine. */
+function random(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+}
+
+describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))(
+  'differential: our webpki validator against pyca/cryptography',
+  () => {
+    it(`agrees on ${CHAINS} mutated chains (seed ${SEED}): no accept that pyca refuses`, async () => {
+      const rnd = random(SEED);
+      const keys = {
+        root: await generateKeyPair({ algorithm: 'P-256' }),
+        int: await generateKeyPair({ algorithm: 'P-256' }),
+        leaf: await generateKeyPair({ algorithm: 'P-256' }),
+        wrong: await generateKeyPair({ algorithm: 'P-256' }),
+      };
+      const muts = mutations(keys.wrong.privateKey);
+      const valid = { notBefore: new Date('2025-01-01Z'), notAfter: new Date('2035-01-01Z') };
+      const mutate = (list: Mutation[], o: Options, tag: string, names: string[]): Options => {
+        const count = rnd() < 0.35 ? 0 : rnd() < 0.8 ? 1 : 2;
+        const used = new Set<string>();
+        for (let i = 0; i < count; i++) {
+          const [name, apply] = list[Math.floor(rnd() * list.length)]!;
+          if (used.has(name)) continue;
+          used.add(name);
+          names.push(`${tag}:${name}`);
+          o = apply(o);
+        }
+        // A v1 certificate carries no extensions, whatever else was asked.
+        if (o.version !== 1) return o;
+        const { nameConstraints: _dropped, ...rest } = o;
+        void _dropped;
+        return { ...rest, extensions: [] };
+      };
+      const chains: { names: string[]; root: Certificate; chain: Certificate[] }[] = [];
+      for (let i = 0; i < CHAINS; i++) {
+        const names: string[] = [];
+        const rootOptions = mutate(
+          muts.ca,
+          { ...valid, subject: organizationName({ organization: 'Root' }), ca: true },
+          'root',
+          names,
+        );
+        const root = await forge({ ...rootOptions, keyPair: keys.root });
+        let issuer = { cert: root, key: keys.root.privateKey };
+        const presented: Certificate[] = [];
+        if (rnd() < 0.5) {
+          const o = mutate(
+            muts.ca,
+            { ...valid, subject: organizationName({ organization: 'Int' }), ca: true, issuer },
+            'int',
+            names,
+          );
+          const int = await forge({ ...o, keyPair: keys.int });
+          presented.push(int);
+          issuer = { cert: int, key: keys.int.privateKey };
+        }
+        const leafOptions = mutate(
+          muts.leaf,
+          {
+            ...valid,
+            subject: personName({ commonName: HOST }),
+            issuer,
+            altNames: [dnsName(HOST)],
+          },
+          'leaf',
+          names,
+        );
+        const leaf = await forge({ ...leafOptions, keyPair: keys.leaf });
+        chains.push({ names, root, chain: [leaf, ...presented] });
+      }
+
+      const pem = (c: Certificate): string => encodePem('CERTIFICATE', c.der);
+      const theirs = verifyWithPyca(
+        chains.map((c) => ({
+          anchors: [pem(c.root)],
+          chain: c.chain.map(pem),
+          kind: 'server' as const,
+          name: { dns: HOST },
+          time: NOW,
+        })),
+      )!;
+      const holes: string[] = [];
+      const unexplained: string[] = [];
+      let agreed = 0;
+      for (const [i, c] of chains.entries()) {
+        const v = createPathValidator({ anchors: [c.root], profile: 'webpki', cacheSize: 0 });
+        const ours = await v.validate({
+          peer: c.chain[0]!.der,
+          chain: c.chain.slice(1).map((x) => x.der),
+          purpose: 'serverAuth',
+          peerName: HOST,
+          time: NOW,
+        });
+        const pyca = theirs[i]!;
+        const what = `#${i} [${c.names.join(', ')}]`;
+        if (ours.ok === pyca.ok) agreed++;
+        else if (ours.ok) {
+          // The one exception: an anchor without keyUsage, which we judge for its bytes.
+          if (!(c.root.keyUsage === undefined && /2\.5\.29\.15/.test(pyca.error ?? '')))
+            holes.push(`${what}: pyca refused (${pyca.error}), we accepted`);
+        } else if (!stricter(ours.message, c.names))
+          unexplained.push(`${what}: we refused (${ours.code}: ${ours.message}), pyca accepted`);
+      }
+      expect(holes).toEqual([]);
+      expect(unexplained).toEqual([]);
+      // A suite whose chains are all refused (or all accepted) would prove nothing.
+      const accepted = theirs.filter((r) => r.ok).length;
+      expect(accepted).toBeGreaterThan(CHAINS / 5);
+      expect(CHAINS - accepted).toBeGreaterThan(CHAINS / 5);
+      expect(agreed).toBeGreaterThan(CHAINS * 0.8);
+    }, 120_000);
+  },
+);
