@@ -24,7 +24,7 @@ import {
   keyUsageValue,
   type Extension,
 } from '../src/x509/extensions.js';
-import { dnsName, ipAddress } from '../src/x509/general-name.js';
+import { dnsName, ipAddress, type GeneralName } from '../src/x509/general-name.js';
 import { organizationName, personName } from '../src/x509/name.js';
 import { extension, forge, without, withExtensions, type ForgeOptions } from './forge.js';
 
@@ -280,6 +280,84 @@ describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))
       expect(accepted).toBeGreaterThan(CHAINS / 5);
       expect(CHAINS - accepted).toBeGreaterThan(CHAINS / 5);
       expect(agreed).toBeGreaterThan(CHAINS * 0.8);
+    }, 120_000);
+
+    // Name constraints are where validators most often say yes wrongly: random permitted and
+    // excluded DNS and IP subtrees over random DNS and IP SANs.
+    it(`agrees on ${CHAINS} name-constraint cases (seed ${SEED}): no accept that pyca refuses`, async () => {
+      const rnd = random(SEED + 1);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      const dnsBases = ['example.com', 'www.example.com', 'sub.example.com', 'com', 'xample.com'];
+      const ipBases = ['192.0.2.0/24', '192.0.2.1/32', '10.0.0.0/8', '0.0.0.0/0', '2001:db8::/32'];
+      const sanDns = ['www.example.com', 'example.com', 'a.www.example.com', 'wwwexample.com'];
+      const sanMore = ['www.xample.com', '*.example.com', '*.www.example.com', 'www.example.org'];
+      const sanIp = ['192.0.2.1', '192.0.2.200', '10.1.2.3', '2001:db8::1'];
+      type HostName = Extract<GeneralName, { type: 'dns' | 'ip' }>;
+      const subtree = (): HostName =>
+        rnd() < 0.6 ? { type: 'dns', value: pick(dnsBases) } : { type: 'ip', value: pick(ipBases) };
+      const san = (): HostName =>
+        rnd() < 0.7
+          ? { type: 'dns', value: pick([...sanDns, ...sanMore]) }
+          : { type: 'ip', value: pick(sanIp) };
+      const keys = {
+        root: await generateKeyPair({ algorithm: 'P-256' }),
+        leaf: await generateKeyPair({ algorithm: 'P-256' }),
+      };
+      const pem = (c: Certificate): string => encodePem('CERTIFICATE', c.der);
+      const cases: { root: Certificate; leaf: Certificate; what: string; peer: string }[] = [];
+      for (let i = 0; i < CHAINS; i++) {
+        const permitted = rnd() < 0.7 ? [subtree(), ...(rnd() < 0.4 ? [subtree()] : [])] : [];
+        const excluded = rnd() < 0.5 || !permitted.length ? [subtree()] : [];
+        const sans = [san(), ...(rnd() < 0.5 ? [san()] : [])];
+        // The peer name: the first SAN that names one host.
+        const first = sans.find((g) => !g.value.startsWith('*'));
+        if (!first) continue;
+        const root = await forge({
+          subject: organizationName({ organization: 'Root' }),
+          keyPair: keys.root,
+          ca: true,
+          nameConstraints: {
+            ...(permitted.length ? { permitted } : {}),
+            ...(excluded.length ? { excluded } : {}),
+          },
+        });
+        const leaf = await forge({
+          subject: personName({ commonName: 'leaf' }),
+          keyPair: keys.leaf,
+          issuer: { cert: root, key: keys.root.privateKey },
+          altNames: sans,
+        });
+        const what = `permitted ${JSON.stringify(permitted.map((g) => g.value))} excluded ${JSON.stringify(excluded.map((g) => g.value))} SANs ${JSON.stringify(sans.map((g) => g.value))}`;
+        cases.push({ root, leaf, what, peer: first.value });
+      }
+      const theirs = verifyWithPyca(
+        cases.map((c) => ({
+          anchors: [pem(c.root)],
+          chain: [pem(c.leaf)],
+          kind: 'server' as const,
+          name: c.peer.includes(':') || /^[\d.]+$/.test(c.peer) ? { ip: c.peer } : { dns: c.peer },
+          time: NOW,
+        })),
+      )!;
+      const holes: string[] = [];
+      const unexplained: string[] = [];
+      for (const [i, c] of cases.entries()) {
+        const v = createPathValidator({ anchors: [c.root], profile: 'webpki', cacheSize: 0 });
+        const ours = await v.validate({
+          peer: c.leaf.der,
+          purpose: 'serverAuth',
+          peerName: c.peer,
+          time: NOW,
+        });
+        if (ours.ok && !theirs[i]!.ok) holes.push(`${c.what}: pyca refused (${theirs[i]!.error})`);
+        if (!ours.ok && theirs[i]!.ok && !stricter(ours.message, []))
+          unexplained.push(`${c.what}: we refused (${ours.message})`);
+      }
+      expect(holes).toEqual([]);
+      expect(unexplained).toEqual([]);
+      const accepted = theirs.filter((r) => r.ok).length;
+      expect(accepted).toBeGreaterThan(cases.length / 5);
+      expect(cases.length - accepted).toBeGreaterThan(cases.length / 5);
     }, 120_000);
   },
 );
