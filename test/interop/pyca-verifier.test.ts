@@ -7,27 +7,21 @@
  * identities here are P-256 and P-384 (Ed25519 ones go through OpenSSL in openssl.test.ts).
  *
  * Judged: identities as `certified init` makes them (a person, a service with a DNS name and an IP),
- * an introduction (the service's CA signing the person's key), and a certificate from the CA
- * service (`@certified/ca`). Each also has a case the verifier must refuse, so a verifier that
- * says yes to everything fails the suite.
+ * and an introduction (the service's CA signing the person's key); the CA service's certificates
+ * are judged in `packages/ca/src/pyca.test.ts`. Each also has a case the verifier must refuse, so a
+ * verifier that says yes to everything fails the suite.
  *
  * Needs python3 with cryptography ≥ 42 (`@certified/testing/pyca`): without it the suite is skipped
  * loudly, and fails with CI=true.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createCsr,
-  createSelfSignedCa,
   dnsName,
   emailAddress,
   encodePem,
-  exportPrivateKey,
-  generateKeyPair,
   ipAddress,
   organizationName,
-  parseCertificate,
   personName,
-  signingName,
   type Certificate,
 } from '@certified/core';
 import {
@@ -38,8 +32,6 @@ import {
   type Identity,
   type IdentityKeyType,
 } from '@certified/identity';
-import { createCaApp, hashSecret, loadCa, parseCaConfig } from '@certified/ca';
-import { createPgliteStore } from '@certified/ca/pglite';
 import { skipWithoutPyca, verifyWithPyca, type PycaResult } from '@certified/testing/pyca';
 
 interface Case {
@@ -120,66 +112,4 @@ describe.skipIf(skip)('pyca/cryptography verifies what certified issues', () => 
         expect(forged!.ok).toBe(false);
       });
     });
-
-  it('accepts a certificate from the CA service (short-lived, from a CSR)', async () => {
-    const caKeys = await generateKeyPair({ algorithm: 'P-256', extractable: true });
-    const caCert = await createSelfSignedCa({
-      subject: signingName(organizationName({ organization: 'Example CA' })),
-      keyPair: caKeys,
-    });
-    const files: Record<string, string> = {
-      'ca.crt': encodePem('CERTIFICATE', caCert.der),
-      'ca.key': await exportPrivateKey(caKeys.privateKey),
-    };
-    const config = parseCaConfig(`
-signing_ca:
-  main: { cert_path: ca.crt, key_path: ca.key }
-authentication:
-  ops:
-    backend: static
-    users: [{ user: ops, secret_hash: "${await hashSecret('a long enough secret')}" }]
-registration_authority:
-  default:
-    signing_ca: main
-    authentication: ops
-    valid_hours: 24
-    validators:
-      common_name: { allowed_domains: [.example.com] }
-      ca_status: { ca_requested: false }
-    fixups:
-      enforce_alternative_names: {}
-`);
-    const ca = await loadCa(config, {
-      readText: async (path) => files[path]!,
-      openStore: () => createPgliteStore(),
-    });
-    try {
-      const keyPair = await generateKeyPair({ algorithm: 'P-256' });
-      const csr = await createCsr({
-        subject: personName({ commonName: 'web.example.com' }),
-        keyPair,
-      });
-      const form = new URLSearchParams({
-        user: 'ops',
-        secret: 'a long enough secret',
-        encoding: 'pem',
-        csr: encodePem('CERTIFICATE REQUEST', csr.der),
-      });
-      const res = await createCaApp(ca).request(
-        '/v1/sign/default',
-        { method: 'POST', body: form },
-        { remoteAddress: '127.0.0.1' },
-      );
-      expect(res.status).toBe(200);
-      const issued = parseCertificate(await res.text());
-      const [server, wrongName] = pyca([
-        { anchors: [caCert], chain: [issued], kind: 'server', name: { dns: 'web.example.com' } },
-        { anchors: [caCert], chain: [issued], kind: 'server', name: { dns: 'www.example.com' } },
-      ]);
-      expect(server!.error ?? 'ok').toBe('ok');
-      expect(wrongName!.ok).toBe(false);
-    } finally {
-      await ca.store.close();
-    }
-  }, 60_000);
 });
