@@ -1,18 +1,24 @@
 /**
- * Differential test against an independent verifier: our validator (`webpki`, serverAuth) and
- * pyca/cryptography's (`cryptography.x509.verification`, CA/B Forum profile) judge the same seeded
- * random chains — a P-256 root, sometimes an intermediate, a leaf — each certificate with up to two
+ * Differential test against independent verifiers: our validator (`webpki`, serverAuth),
+ * pyca/cryptography's (`cryptography.x509.verification`, CA/B Forum profile) and `openssl verify
+ * -x509_strict` judge the same seeded random chains — a P-256 root, sometimes an intermediate, a leaf — each certificate with up to two
  * mutations from the lists below (a missing or non-critical extension, a wrong key usage, name
  * constraints, validity, serials, a wrong signer, …).
  *
- * - Where pyca refuses, we refuse: a false accept here is a hole. One documented exception: an
+ * - Where either refuses, we refuse: a false accept here is a hole. One documented exception: an
  *   anchor without keyUsage (x509-limbo's `crl::issuer-no-keyusage-extension` expects it accepted).
- * - Where we refuse what pyca accepts, it is one of our documented stricter rules (README, "Profiles").
+ * - Where we refuse what one accepts, it is one of our documented stricter rules (README, "Profiles").
  *
  * The run is seeded, so a failure reproduces; DIFFERENTIAL_SEED and DIFFERENTIAL_CHAINS explore more.
  */
 import { describe, expect, it } from 'vitest';
-import { skipWithoutPyca, verifyWithPyca } from '@certified/testing/pyca';
+import { verifyWithOpenssl } from '@certified/testing/openssl-verify';
+import {
+  skipWithoutPyca,
+  verifyWithPyca,
+  type PycaCase,
+  type PycaResult,
+} from '@certified/testing/pyca';
 import { encodePem } from '../src/encoding/pem.js';
 import { OID } from '../src/internal/oids.js';
 import { generateKeyPair } from '../src/keys/keys.js';
@@ -143,7 +149,7 @@ function mutations(wrongKey: CryptoKey): { ca: Mutation[]; leaf: Mutation[] } {
 }
 
 /**
- * Why we may refuse what pyca accepts: our stricter rules, each documented in the README. A new
+ * Why we may refuse what pyca or OpenSSL accepts: our stricter rules, each documented in the README. A new
  * reason here is a new false reject until someone says why.
  */
 const STRICTER: readonly (readonly [RegExp, string?])[] = [
@@ -162,6 +168,15 @@ const STRICTER: readonly (readonly [RegExp, string?])[] = [
   // A wildcard must lie wholly inside a permitted subtree (CVE-2025-61727); pyca lets
   // *.example.com through a permitted sub.example.com.
   [/the dns name \*\.\S+ is not in any permitted subtree/],
+  // …and is refused when any name it covers is excluded; OpenSSL lets it through.
+  [/the dns name \*\.\S+ is in an excluded subtree/],
+  // Where OpenSSL is laxer than pyca:
+  [/its serial number is negative/], // RFC 5280 §4.1.2.2
+  [/version 1 certificate; only v3 is accepted/],
+  [/subjectAltName is critical although its subject is not empty/], // RFC 5280 §4.2.1.6
+  [/basicConstraints asserts cA but keyUsage lacks keyCertSign/], // RFC 5280 §4.2.1.3
+  // We never fall back to the commonName; OpenSSL's -verify_hostname does when there is no SAN.
+  [/does not carry the DNS name "\S+" in its subjectAltName/, 'no-san'],
 ];
 const stricter = (message: string, names: readonly string[]): boolean =>
   STRICTER.some(
@@ -174,10 +189,37 @@ function random(seed: number): () => number {
   return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
-describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))(
-  'differential: our webpki validator against pyca/cryptography',
-  () => {
-    it(`agrees on ${CHAINS} mutated chains (seed ${SEED}): no accept that pyca refuses`, async () => {
+interface Oracle {
+  readonly name: string;
+  readonly skip: boolean;
+  verify(cases: readonly PycaCase[]): PycaResult[];
+  /** Its words for an anchor without keyUsage, the one refusal we do not share. */
+  readonly anchorWithoutKeyUsage: RegExp;
+}
+
+const SUITE = 'packages/core/test/differential.test.ts';
+const hasOpenssl = verifyWithOpenssl([]) !== undefined;
+if (!hasOpenssl && process.env['CI'] === 'true')
+  throw new Error(`CI=true: ${SUITE} needs openssl.`);
+if (!hasOpenssl) console.warn(`\n!!! openssl not found: SKIPPING its half of ${SUITE} !!!\n`);
+const ORACLES: readonly Oracle[] = [
+  {
+    name: 'pyca/cryptography',
+    skip: skipWithoutPyca(SUITE),
+    verify: (cases) => verifyWithPyca(cases)!,
+    anchorWithoutKeyUsage: /2\.5\.29\.15/,
+  },
+  {
+    name: 'openssl verify -x509_strict',
+    skip: !hasOpenssl,
+    verify: (cases) => verifyWithOpenssl(cases)!,
+    anchorWithoutKeyUsage: /CA cert does not include key usage extension/,
+  },
+];
+
+for (const oracle of ORACLES)
+  describe.skipIf(oracle.skip)(`differential: our webpki validator against ${oracle.name}`, () => {
+    it(`agrees on ${CHAINS} mutated chains (seed ${SEED}): no accept that it refuses`, async () => {
       const rnd = random(SEED);
       const keys = {
         root: await generateKeyPair({ algorithm: 'P-256' }),
@@ -242,7 +284,7 @@ describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))
       }
 
       const pem = (c: Certificate): string => encodePem('CERTIFICATE', c.der);
-      const theirs = verifyWithPyca(
+      const theirs = oracle.verify(
         chains.map((c) => ({
           anchors: [pem(c.root)],
           chain: c.chain.map(pem),
@@ -250,7 +292,7 @@ describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))
           name: { dns: HOST },
           time: NOW,
         })),
-      )!;
+      );
       const holes: string[] = [];
       const unexplained: string[] = [];
       let agreed = 0;
@@ -263,15 +305,18 @@ describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))
           peerName: HOST,
           time: NOW,
         });
-        const pyca = theirs[i]!;
+        const them = theirs[i]!;
         const what = `#${i} [${c.names.join(', ')}]`;
-        if (ours.ok === pyca.ok) agreed++;
+        if (ours.ok === them.ok) agreed++;
         else if (ours.ok) {
           // The one exception: an anchor without keyUsage, which we judge for its bytes.
-          if (!(c.root.keyUsage === undefined && /2\.5\.29\.15/.test(pyca.error ?? '')))
-            holes.push(`${what}: pyca refused (${pyca.error}), we accepted`);
+          const exempt =
+            c.root.keyUsage === undefined && oracle.anchorWithoutKeyUsage.test(them.error ?? '');
+          if (!exempt) holes.push(`${what}: ${oracle.name} refused (${them.error}), we accepted`);
         } else if (!stricter(ours.message, c.names))
-          unexplained.push(`${what}: we refused (${ours.code}: ${ours.message}), pyca accepted`);
+          unexplained.push(
+            `${what}: we refused (${ours.code}: ${ours.message}), ${oracle.name} accepted`,
+          );
       }
       expect(holes).toEqual([]);
       expect(unexplained).toEqual([]);
@@ -284,7 +329,7 @@ describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))
 
     // Name constraints are where validators most often say yes wrongly: random permitted and
     // excluded DNS and IP subtrees over random DNS and IP SANs.
-    it(`agrees on ${CHAINS} name-constraint cases (seed ${SEED}): no accept that pyca refuses`, async () => {
+    it(`agrees on ${CHAINS} name-constraint cases (seed ${SEED}): no accept that it refuses`, async () => {
       const rnd = random(SEED + 1);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
       const dnsBases = ['example.com', 'www.example.com', 'sub.example.com', 'com', 'xample.com'];
@@ -330,7 +375,7 @@ describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))
         const what = `permitted ${JSON.stringify(permitted.map((g) => g.value))} excluded ${JSON.stringify(excluded.map((g) => g.value))} SANs ${JSON.stringify(sans.map((g) => g.value))}`;
         cases.push({ root, leaf, what, peer: first.value });
       }
-      const theirs = verifyWithPyca(
+      const theirs = oracle.verify(
         cases.map((c) => ({
           anchors: [pem(c.root)],
           chain: [pem(c.leaf)],
@@ -338,7 +383,7 @@ describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))
           name: c.peer.includes(':') || /^[\d.]+$/.test(c.peer) ? { ip: c.peer } : { dns: c.peer },
           time: NOW,
         })),
-      )!;
+      );
       const holes: string[] = [];
       const unexplained: string[] = [];
       for (const [i, c] of cases.entries()) {
@@ -349,7 +394,8 @@ describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))
           peerName: c.peer,
           time: NOW,
         });
-        if (ours.ok && !theirs[i]!.ok) holes.push(`${c.what}: pyca refused (${theirs[i]!.error})`);
+        if (ours.ok && !theirs[i]!.ok)
+          holes.push(`${c.what}: ${oracle.name} refused (${theirs[i]!.error})`);
         if (!ours.ok && theirs[i]!.ok && !stricter(ours.message, []))
           unexplained.push(`${c.what}: we refused (${ours.message})`);
       }
@@ -359,5 +405,4 @@ describe.skipIf(skipWithoutPyca('packages/core/test/pyca-differential.test.ts'))
       expect(accepted).toBeGreaterThan(cases.length / 5);
       expect(cases.length - accepted).toBeGreaterThan(cases.length / 5);
     }, 120_000);
-  },
-);
+  });
