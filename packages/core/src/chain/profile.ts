@@ -189,10 +189,6 @@ export function zeroSerialProblem(cert: Certificate): Problem | undefined {
 
 /** Rules for a certificate that issues another on the path (an intermediate or the anchor). */
 function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined {
-  if (!anchor) {
-    const zero = zeroSerialProblem(cert);
-    if (zero) return zero;
-  }
   const bc = cert.basicConstraints;
   if (!bc?.ca)
     return problem(
@@ -206,7 +202,18 @@ function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined 
       'ERR_CHAIN_PROFILE',
       'its basicConstraints extension is not critical, as RFC 5280 requires of a CA',
     );
-  // A keyUsage without keyCertSign on a CA is refused by the common rules (ERR_CHAIN_PROFILE).
+  // RFC 5280 §4.2.1.3: a CA MUST carry a keyUsage (OpenSSL's -x509_strict refuses one without,
+  // too). An anchor is judged for its bytes: x509-limbo expects one without keyUsage accepted
+  // (crl::issuer-no-keyusage-extension). One without keyCertSign is refused by the common rules.
+  if (!anchor && !cert.keyUsage)
+    return problem(
+      'ERR_CHAIN_PROFILE',
+      'it is a CA without a keyUsage extension, which RFC 5280 §4.2.1.3 requires',
+    );
+  if (!anchor) {
+    const zero = zeroSerialProblem(cert);
+    if (zero) return zero;
+  }
   if (cert.subject.length === 0)
     return problem('ERR_CHAIN_PROFILE', 'it is a CA with an empty subject');
   if (!cert.subjectKeyIdentifier)
@@ -361,10 +368,8 @@ function memoised(
 
 /**
  * The CA/B Forum's rules for a CA on the path, under the webpki profile. A root (a self-issued
- * anchor) carries no extKeyUsage (BR 7.1.2.1.2). A subordinate CA below the anchor carries a keyUsage
- * (BR 7.1.2.10.7, as RFC 5280 §4.2.1.3 requires of every CA) and no critical extKeyUsage (BR
- * 7.1.2.10.6). Other anchors are judged for their bytes: x509-limbo expects an anchor without a
- * keyUsage accepted (`crl::issuer-no-keyusage-extension`), and a cross-signed one may carry an EKU.
+ * anchor) carries no extKeyUsage (BR 7.1.2.1.2); a cross-signed anchor may. A subordinate CA below
+ * the anchor carries no critical extKeyUsage (BR 7.1.2.10.6).
  */
 export function webpkiIssuerProblem(cert: Certificate, anchor: boolean): Problem | undefined {
   if (anchor)
@@ -374,11 +379,6 @@ export function webpkiIssuerProblem(cert: Certificate, anchor: boolean): Problem
           'it is a root with an extKeyUsage extension, which the webpki profile refuses (CA/B Forum BR 7.1.2.1.2)',
         )
       : undefined;
-  if (!cert.keyUsage)
-    return problem(
-      'ERR_CHAIN_PROFILE',
-      'it is a CA without a keyUsage extension, which the webpki profile refuses (RFC 5280 §4.2.1.3, CA/B Forum BR 7.1.2.10.7)',
-    );
   if (cert.extensions.some((e) => e.oid === OID.extKeyUsage && e.critical))
     return problem(
       'ERR_CHAIN_PROFILE',
