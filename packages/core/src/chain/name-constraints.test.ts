@@ -913,3 +913,26 @@ describe('comparisonCount', () => {
     expect(checkNames(nc, list)).toBeUndefined();
   });
 });
+
+// Found by a differential run against `openssl verify -x509_strict` (test/differential.test.ts).
+describe('a commonName spelling a host name, without subjectAltNames', () => {
+  const cn = (v: string): Name => personName({ commonName: v });
+  const spec = { permitted: [dnsName('sub.example.com')] };
+
+  it('is judged as a dNSName: a CA constrained to sub.example.com cannot vouch for www.example.com', async () => {
+    expect(await check(spec, [], cn('www.example.com'))).toMatch(
+      /www\.example\.com is not in any permitted subtree/,
+    );
+    expect(await check(spec, [], cn('api.sub.example.com'))).toBeUndefined();
+    expect(await check({ excluded: [dnsName('example.com')] }, [], cn('WWW.Example.COM'))).toMatch(
+      /in an excluded subtree/,
+    );
+  });
+
+  it('is left alone when it is not a host name, or when any subjectAltName names the peer', async () => {
+    expect(await check(spec, [], cn('Ada Lovelace'))).toBeUndefined();
+    expect(await check(spec, [], cn('localhost'))).toBeUndefined();
+    // BetterTLS (tc5230 and others) expects this accepted: the IP SAN names the peer.
+    expect(await check(spec, [ip('127.0.0.1')], cn('www.example.com'))).toBeUndefined();
+  });
+});

@@ -180,8 +180,12 @@ function isMappedV4(b: Uint8Array): boolean {
 }
 
 const EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
+const COMMON_NAME = '2.5.4.3';
 
-/** The subject (when non-empty), its emailAddress attributes, and every subjectAltName. */
+/**
+ * The subject (when non-empty), its emailAddress attributes, every subjectAltName, and, when there
+ * is no subjectAltName, each commonName that spells a host name.
+ */
 export function constrainedNames(cert: Certificate): readonly Candidate[] {
   const facts = factsOf(cert);
   let out = facts.constrainedNames as readonly Candidate[] | undefined;
@@ -199,6 +203,17 @@ export function constrainedNames(cert: Certificate): readonly Candidate[] {
           );
   }
   for (const g of cert.subjectAltNames ?? []) list.push(candidateOf(g));
+  // Without subjectAltNames, a commonName spelling a host name is judged as one too, as OpenSSL
+  // does: we never take a host from it, but an application may read it as the peer's name, and a
+  // CA constrained to sub.example.com must not vouch for CN=www.example.com that way. With any SAN
+  // (an IP alone, say) the SANs name the peer, and BetterTLS expects the commonName left alone.
+  if (cert.subjectAltNames === undefined)
+    for (const rdn of cert.subject)
+      for (const a of rdn) {
+        if (a.type !== COMMON_NAME || a.der !== undefined) continue;
+        const p = a.value.includes('.') ? dnsPattern(a.value) : undefined;
+        if (p) list.push({ type: 'dns', value: p.host, wildcard: p.wildcard });
+      }
   facts.constrainedNames = out = list;
   return out;
 }
