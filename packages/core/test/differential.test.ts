@@ -1,7 +1,8 @@
 /**
  * Differential test against independent verifiers: our validator (`webpki`, serverAuth),
  * pyca/cryptography's (`cryptography.x509.verification`, CA/B Forum profile) and `openssl verify
- * -x509_strict` judge the same seeded random chains — a P-256 root, sometimes an intermediate, a leaf — each certificate with up to two
+ * -x509_strict` judge the same seeded random chains — a P-384 root, none to two intermediates (P-256,
+ * P-384, random pathLenConstraints), a P-256 leaf — each certificate with up to two
  * mutations from the lists below (a missing or non-critical extension, a wrong key usage, name
  * constraints, validity, serials, a wrong signer, …).
  *
@@ -230,11 +231,13 @@ const mutatedChains = (): Promise<MutatedChain[]> => (made ??= makeChains());
 async function makeChains(): Promise<MutatedChain[]> {
   const rnd = random(SEED);
   const keys = {
-    root: await generateKeyPair({ algorithm: 'P-256' }),
+    root: await generateKeyPair({ algorithm: 'P-384' }),
     int: await generateKeyPair({ algorithm: 'P-256' }),
     leaf: await generateKeyPair({ algorithm: 'P-256' }),
     wrong: await generateKeyPair({ algorithm: 'P-256' }),
+    int2: await generateKeyPair({ algorithm: 'P-384' }),
   };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const muts = mutations(keys.wrong.privateKey);
   const valid = { notBefore: new Date('2025-01-01Z'), notAfter: new Date('2035-01-01Z') };
   const mutate = (list: Mutation[], o: Options, tag: string, names: string[]): Options => {
@@ -265,16 +268,26 @@ async function makeChains(): Promise<MutatedChain[]> {
     const root = await forge({ ...rootOptions, keyPair: keys.root });
     let issuer = { cert: root, key: keys.root.privateKey };
     const presented: Certificate[] = [];
-    if (rnd() < 0.5) {
+    const depth = Math.floor(rnd() * 3);
+    for (let d = 0; d < depth; d++) {
+      const pl = pick([undefined, 0, 1, 2]);
+      if (pl !== undefined) names.push(`int${d}:pathlen-${pl}`);
       const o = mutate(
         muts.ca,
-        { ...valid, subject: organizationName({ organization: 'Int' }), ca: true, issuer },
-        'int',
+        {
+          ...valid,
+          subject: organizationName({ organization: `Int ${d}` }),
+          ca: true,
+          issuer,
+          ...(pl === undefined ? {} : { pathLength: pl }),
+        },
+        `int${d}`,
         names,
       );
-      const int = await forge({ ...o, keyPair: keys.int });
+      const k = d === 0 ? keys.int : keys.int2;
+      const int = await forge({ ...o, keyPair: k });
       presented.push(int);
-      issuer = { cert: int, key: keys.int.privateKey };
+      issuer = { cert: int, key: k.privateKey };
     }
     const leafOptions = mutate(
       muts.leaf,
