@@ -4,26 +4,18 @@
  * a validator given that CRL, and real curl as the clients, on 127.0.0.1. The revoked client is
  * refused at the handshake (ERR_CHAIN_REVOKED); the other is served; OpenSSL's own verify agrees.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createPathValidator, parseCertificates, parseCrl } from '@certified/core';
 import { createMtlsServer, type ConnectionEvent, type MtlsServer } from '@certified/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curlStatus, opensslWorkspace } from '@certified/testing/openssl-pki';
 import { skipWithout } from '@certified/testing/tools';
 
 const skip = skipWithout(['curl', 'openssl'], 'CRL integration tests');
 
-const dir = mkdtempSync(join(tmpdir(), 'certified-crl-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const at = (name: string): string => join(dir, name);
-
-function openssl(...args: string[]): string {
-  const r = spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const { dir, at, openssl, remove } = opensslWorkspace('certified-crl-');
+afterAll(remove);
 
 /** A P-256 certificate for `cn` under the test CA, with `extensions` (openssl x509 -extfile lines). */
 function issue(cn: string, serial: string, extensions: string[]): void {
@@ -56,9 +48,7 @@ function issue(cn: string, serial: string, extensions: string[]): void {
 
 /** curl with `cn`'s certificate; resolves with the HTTP status ('000' when the connection failed). */
 function curl(url: string, cn: string): Promise<string> {
-  const args = ['-s', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}'];
-  args.push('--cacert', at('ca.crt'), '--cert', at(`${cn}.crt`), '--key', at(`${cn}.key`), url);
-  return new Promise((resolve) => execFile('curl', args, (_e, stdout) => resolve(stdout)));
+  return curlStatus(url, { cacert: at('ca.crt'), cert: at(`${cn}.crt`), key: at(`${cn}.key`) });
 }
 
 const client = ['basicConstraints = CA:FALSE', 'keyUsage = critical, digitalSignature'];
