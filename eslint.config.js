@@ -35,6 +35,8 @@ const testingOnly = {
 const pureMessage =
   'This code must stay runtime-neutral (WebCrypto and the web platform only): take the capability as a parameter, or move it to a runtime adapter.';
 // @certified/ca's adapters that may use Node: the server and files (`/node`), the node-postgres store.
+const browserMessage =
+  'apps/pwa runs in a browser: WebCrypto and the web platform only (its README).';
 const caNodeAdapters = ['packages/ca/src/node/**/*.ts', 'packages/ca/src/store/postgres.ts'];
 
 export default defineConfig(
@@ -125,13 +127,56 @@ export default defineConfig(
     },
   },
   {
-    files: [...caNodeAdapters, 'apps/cli/src/**/*.ts'],
+    files: [...caNodeAdapters, 'apps/cli/src/**/*.ts', 'apps/ca-server/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [testingOnly],
+        },
+      ],
+    },
+  },
+  {
+    // The PWA runs in a browser: what a neutral package may not import, nor the Node-side CA.
+    files: ['apps/pwa/src/**/*.{ts,tsx}'],
+    ignores: ['**/*.test.ts', '**/*.test.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: browserMessage })),
+            ...['@certified/node', '@certified/hono', '@hono/node-server'].map((name) => ({
+              name,
+              message: browserMessage,
+            })),
+          ],
+          patterns: [
+            {
+              group: ['node:*', '@certified/node/*', '@certified/ca/node'],
+              message: browserMessage,
+            },
+            testingOnly,
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The demo drives the built CLI as a user would (its README): no library calls behind its back.
+    files: ['apps/demo/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@certified/*'],
+              message: 'apps/demo runs the built CLI as a separate process; it imports no package.',
+            },
+          ],
         },
       ],
     },
