@@ -1,5 +1,5 @@
 /**
- * Issuance over HTTPS: ours (`apps/ca-server`, embedded PGlite store, then PostgreSQL) against
+ * Issuance over HTTPS: ours (`apps/ca-server`, built, embedded PGlite store, then PostgreSQL) against
  * `cfssl serve` (Debian's golang-cfssl), each server in its own process on 127.0.0.1, the same P-256
  * CSRs, 16 concurrent keep-alive clients, certificates/s over a fixed window after a warm-up.
  * Ours authenticates the clients by certificate (an `mtls` RA); cfssl's sign endpoint has no auth.
@@ -38,6 +38,13 @@ const WARMUP_MS = 2000;
 const CLIENTS = 16;
 const root = resolve(import.meta.dirname, '../../..');
 
+// The server as users run it (the package's bin, compiled), not through tsx: turbo builds it first
+// (turbo.json, @certified/ca#bench).
+const serverMain = join(root, 'apps/ca-server/dist/main.js');
+if (!existsSync(serverMain)) {
+  console.error(`${serverMain} is missing: run \`npm run build\` first (\`npm run bench\` does).`);
+  process.exit(1);
+}
 const dir = await mkdtemp(join(tmpdir(), 'certified-ca-bench-'));
 const children: ChildProcess[] = [];
 try {
@@ -160,16 +167,7 @@ try {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [
-        '--conditions=@certified/source',
-        '--import',
-        'tsx',
-        join(root, 'apps/ca-server/src/main.ts'),
-        '--config',
-        join(dir, 'ca.yaml'),
-        '--listen',
-        `https://127.0.0.1:${port}`,
-      ],
+      [serverMain, '--config', join(dir, 'ca.yaml'), '--listen', `https://127.0.0.1:${port}`],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     children.push(child);
