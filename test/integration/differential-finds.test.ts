@@ -1,5 +1,5 @@
 /**
- * @module test/integration/differential-finds.test — two chains the differential test
+ * @module test/integration/differential-finds.test — chains the differential test
  * (packages/core/test/differential.test.ts) found our validator accepting, tried as attacks at a real
  * handshake: a PKI made by the real `openssl`, our `createMtlsServer` judging clients, real curl as
  * the clients, on 127.0.0.1.
@@ -9,6 +9,8 @@
  *   client for a host the CA may not vouch for. Refused (ERR_CHAIN_NAME_CONSTRAINTS).
  * - A client under an intermediate CA without keyUsage (RFC 5280 §4.2.1.3 requires one of a CA).
  *   Refused (ERR_CHAIN_PROFILE).
+ * - A client presenting a CA certificate without keyUsage, issued by a trusted root: the same rule
+ *   for the peer itself. Refused (ERR_CHAIN_PROFILE); with a keyUsage, RFC 5280 lets it in.
  *
  * The well-formed clients beside them are served, and `openssl verify -x509_strict` agrees with
  * every verdict.
@@ -106,12 +108,26 @@ beforeAll(async () => {
   issue('ku-ca', '/O=Intermediate', caExt, 'root');
   issue('under-no-ku', '/CN=under no-KU CA', clientExt, 'no-ku-ca');
   issue('under-ku', '/CN=under KU CA', clientExt, 'ku-ca');
+  const caClient = [
+    'basicConstraints = critical, CA:TRUE',
+    'extendedKeyUsage = clientAuth',
+    ...ids,
+  ];
+  issue('ca-client-no-ku', '/CN=CA as client, no KU', caClient, 'root');
+  issue(
+    'ca-client',
+    '/CN=CA as client',
+    [...caClient, 'keyUsage = critical, digitalSignature, keyCertSign'],
+    'root',
+  );
   // What curl presents: the client, then its intermediate when it has one.
   for (const [name, ca] of [
     ['outside'],
     ['inside'],
     ['under-no-ku', 'no-ku-ca'],
     ['under-ku', 'ku-ca'],
+    ['ca-client-no-ku'],
+    ['ca-client'],
   ])
     writeFileSync(
       at(`${name}.pem`),
@@ -153,5 +169,16 @@ describe.skipIf(skip)('what the differential test found, tried at a real handsha
     });
     expect(opensslAccepts('under-ku', 'ku-ca')).toBe(true);
     expect(opensslAccepts('under-no-ku', 'no-ku-ca')).toBe(false);
+  });
+
+  it('refuses a client presenting a CA certificate without keyUsage', async () => {
+    expect(await curl(server!.url, 'ca-client')).toBe('200');
+    expect(await curl(server!.url, 'ca-client-no-ku')).toBe('000');
+    expect(refusalOf('CN=CA as client\\, no KU'), JSON.stringify(events)).toMatchObject({
+      code: 'ERR_CHAIN_PROFILE',
+      message: expect.stringMatching(/CA without a keyUsage/),
+    });
+    expect(opensslAccepts('ca-client')).toBe(true);
+    expect(opensslAccepts('ca-client-no-ku')).toBe(false);
   });
 });

@@ -17,6 +17,7 @@ import {
 import {
   asPeer,
   zeroSerialProblem,
+  caKeyUsageProblem,
   missingEku,
   nameConstraintsOf,
   isSelfIssued,
@@ -170,7 +171,7 @@ export function peerProblem(
   if (validity) return validity;
   const p =
     asPeer(cert, r.profile, r.purpose === 'serverAuth') ??
-    (r.pinned ? undefined : zeroSerialProblem(cert));
+    (r.pinned ? undefined : (zeroSerialProblem(cert) ?? caKeyUsageProblem(cert)));
   if (p) return p;
   const missing = missingEku(cert, r.ekus);
   if (missing)

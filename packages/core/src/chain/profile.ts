@@ -187,6 +187,20 @@ export function zeroSerialProblem(cert: Certificate): Problem | undefined {
     : undefined;
 }
 
+/**
+ * RFC 5280 §4.2.1.3: a certificate that asserts cA MUST carry a keyUsage, wherever it sits on the
+ * path (OpenSSL's -x509_strict refuses one without, at any depth). Not asked of trust anchors or a
+ * pinned peer, which are judged for their bytes.
+ */
+export function caKeyUsageProblem(cert: Certificate): Problem | undefined {
+  return cert.basicConstraints?.ca && !cert.keyUsage
+    ? problem(
+        'ERR_CHAIN_PROFILE',
+        'it is a CA without a keyUsage extension, which RFC 5280 §4.2.1.3 requires',
+      )
+    : undefined;
+}
+
 /** Rules for a certificate that issues another on the path (an intermediate or the anchor). */
 function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined {
   const bc = cert.basicConstraints;
@@ -202,17 +216,11 @@ function issuerProblem(cert: Certificate, anchor: boolean): Problem | undefined 
       'ERR_CHAIN_PROFILE',
       'its basicConstraints extension is not critical, as RFC 5280 requires of a CA',
     );
-  // RFC 5280 §4.2.1.3: a CA MUST carry a keyUsage (OpenSSL's -x509_strict refuses one without,
-  // too). An anchor is judged for its bytes: x509-limbo expects one without keyUsage accepted
+  // An anchor is judged for its bytes: x509-limbo expects one without keyUsage accepted
   // (crl::issuer-no-keyusage-extension). One without keyCertSign is refused by the common rules.
-  if (!anchor && !cert.keyUsage)
-    return problem(
-      'ERR_CHAIN_PROFILE',
-      'it is a CA without a keyUsage extension, which RFC 5280 §4.2.1.3 requires',
-    );
   if (!anchor) {
-    const zero = zeroSerialProblem(cert);
-    if (zero) return zero;
+    const issued = caKeyUsageProblem(cert) ?? zeroSerialProblem(cert);
+    if (issued) return issued;
   }
   if (cert.subject.length === 0)
     return problem('ERR_CHAIN_PROFILE', 'it is a CA with an empty subject');

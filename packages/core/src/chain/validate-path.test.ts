@@ -1043,6 +1043,22 @@ describe('extended key usage', () => {
       );
   });
 
+  // Found by the differential test's client side (seed 7) against openssl verify -x509_strict.
+  it('refuses a peer that asserts cA without keyUsage, unless it is pinned', async () => {
+    const caPeer = await forgeCa(int, org('CA as client'), keys.int2, { keyUsages: [] });
+    expect(caPeer.cert.keyUsage).toBeUndefined();
+    const input = { peer: caPeer.cert, chain: [int.cert], purpose: 'clientAuth' as const };
+    const r = expectRefused(await check(input), 'ERR_CHAIN_PROFILE', 0);
+    expect(r.message).toMatch(/CA without a keyUsage extension/);
+    // Its neighbour with a keyUsage is a CA certificate RFC 5280 lets a client present.
+    const withKu = await forgeCa(int, org('CA as client'), keys.int2, {
+      keyUsages: ['digitalSignature', 'keyCertSign'],
+    });
+    expectAccepted(await check({ ...input, peer: withKu.cert }), 3, root.cert);
+    // Pinned, it is judged for its bytes, as any anchor.
+    expectAccepted(await check(input, { anchors: [caPeer.cert] }), 1, caPeer.cert);
+  });
+
   it('requiredEkus must be allowed by every certificate with an extKeyUsage', async () => {
     expectRefused(
       await check({ peer: leaf, chain: [int.cert], requiredEkus: ['codeSigning'] }),
