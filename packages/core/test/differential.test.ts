@@ -62,6 +62,16 @@ const otherAki = extension(
   OID.authorityKeyIdentifier,
   new Uint8Array([0x30, 0x06, 0x80, 0x04, 1, 2, 3, 4]),
 );
+const otherSki = extension(
+  OID.subjectKeyIdentifier,
+  new Uint8Array([0x04, 0x14, ...Array.from({ length: 20 }, (_, i) => i + 1)]),
+);
+// ecdsa-with-SHA512: no certificate here is signed with it, so it never matches the outer one.
+const sha512Algorithm = new Uint8Array([
+  0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04,
+]);
+// certificatePolicies { anyPolicy }
+const anyPolicy = new Uint8Array([0x30, 0x08, 0x30, 0x06, 0x06, 0x04, 0x55, 0x1d, 0x20, 0x00]);
 
 function mutations(wrongKey: CryptoKey): { ca: Mutation[]; leaf: Mutation[] } {
   const shared: Mutation[] = [
@@ -75,6 +85,19 @@ function mutations(wrongKey: CryptoKey): { ca: Mutation[]; leaf: Mutation[] } {
     ['unknown-critical', unknown('1.2.3.4.5', true)],
     ['unknown-noncritical', unknown('1.2.3.4.6', false)],
     ['wrong-signer', (o) => ({ ...o, signingKey: wrongKey })],
+    [
+      'issuer-name-other',
+      (o) => ({ ...o, issuerName: organizationName({ organization: 'Else' }) }),
+    ],
+    ['tbs-alg-mismatch', (o) => ({ ...o, tbsAlgorithm: sha512Algorithm })],
+    [
+      'validity-inverted',
+      (o) => ({ ...o, notBefore: new Date('2031-01-01Z'), notAfter: new Date('2029-01-01Z') }),
+    ],
+    [
+      'policies-critical',
+      edit(withExtensions(extension(OID.certificatePolicies, anyPolicy, true))),
+    ],
   ];
   const ca: Mutation[] = [
     ...shared,
@@ -111,6 +134,22 @@ function mutations(wrongKey: CryptoKey): { ca: Mutation[]; leaf: Mutation[] } {
       'nc-permit-ip',
       (o) => ({ ...o, nameConstraints: { permitted: [{ type: 'ip', value: '192.0.2.0/24' }] } }),
     ],
+    [
+      'nc-exclude-ip',
+      (o) => ({ ...o, nameConstraints: { excluded: [{ type: 'ip', value: '192.0.2.0/24' }] } }),
+    ],
+    [
+      'nc-noncritical',
+      (o) =>
+        critical(
+          OID.nameConstraints,
+          false,
+        )({
+          ...o,
+          nameConstraints: { permitted: [dnsName('example.com')] },
+        }),
+    ],
+    ['ski-other', edit(withExtensions(otherSki))],
   ];
   const leaf: Mutation[] = [
     ...shared,
@@ -141,6 +180,13 @@ function mutations(wrongKey: CryptoKey): { ca: Mutation[]; leaf: Mutation[] } {
       ),
     ],
     ['no-bc', edit(without(OID.basicConstraints))],
+    ['san-upper', (o) => ({ ...o, altNames: [{ type: 'dns', value: 'WWW.EXAMPLE.COM' }] })],
+    [
+      'san-wildcard-partial',
+      (o) => ({ ...o, altNames: [{ type: 'dns', value: 'w*.example.com' }] }),
+    ],
+    ['san-trailing-dot', (o) => ({ ...o, altNames: [{ type: 'dns', value: `${HOST}.` }] })],
+    ['ku-non-repudiation', (o) => ({ ...o, keyUsages: ['nonRepudiation'] })],
     [
       'ku-critical-off',
       edit(withExtensions(extension(OID.keyUsage, keyUsageValue(['digitalSignature']), false))),
@@ -154,7 +200,7 @@ function mutations(wrongKey: CryptoKey): { ca: Mutation[]; leaf: Mutation[] } {
  * reason here is a new false reject until someone says why.
  */
 const STRICTER: readonly (readonly [RegExp, string?])[] = [
-  [/keyUsage \((keyAgreement|keyEncipherment)\) does not assert digitalSignature/], // TLS 1.3 signs
+  [/keyUsage \((keyAgreement|keyEncipherment|nonRepudiation)\) does not assert digitalSignature/], // TLS 1.3 signs
   [/spells its subjectAltName .* differently/], // BR 7.1.4.3 where parsers disagree
   [/serial number is zero/], // RFC 5280 §4.1.2.2 (pyca tolerates it)
   [/no authorityKeyIdentifier keyIdentifier/], // RFC 5280 §4.2.1.1
@@ -172,12 +218,23 @@ const STRICTER: readonly (readonly [RegExp, string?])[] = [
   // …and is refused when any name it covers is excluded; OpenSSL lets it through.
   [/the dns name \*\.\S+ is in an excluded subtree/],
   // Where OpenSSL is laxer than pyca:
+  [/it is a CA certificate, which the webpki profile refuses as a peer/], // README "Profiles"; pyca too
   [/its serial number is negative/], // RFC 5280 §4.1.2.2
   [/version 1 certificate; only v3 is accepted/],
   [/subjectAltName is critical although its subject is not empty/], // RFC 5280 §4.2.1.6
   [/basicConstraints asserts cA but keyUsage lacks keyCertSign/], // RFC 5280 §4.2.1.3
   // We never fall back to the commonName; OpenSSL's -verify_hostname does when there is no SAN.
   [/does not carry the DNS name "\S+" in its subjectAltName/, 'no-san'],
+  // A wildcard is a whole leftmost label, as pyca and the CA/B Forum's Baseline Requirements have
+  // it; OpenSSL also matches w*.example.com.
+  [/does not carry the DNS name "\S+" in its subjectAltName/, 'san-wildcard-partial'],
+  // RFC 5280 §4.2.1.10: nameConstraints MUST be critical; of a wrong accept and a wrong refusal,
+  // we take the refusal (x509-limbo pairs both readings). Both oracles accept it non-critical.
+  [/its nameConstraints extension is not critical/],
+  // A SAN that is no valid host name (www.example.com.) cannot be judged against DNS subtrees, so
+  // it is refused under them. OpenSSL lets www.example.com. past an excluded www.example.com, and
+  // then matches it to www.example.com: a hole we do not share.
+  [/the malformed dns name \S+ cannot satisfy the dns constraints/],
 ];
 const stricter = (message: string, names: readonly string[]): boolean =>
   STRICTER.some(
@@ -194,9 +251,14 @@ interface Oracle {
   readonly name: string;
   readonly skip: boolean;
   verify(cases: readonly PycaCase[]): PycaResult[];
-  /** Its words for an anchor without keyUsage, the one refusal we do not share. */
+  /** Its words for an anchor without keyUsage, a refusal we do not share. */
   readonly anchorWithoutKeyUsage: RegExp;
+  /** Its other refusals we do not share, each for a reason given where it is set. */
+  readonly alsoRefuses?: (names: readonly string[], error: string) => boolean;
 }
+
+const has = (names: readonly string[], mutation: string): boolean =>
+  names.some((n) => n.endsWith(`:${mutation}`));
 
 const SUITE = 'packages/core/test/differential.test.ts';
 const hasOpenssl = verifyWithOpenssl([]) !== undefined;
@@ -209,12 +271,24 @@ const ORACLES: readonly Oracle[] = [
     skip: skipWithoutPyca(SUITE),
     verify: (cases) => verifyWithPyca(cases)!,
     anchorWithoutKeyUsage: /2\.5\.29\.15/,
+    // pyca does not process certificatePolicies, so it refuses the extension whenever it is
+    // critical. RFC 5280 §4.2.1.4 lets it be critical, and OpenSSL, which processes policies,
+    // accepts it, as we do.
+    alsoRefuses: (names, error) => has(names, 'policies-critical') && /2\.5\.29\.32/.test(error),
   },
   {
     name: 'openssl verify -x509_strict',
     skip: !hasOpenssl,
     verify: (cases) => verifyWithOpenssl(cases)!,
     anchorWithoutKeyUsage: /CA cert does not include key usage extension/,
+    // Without -partial_chain, OpenSSL needs a self-issued root in its store, so it looks for the
+    // issuer of an anchor whose issuer field names someone else. A trust anchor is a name and a
+    // key (RFC 5280 §6.1.1 d); its own issuer plays no part, and x509-limbo's cve-2024-0567
+    // expects such an anchor accepted. pyca accepts it.
+    alsoRefuses: (names, error) =>
+      has(names, 'issuer-name-other') &&
+      names.includes('root:issuer-name-other') &&
+      /unable to get issuer certificate/.test(error),
   },
 ];
 
@@ -342,6 +416,7 @@ async function compare(oracle: Oracle, side: Side): Promise<void> {
       // The exceptions: an anchor without keyUsage, which we judge for its bytes, and the side's.
       const exempt =
         (c.root.keyUsage === undefined && oracle.anchorWithoutKeyUsage.test(them.error ?? '')) ||
+        oracle.alsoRefuses?.(c.names, them.error ?? '') ||
         (side.exempt !== undefined && c.names.some((n) => side.exempt!.test(n)));
       if (!exempt) holes.push(`${what}: ${oracle.name} refused (${them.error}), we accepted`);
     } else if (!stricter(ours.message, c.names))
@@ -351,9 +426,11 @@ async function compare(oracle: Oracle, side: Side): Promise<void> {
   }
   expect(holes).toEqual([]);
   expect(unexplained).toEqual([]);
-  // A suite whose chains are all refused (or all accepted) would prove nothing.
+  // A suite whose chains are all refused (or all accepted) would prove nothing. With 54 mutations,
+  // most of them refused, about a fifth of the chains pass (seeds 1–24 at 400 chains kept above a
+  // tenth, the floor).
   const accepted = theirs.filter((r) => r.ok).length;
-  expect(accepted).toBeGreaterThan(CHAINS / 5);
+  expect(accepted).toBeGreaterThan(CHAINS / 10);
   expect(CHAINS - accepted).toBeGreaterThan(CHAINS / 5);
   expect(agreed).toBeGreaterThan(CHAINS * 0.75);
 }
