@@ -35,8 +35,6 @@ const testingOnly = {
 const pureMessage =
   'This code must stay runtime-neutral (WebCrypto and the web platform only): take the capability as a parameter, or move it to a runtime adapter.';
 // @certified/ca's adapters that may use Node: the server and files (`/node`), the node-postgres store.
-const browserMessage =
-  'apps/pwa runs in a browser: WebCrypto and the web platform only (its README).';
 const caNodeAdapters = ['packages/ca/src/node/**/*.ts', 'packages/ca/src/store/postgres.ts'];
 
 export default defineConfig(
@@ -92,8 +90,15 @@ export default defineConfig(
       'packages/ca/src/**/*.ts',
       'packages/hono/src/**/*.ts',
       'packages/access-log/src/**/*.ts',
+      // The PWA runs in a browser: held to the same rules (its README).
+      'apps/pwa/src/**/*.{ts,tsx}',
     ],
-    ignores: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test-d.ts', ...caNodeAdapters],
+    ignores: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/src/**/*.test-d.ts',
+      'apps/pwa/src/**/*.test.{ts,tsx}',
+      ...caNodeAdapters,
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -107,7 +112,10 @@ export default defineConfig(
               message: pureMessage,
             })),
           ],
-          patterns: [{ group: ['node:*', '@certified/node/*'], message: pureMessage }, testingOnly],
+          patterns: [
+            { group: ['node:*', '@certified/node/*', '@certified/ca/node'], message: pureMessage },
+            testingOnly,
+          ],
         },
       ],
       'no-restricted-globals': [
@@ -134,32 +142,6 @@ export default defineConfig(
         'error',
         {
           patterns: [testingOnly],
-        },
-      ],
-    },
-  },
-  {
-    // The PWA runs in a browser: what a neutral package may not import, nor the Node-side CA.
-    files: ['apps/pwa/src/**/*.{ts,tsx}'],
-    ignores: ['**/*.test.ts', '**/*.test.tsx'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            ...nodeBuiltins.map((name) => ({ name, message: browserMessage })),
-            ...['@certified/node', '@certified/hono', '@hono/node-server'].map((name) => ({
-              name,
-              message: browserMessage,
-            })),
-          ],
-          patterns: [
-            {
-              group: ['node:*', '@certified/node/*', '@certified/ca/node'],
-              message: browserMessage,
-            },
-            testingOnly,
-          ],
         },
       ],
     },
